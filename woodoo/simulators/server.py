@@ -1,0 +1,224 @@
+"""Serve a simulator's WSGI app over real HTTP on 127.0.0.1, with latency and fault injection.
+
+Both simulators (Odoo JSON-RPC, WooCommerce REST) run on this: tests and the demo talk to them
+through the real client libraries, so the transport must be real HTTP, keep-alive included.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the simulator answered: what was asked and what status it got."""
+
+    method: str
+    path: str
+    query: str
+    status: int
+    at: float
+
+
+@dataclass
+class _Fault:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+    path_prefix: str | None
+
+
+@dataclass
+class Faults:
+    """What the simulator should do wrong: added latency and canned failures for the next requests."""
+
+    latency: float = 0.0
+    _queue: list[_Fault] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def fail_next(
+        self,
+        count: int = 1,
+        *,
+        status: int = 500,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        path_prefix: str | None = None,
+    ) -> None:
+        """Answer the next `count` requests (optionally only those under `path_prefix`) with `status`."""
+        with self._lock:
+            for _ in range(count):
+                self._queue.append(_Fault(status, body, dict(headers or {}), path_prefix))
+
+    def clear(self) -> None:
+        """Forget every pending failure and the added latency."""
+        with self._lock:
+            self._queue.clear()
+            self.latency = 0.0
+
+    def take(self, path: str) -> _Fault | None:
+        """Pop the first pending failure that applies to `path`, if any."""
+        with self._lock:
+            for index, fault in enumerate(self._queue):
+                if fault.path_prefix is None or path.startswith(fault.path_prefix):
+                    return self._queue.pop(index)
+        return None
+
+
+class _Handler(WSGIRequestHandler):
+    """HTTP/1.1 with keep-alive, silent, and tracked so that `go_down` can reset open connections."""
+
+    protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.open_connections.add(self.connection)  # type: ignore[attr-defined]
+
+    def finish(self) -> None:
+        self.server.open_connections.discard(self.connection)  # type: ignore[attr-defined]
+        super().finish()
+
+    def log_request(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def log(self, *args: object, **kwargs: object) -> None:
+        pass
+
+
+class SimulatorServer:
+    """Run a WSGI app on 127.0.0.1 in a background thread; count requests; inject faults; go down."""
+
+    def __init__(self, app: WSGIApp, *, port: int = 0, name: str = "simulator") -> None:
+        self.app = app
+        self.name = name
+        self.faults = Faults()
+        self.requests: list[RecordedRequest] = []
+        self._port = port
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._log_lock = threading.Lock()
+
+    @property
+    def port(self) -> int:
+        """The TCP port the simulator listens on (fixed once started, kept across go_down/come_back)."""
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. http://127.0.0.1:41234."""
+        return f"http://127.0.0.1:{self._port}"
+
+    @property
+    def running(self) -> bool:
+        """True while the simulator accepts connections."""
+        return self._server is not None
+
+    def start(self) -> SimulatorServer:
+        """Bind and serve in a daemon thread; returns self so it can be chained."""
+        if self._server is not None:
+            return self
+        server = make_server(
+            "127.0.0.1", self._port, self._wsgi, threaded=True, request_handler=_Handler
+        )
+        server.daemon_threads = True
+        server.block_on_close = False  # type: ignore[attr-defined]
+        server.open_connections = set()  # type: ignore[attr-defined]
+        self._port = server.server_port
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
+            name=f"{self.name}:{self._port}",
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and reset every open connection (like a crashed server)."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        for connection in list(server.open_connections):  # type: ignore[attr-defined]
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def go_down(self) -> None:
+        """Refuse connections from now on (state is kept); `come_back` serves again on the same port."""
+        self.stop()
+
+    def come_back(self) -> None:
+        """Serve again on the same port after `go_down`."""
+        self.start()
+
+    def __enter__(self) -> SimulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def count(self, method: str | None = None, path_prefix: str = "") -> int:
+        """How many requests matched `method` (any if None) and began with `path_prefix`."""
+        with self._log_lock:
+            return sum(
+                1
+                for r in self.requests
+                if (method is None or r.method == method) and r.path.startswith(path_prefix)
+            )
+
+    def counts(self) -> Counter[tuple[str, str]]:
+        """Requests counted by (method, path)."""
+        with self._log_lock:
+            return Counter((r.method, r.path) for r in self.requests)
+
+    def reset_log(self) -> None:
+        """Forget the requests recorded so far (to count only what a test step does)."""
+        with self._log_lock:
+            self.requests.clear()
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        if self.faults.latency:
+            time.sleep(self.faults.latency)
+        fault = self.faults.take(request.path)
+        if fault is not None:
+            # A canned failure still consumes the body so keep-alive connections stay in sync.
+            request.get_data()
+            response = Response(fault.body, status=fault.status, headers=fault.headers)
+            if fault.body[:1] in (b"{", b"["):
+                response.content_type = "application/json; charset=UTF-8"
+            self._record(request, fault.status)
+            return response(environ, start_response)
+
+        status_holder: list[int] = []
+
+        def recording_start_response(status: str, headers: list, exc_info: Any = None) -> Any:
+            status_holder.append(int(status.split(" ", 1)[0]))
+            return start_response(status, headers, exc_info)
+
+        body = self.app(environ, recording_start_response)
+        self._record(request, status_holder[0] if status_holder else 0)
+        return body
+
+    def _record(self, request: Request, status: int) -> None:
+        entry = RecordedRequest(
+            request.method, request.path, request.query_string.decode("latin-1"), status,
+            time.time(),
+        )
+        with self._log_lock:
+            self.requests.append(entry)
