@@ -1,0 +1,5 @@
+"""`python -m woodoo` runs the command line."""
+
+from woodoo.cli import main
+
+main()

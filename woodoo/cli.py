@@ -1,0 +1,240 @@
+"""The `woodoo` command line: a thin layer over the library."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import click
+
+from woodoo import config as config_module
+from woodoo import daemon, log, secret
+from woodoo.check import run_check
+from woodoo.config import Config, ConfigError
+from woodoo.engine import RunSummary
+from woodoo.odoo import OdooError, OdooSetupError
+from woodoo.progress import terminal_progress
+from woodoo.state import State
+from woodoo.woocommerce import WooError
+
+EXIT_CONFIG = 2
+EXIT_REMOTE = 1
+DEFAULT_CONFIG = "woodoo.yaml"
+
+
+def _load_config(path: str) -> Config:
+    try:
+        config = config_module.load(Path(path))
+    except ConfigError as error:
+        for problem in error.problems:
+            click.echo(f"config error: {problem}", err=True)
+        raise SystemExit(EXIT_CONFIG) from None
+    log.configure(config.logging.level, config.logging.format, config.secret_values())
+    return config
+
+
+def _handled(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn known failures into one clear line and the documented exit code."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except OdooSetupError as error:
+            for problem in error.problems:
+                click.echo(f"config error: {problem}", err=True)
+            raise SystemExit(EXIT_CONFIG) from None
+        except (OdooError, WooError) as error:
+            click.echo(f"error: {error}", err=True)
+            raise SystemExit(EXIT_REMOTE) from None
+
+    return wrapper
+
+
+config_option = click.option(
+    "-c", "--config", "config_path", default=lambda: os.environ.get("WOODOO_CONFIG", DEFAULT_CONFIG),
+    show_default=f"$WOODOO_CONFIG or {DEFAULT_CONFIG}", help="Path of the YAML config.",
+)
+
+
+@click.group()
+@click.version_option(package_name="woodoo")
+def main() -> None:
+    """Keep a WooCommerce shop's stock true to Odoo."""
+
+
+@main.command()
+@click.argument("path", default=DEFAULT_CONFIG, type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(path: str, force: bool) -> None:
+    """Write a starter config with every key explained."""
+    target = Path(path)
+    if target.exists() and not force:
+        click.echo(f"{target} exists; use --force to overwrite it", err=True)
+        raise SystemExit(EXIT_CONFIG)
+    example = resources.files("woodoo").joinpath("data/woodoo.example.yaml").read_text()
+    target.write_text(example)
+    click.echo(f"wrote {target}; edit it, then run `woodoo check -c {target}`")
+
+
+@main.command()
+@config_option
+@_handled
+def check(config_path: str) -> None:
+    """Validate the config, connect to both sides and report SKU mapping problems."""
+    config = _load_config(config_path)
+    click.echo(f"config: {config_path} is valid")
+    with daemon.open_engine(config, connect=False) as engine:
+        report = run_check(engine.odoo, engine.woo, set(config.sync.exclude_skus))
+    if report.odoo_version:
+        click.echo(f"odoo: version {report.odoo_version}, warehouses {', '.join(report.warehouses)}")
+    if report.woocommerce_version:
+        click.echo(f"woocommerce: version {report.woocommerce_version}")
+    for problem in report.errors:
+        click.echo(f"error: {problem}", err=True)
+    if not report.ok:
+        raise SystemExit(EXIT_REMOTE)
+    sections = [
+        ("SKUs used by several Odoo products",
+         [f"{s} (ids {', '.join(map(str, ids))})" for s, ids in report.duplicate_odoo_skus.items()]),
+        ("SKUs used by several shop products",
+         [f"{s} (ids {', '.join(map(str, ids))})" for s, ids in report.duplicate_shop_skus.items()]),
+        ("Odoo SKUs the shop does not have", report.odoo_only),
+        ("shop SKUs Odoo does not have (left alone)", report.shop_only),
+        ("shop products that do not manage stock (left alone)", report.unmanaged),
+        ("variations without SKU (left alone)", report.variations_without_sku),
+    ]
+    for title, rows in sections:
+        if rows:
+            click.echo(f"{title}: {len(rows)}")
+            for row in rows[:50]:
+                click.echo(f"  - {row}")
+            if len(rows) > 50:
+                click.echo(f"  ... and {len(rows) - 50} more")
+    if report.products_without_sku:
+        click.echo(f"shop products without SKU (left alone): {report.products_without_sku}")
+    verdict = "no mapping problems" if not report.mapping_problems else (
+        f"{report.mapping_problems} mapping problems (warnings)")
+    click.echo(f"check passed: {verdict}")
+
+
+@main.command()
+@config_option
+@click.option("--full", is_flag=True, help="Re-read the whole shop and fix every difference.")
+@click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
+@click.option("--sku", "skus", multiple=True, help="Only these SKUs (repeatable).")
+@_handled
+def sync(config_path: str, full: bool, dry_run: bool, skus: tuple[str, ...]) -> None:
+    """Sync once now and exit."""
+    config = _load_config(config_path)
+    with daemon.open_engine(config) as engine, terminal_progress() as progress:
+        summary = engine.sync(full=full, dry_run=dry_run, skus=skus or None, progress=progress)
+    _print_summary(summary)
+    if summary.failed:
+        raise SystemExit(EXIT_REMOTE)
+
+
+def _print_summary(summary: RunSummary) -> None:
+    verb = "would change" if summary.dry_run else "changed"
+    for change in summary.changes:
+        old = f"{change.old.quantity} {change.old.status}" if change.old else "unknown"
+        click.echo(f"  {change.sku}: {old} -> {change.new.quantity} {change.new.status}")
+    click.echo(
+        f"{summary.checked} checked, {summary.changed} {verb}, {summary.pushed} pushed, "
+        f"{summary.failed} failed, {summary.skipped} skipped ({summary.duration:.1f} s)"
+    )
+
+
+@main.command()
+@config_option
+@click.option("--run-for", type=float, default=None, help="Stop by itself after N seconds.")
+@_handled
+def run(config_path: str, run_for: float | None) -> None:
+    """Run the daemon: poll on a schedule until stopped (SIGTERM or Ctrl-C)."""
+    config = _load_config(config_path)
+    daemon.run(config, run_for=run_for)
+
+
+@main.command()
+@config_option
+def status(config_path: str) -> None:
+    """Show the last poll, counts and open dead letters."""
+    config = _load_config(config_path)
+    state = State(config.state.path)
+    try:
+        last = state.last_run()
+        if last:
+            when = dt.datetime.fromtimestamp(last["started_at"]).isoformat(timespec="seconds")
+            outcome = f"failed: {last['error']}" if last["error"] else "ok"
+            click.echo(
+                f"last run: {last['kind']} at {when}, {outcome}; checked {last['checked']}, "
+                f"changed {last['changed']}, pushed {last['pushed']}, failed {last['failed']}"
+            )
+        else:
+            click.echo("last run: none yet")
+        watermark = state.get_meta("odoo_watermark")
+        click.echo(f"odoo watermark: {watermark or 'none (the next poll reads everything)'}")
+        for name, value in state.counts().items():
+            click.echo(f"{name.replace('_', ' ')}: {value}")
+        for letter in state.open_dead_letters()[:20]:
+            click.echo(f"  dead letter {letter.sku}: {letter.reason} (attempts {letter.attempts})")
+    finally:
+        state.close()
+
+
+@main.command()
+@click.option("--duration", type=float, default=None,
+              help="Stop by itself after N seconds (default: until Ctrl-C).")
+@click.option("--poll-interval", type=float, default=2.0, show_default=True)
+def demo(duration: float | None, poll_interval: float) -> None:
+    """Run the daemon against the built-in Odoo and WooCommerce simulators."""
+    from woodoo.demo import run_demo
+
+    run_demo(duration=duration, poll_interval=poll_interval)
+
+
+@main.group(name="secret")
+def secret_group() -> None:
+    """Make keys and encrypt values for `enc:` config entries."""
+
+
+@secret_group.command()
+@click.option("--output", type=click.Path(dir_okay=False), help="Write the key to this file (0600).")
+def keygen(output: str | None) -> None:
+    """Print (or write) a new secret key."""
+    key = secret.generate_key()
+    if output is None:
+        click.echo(key)
+        return
+    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    click.echo(f"wrote {output}; point secret_key_file at it or export {secret.KEY_ENV}")
+
+
+@secret_group.command()
+@click.argument("value", required=False)
+@click.option("--key-file", type=click.Path(exists=True, dir_okay=False), default=None)
+def encrypt(value: str | None, key_file: str | None) -> None:
+    """Encrypt VALUE (asked for, hidden, when not given) into an enc: config value."""
+    try:
+        key, source = secret.load_key(Path(key_file) if key_file else None)
+        if key is None:
+            raise secret.SecretError(
+                f"no key found ({source}); set {secret.KEY_ENV} or pass --key-file")
+        if value is None:
+            value = click.prompt("value to encrypt", hide_input=True)
+        click.echo(secret.encrypt(value, key))
+    except secret.SecretError as error:
+        click.echo(f"error: {error}", err=True)
+        raise SystemExit(EXIT_CONFIG) from None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,263 @@
+"""The YAML config: schema, loading, secret resolution and clear error messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+
+from woodoo import secret
+from woodoo.rules import StockPolicy
+
+SECRET_KEYS = frozenset({"password", "consumer_key", "consumer_secret"})
+
+
+class ConfigError(Exception):
+    """The config is wrong; `problems` holds one line per problem, each naming the key path."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_http_url(value: str) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ValueError("must be a full http:// or https:// URL, e.g. https://shop.example.com")
+    return value.rstrip("/")
+
+
+class OdooConfig(_Section):
+    """How to reach Odoo and which stock figure to read."""
+
+    url: str = Field(description="URL of the Odoo server, e.g. https://mycompany.odoo.com")
+    database: str = Field(min_length=1, description="Odoo database name")
+    username: str = Field(min_length=1, description="login of the Odoo user Woodoo acts as")
+    password: SecretStr = Field(description="that user's password or API key")
+    warehouses: list[str] = Field(
+        min_length=1, description="warehouse codes or names whose stock is summed, e.g. [WH]"
+    )
+    stock_field: Literal["free_qty", "qty_available", "virtual_available"] = "free_qty"
+    sku_field: Literal["default_code", "barcode"] = "default_code"
+    timeout: float = Field(30, gt=0, le=600, description="seconds to wait for one Odoo call")
+    page_size: int = Field(1000, ge=10, le=10000, description="records per paged Odoo read")
+
+    _check_url = field_validator("url")(_check_http_url)
+
+
+class WooCommerceConfig(_Section):
+    """How to reach the WooCommerce REST API."""
+
+    url: str = Field(description="the shop's WordPress home URL exactly, e.g. https://shop.example.com")
+    consumer_key: SecretStr = Field(description="REST API consumer key (ck_...)")
+    consumer_secret: SecretStr = Field(description="REST API consumer secret (cs_...)")
+    verify_tls: bool = True
+    timeout: float = Field(
+        30, gt=0, le=600,
+        description="seconds for one request; a 100-item batch takes up to ~6 s on a real store",
+    )
+    query_string_auth: bool = Field(
+        False, description="send keys as query parameters (https only) for hosts that drop the "
+        "Authorization header",
+    )
+    concurrency: int = Field(4, ge=1, le=16, description="parallel requests for reads and writes")
+
+    _check_url = field_validator("url")(_check_http_url)
+
+
+class StockStatusConfig(_Section):
+    """How the shop's stock status follows the quantity."""
+
+    out_of_stock_threshold: int = Field(0, ge=0, description="quantity at or below which a product is out")
+    backorders: Literal["respect_product", "never"] = "respect_product"
+
+
+class SyncConfig(_Section):
+    """What to sync, how often and by which rules."""
+
+    poll_interval: float = Field(60, ge=1, le=86400, description="seconds between two Odoo polls")
+    batch_size: int = Field(100, ge=1, le=100, description="items per WooCommerce batch (max 100)")
+    stock_buffer: int = Field(0, ge=0, description="units held back from the shop (never below 0)")
+    negative_stock_to_zero: bool = True
+    stock_status: StockStatusConfig = StockStatusConfig()
+    exclude_skus: list[str] = Field(default_factory=list, description="SKUs Woodoo never touches")
+    delta_overlap: float = Field(
+        120, ge=0, le=3600,
+        description="seconds re-read before the watermark, for clock skew and late commits",
+    )
+    retries: int = Field(4, ge=0, le=10, description="retries of a failed remote call")
+    retry_base_seconds: float = Field(1.0, ge=0, le=60, description="first backoff; it doubles")
+    sku_recheck_interval: float = Field(
+        3600, ge=0, description="seconds before an SKU unknown to the shop is looked up again"
+    )
+
+    def policy(self) -> StockPolicy:
+        """The stock rules as the pure rule functions take them."""
+        return StockPolicy(
+            buffer=self.stock_buffer,
+            negative_to_zero=self.negative_stock_to_zero,
+            out_of_stock_threshold=self.stock_status.out_of_stock_threshold,
+            backorders=self.stock_status.backorders,
+        )
+
+
+class StateConfig(_Section):
+    """Where Woodoo keeps its SQLite state."""
+
+    path: Path = Field(Path("woodoo.sqlite"), description="path of the SQLite database")
+
+
+class LoggingConfig(_Section):
+    """Log level and format."""
+
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["auto", "json", "console"] = Field(
+        "auto", description="auto: readable on a terminal, JSON lines otherwise"
+    )
+
+
+class Config(_Section):
+    """The whole Woodoo config."""
+
+    odoo: OdooConfig
+    woocommerce: WooCommerceConfig
+    sync: SyncConfig = SyncConfig()
+    state: StateConfig = StateConfig()
+    logging: LoggingConfig = LoggingConfig()
+    secret_key_file: Path | None = Field(None, description="file holding the key for enc: values")
+
+    def secret_values(self) -> list[str]:
+        """Every secret in the config, so that logs and errors can redact them."""
+        return [
+            s.get_secret_value()
+            for s in (self.odoo.password, self.woocommerce.consumer_key, self.woocommerce.consumer_secret)
+            if s.get_secret_value()
+        ]
+
+
+def load(path: Path) -> Config:
+    """Read, resolve and validate the config at `path`; raise ConfigError listing every problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: no such file; create one with `woodoo init {path}`"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+    return parse(text, base_dir=path.parent, source=str(path))
+
+
+def parse(text: str, *, base_dir: Path = Path("."), source: str = "config") -> Config:
+    """Validate config text; relative paths are taken from `base_dir`."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = ""
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None:
+            where = f" at line {mark.line + 1}, column {mark.column + 1}"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([f"{source}: not valid YAML{where}: {problem}"]) from None
+    if not isinstance(raw, dict):
+        raise ConfigError([f"{source}: expected a mapping with sections odoo, woocommerce, sync, ..."])
+
+    key_file = raw.get("secret_key_file")
+    key_path = _relative_to(Path(key_file), base_dir) if isinstance(key_file, str) else None
+    if key_path is None and (base_dir / "woodoo.key").exists():
+        key_path = base_dir / "woodoo.key"
+    problems: list[str] = []
+    try:
+        key, key_source = secret.load_key(key_path)
+    except secret.SecretError as exc:
+        key, key_source = None, "nowhere"
+        problems.append(f"secret_key_file: {exc}")
+    resolved = _resolve_strings(raw, (), key, key_source, problems)
+    try:
+        config = Config.model_validate(resolved)
+    except ValidationError as exc:
+        problems.extend(_describe(error) for error in exc.errors())
+        raise ConfigError(problems) from None
+    if problems:
+        raise ConfigError(problems)
+    state_path = _relative_to(config.state.path, base_dir)
+    return config.model_copy(update={"state": StateConfig(path=state_path)})
+
+
+def _relative_to(path: Path, base_dir: Path) -> Path:
+    return path if path.is_absolute() else base_dir / path
+
+
+def _resolve_strings(
+    node: Any, path: tuple[str | int, ...], key: str | None, key_source: str, problems: list[str]
+) -> Any:
+    if isinstance(node, dict):
+        return {k: _resolve_strings(v, (*path, k), key, key_source, problems) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_resolve_strings(v, (*path, i), key, key_source, problems) for i, v in enumerate(node)]
+    if isinstance(node, str):
+        try:
+            return secret.resolve(node, key, key_source)
+        except secret.SecretError as exc:
+            problems.append(f"{_dotted(path)}: {exc}")
+            return node
+    return node
+
+
+def _dotted(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _field_hint(loc: tuple[str | int, ...]) -> str | None:
+    model: type[BaseModel] | None = Config
+    hint = None
+    for part in loc:
+        if model is None or not isinstance(part, str) or part not in model.model_fields:
+            return hint
+        info = model.model_fields[part]
+        hint = info.description
+        annotation = info.annotation
+        model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    return hint
+
+
+def _known_keys(loc: tuple[str | int, ...]) -> list[str]:
+    model: type[BaseModel] = Config
+    for part in loc:
+        annotation = model.model_fields[part].annotation if part in model.model_fields else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = tuple(error["loc"])
+    path = _dotted(loc)
+    kind = error["type"]
+    hint = _field_hint(loc)
+    if kind == "extra_forbidden":
+        known = ", ".join(_known_keys(loc[:-1]))
+        return f"{path}: unknown key; remove it or use one of: {known}"
+    if kind == "missing":
+        return f"{path}: missing; set it to {hint}" if hint else f"{path}: missing"
+    is_secret = any(part in SECRET_KEYS for part in loc)
+    shown = "(a secret)" if is_secret else repr(error.get("input"))
+    message = error["msg"].removeprefix("Value error, ")
+    text = f"{path}: {message}, got {shown}"
+    return f"{text} ({hint})" if hint else text

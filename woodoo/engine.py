@@ -1,0 +1,329 @@
+"""The sync engine: from Odoo's figures to the shop's stock, pushing only what changed."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from structlog.stdlib import BoundLogger
+
+from woodoo import log, rules
+from woodoo.config import Config
+from woodoo.odoo import OdooGateway, OdooProduct, shift
+from woodoo.state import PushItem, ShopProduct, State
+from woodoo.woocommerce import BatchOutcome, WooError, WooGateway, batches
+
+WATERMARK = "odoo_watermark"
+Progress = Callable[[str, int, int], None]  # (task, advance, total)
+
+
+@dataclass(frozen=True)
+class PlannedChange:
+    """One SKU whose shop stock differs from what it should show."""
+
+    sku: str
+    old: rules.ShownStock | None
+    new: rules.ShownStock
+
+
+@dataclass
+class RunSummary:
+    """What one poll or sync did."""
+
+    kind: str
+    run_id: str
+    checked: int = 0
+    changed: int = 0
+    pushed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    duration: float = 0.0
+    dry_run: bool = False
+    changes: list[PlannedChange] = field(default_factory=list)
+    error: str | None = None
+
+    def counts(self) -> dict[str, int]:
+        """The numbers worth logging and storing."""
+        return {"checked": self.checked, "changed": self.changed, "pushed": self.pushed,
+                "failed": self.failed}
+
+
+class Engine:
+    """Polls Odoo, applies the stock rules and writes the differences to WooCommerce."""
+
+    def __init__(
+        self, config: Config, state: State, odoo: OdooGateway, woo: WooGateway,
+        *, clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.state = state
+        self.odoo = odoo
+        self.woo = woo
+        self.clock = clock
+        self.policy = config.sync.policy()
+        self.log = log.get("woodoo.engine")
+
+    # -- entry points ----------------------------------------------------------------------------
+
+    def poll(self, progress: Progress | None = None) -> RunSummary:
+        """One scheduled poll: a delta read since the watermark (a full read the first time)."""
+        summary = RunSummary("poll", _run_id())
+        started = self.clock()
+        bound = self.log.bind(run_id=summary.run_id, kind="poll")
+        try:
+            self.recover(summary.run_id)
+            if self.state.sku_map_size() == 0:
+                self.refresh_index(progress)
+            watermark = self.state.get_meta(WATERMARK)
+            if watermark is None:
+                newest = self.odoo.newest_write()
+                products = self.odoo.read_products()
+            else:
+                since = shift(watermark, -self.config.sync.delta_overlap)
+                delta = self.odoo.changed_since(since)
+                newest = delta.newest
+                products = self.odoo.read_products(
+                    delta.product_ids | self._dead_letter_retries(), written_since=since
+                )
+            complete = self._sync(products, summary, source="poll", progress=progress)
+            if complete and newest and (watermark is None or newest > watermark):
+                self.state.set_meta(WATERMARK, newest)
+        except Exception as error:
+            summary.error = str(error)
+            raise
+        finally:
+            self._finish(summary, started, bound)
+        return summary
+
+    def sync(
+        self, *, full: bool = False, dry_run: bool = False, skus: Iterable[str] | None = None,
+        progress: Progress | None = None,
+    ) -> RunSummary:
+        """On demand: `full` re-reads the whole shop and compares with what it shows now."""
+        summary = RunSummary("sync", _run_id(), dry_run=dry_run)
+        started = self.clock()
+        bound = self.log.bind(run_id=summary.run_id, kind="sync", full=full, dry_run=dry_run)
+        try:
+            if not dry_run:
+                self.recover(summary.run_id)
+            index = None
+            if full or self.state.sku_map_size() == 0:
+                index = self.refresh_index(progress, write=not dry_run)
+            wanted = set(skus or ())
+            newest = self.odoo.newest_write() if not wanted else None
+            products = self.odoo.read_products()
+            if wanted:
+                products = [p for p in products if p.sku in wanted]
+                for sku in sorted(wanted - {p.sku for p in products}):
+                    bound.warning("sku not in odoo", sku=sku,
+                                  reason="no storable Odoo product has this SKU")
+            complete = self._sync(
+                products, summary, source="sync", progress=progress, dry_run=dry_run,
+                index=index if full else None,
+            )
+            if complete and not dry_run and newest and self.state.get_meta(WATERMARK) is None:
+                self.state.set_meta(WATERMARK, newest)
+        except Exception as error:
+            summary.error = str(error)
+            raise
+        finally:
+            self._finish(summary, started, bound, record=not dry_run)
+        return summary
+
+    def refresh_index(
+        self, progress: Progress | None = None, *, write: bool = True
+    ) -> dict[str, ShopProduct]:
+        """Read every shop product and variation; store it as the SKU map unless `write` is off."""
+        def advance(step: int, total: int) -> None:
+            if progress:
+                progress("index", step, total)
+
+        items = self.woo.list_items(advance)
+        with_sku = [i for i in items if i.sku]
+        counts = Counter(i.sku for i in with_sku)
+        unique = {i.sku: i.as_product() for i in with_sku if counts[i.sku] == 1}
+        for sku, seen in counts.items():
+            if seen > 1:
+                ids = ", ".join(str(i.woo_id) for i in with_sku if i.sku == sku)
+                self.log.warning("duplicate sku in shop", sku=sku, woo_ids=ids)
+                if write:
+                    self.state.add_dead_letter(
+                        sku, f"SKU {sku} is used by several WooCommerce products (ids {ids}); "
+                        f"give each its own SKU in the shop", "index")
+        if write:
+            self.state.replace_sku_map(unique.values())
+        return unique
+
+    def recover(self, run_id: str) -> None:
+        """Settle pushes a crash left unconfirmed: keep what the shop applied, re-send the rest."""
+        leftovers = self.state.unfinished_pushes()
+        if not leftovers:
+            return
+        items = [item for _, item, _, _ in leftovers]
+        shown = self.woo.current_stock(items)
+        confirmed: dict[str, list[PushItem]] = {}
+        resend: list[PushItem] = []
+        for batch_id, item, _, _ in leftovers:
+            quantity, _ = shown.get(item.sku, (None, ""))
+            if quantity == item.quantity:
+                confirmed.setdefault(batch_id, []).append(item)
+            else:
+                resend.append(item)
+        for batch_id, _, source, correlation in leftovers:
+            self.state.record_outcome(
+                batch_id, confirmed.pop(batch_id, []), [], f"{source}+recovered", correlation
+            )
+        self.log.warning("recovered unfinished pushes", run_id=run_id,
+                         confirmed=len(items) - len(resend), resent=len(resend))
+        if resend:
+            self._push(resend, source="recovery", run_id=run_id, summary=RunSummary("recovery", run_id))
+
+    # -- the core --------------------------------------------------------------------------------
+
+    def _sync(
+        self, products: list[OdooProduct], summary: RunSummary, *, source: str,
+        progress: Progress | None, dry_run: bool = False,
+        index: dict[str, ShopProduct] | None = None,
+    ) -> bool:
+        """Compute, compare and push; True when every remote call went through.
+
+        With a fresh `index` of the shop, compare with what the shop shows now; otherwise with
+        what was last pushed (or, never pushed, with what the SKU map last saw in the shop).
+        """
+        products = self._usable(products, write=not dry_run)
+        if index is not None:
+            shop = {p.sku: index[p.sku] for p in products if p.sku in index}
+            self._report_missing([p for p in products if p.sku not in index], write=not dry_run)
+        else:
+            shop = self._shop_products(products)
+        summary.checked = len(products)
+        baseline = {} if index is not None else self.state.last_pushed(shop)
+        to_push: list[PushItem] = []
+        for product in products:
+            entry = shop.get(product.sku)
+            if entry is None:
+                summary.skipped += 1
+                continue
+            if not entry.manage_stock:
+                summary.skipped += 1
+                continue
+            new = rules.stock_to_show(product.figure, 0, entry.backorders, self.policy)
+            old = baseline.get(product.sku)
+            if old is None and entry.quantity is not None:
+                old = rules.ShownStock(entry.quantity, entry.status)  # type: ignore[arg-type]
+            if old == new:
+                continue
+            summary.changes.append(PlannedChange(product.sku, old, new))
+            to_push.append(PushItem(product.sku, entry.woo_id, entry.parent_id, new.quantity,
+                                    new.status, product.id))
+        summary.changed = len(to_push)
+        if dry_run or not to_push:
+            return True
+        return self._push(to_push, source=source, run_id=summary.run_id, summary=summary,
+                          progress=progress)
+
+    def _push(
+        self, items: list[PushItem], *, source: str, run_id: str, summary: RunSummary,
+        progress: Progress | None = None,
+    ) -> bool:
+        planned = list(batches(items, self.config.sync.batch_size))
+        batch_ids = {id(batch): f"{run_id}-{n}" for n, batch in enumerate(planned, start=1)}
+        for batch in planned:
+            self.state.journal(batch_ids[id(batch)], batch, source, run_id)
+        complete = True
+        for batch, outcome in self.woo.push_all(planned):
+            batch_id = batch_ids[id(batch)]
+            if isinstance(outcome, WooError):
+                complete = False
+                reason = f"{outcome} (gave up after {self.config.sync.retries} retries)"
+                outcome = BatchOutcome([], [(item, reason) for item in batch])
+            self.state.record_outcome(batch_id, outcome.applied, outcome.failed, source, run_id)
+            for sku in outcome.stale_skus:
+                # The shop no longer knows this id (product deleted or recreated): look it up anew.
+                self.state.forget_product(sku)
+            summary.pushed += len(outcome.applied)
+            summary.failed += len(outcome.failed)
+            for item, reason in outcome.failed:
+                self.log.error("push failed", run_id=run_id, batch_id=batch_id, sku=item.sku,
+                               reason=reason)
+            if progress:
+                progress("push", len(batch), len(items))
+        return complete
+
+    def _usable(self, products: list[OdooProduct], *, write: bool) -> list[OdooProduct]:
+        """Drop excluded SKUs and SKUs that several Odoo products share (which one is true?)."""
+        excluded = set(self.config.sync.exclude_skus)
+        counts = Counter(p.sku for p in products)
+        for sku, seen in counts.items():
+            if seen > 1 and sku not in excluded:
+                ids = ", ".join(str(p.id) for p in products if p.sku == sku)
+                self.log.warning("duplicate sku in odoo", sku=sku, odoo_ids=ids)
+                if write:
+                    self.state.add_dead_letter(
+                        sku, f"SKU {sku} is used by several Odoo products (ids {ids}); give each "
+                        f"its own internal reference in Odoo", "odoo")
+        return [p for p in products if p.sku not in excluded and counts[p.sku] == 1]
+
+    def _shop_products(self, products: list[OdooProduct]) -> dict[str, ShopProduct]:
+        """The shop entries for these SKUs, looking up SKUs the map does not know yet."""
+        known = self.state.products(p.sku for p in products)
+        unknown = [p for p in products if p.sku not in known]
+        if not unknown:
+            return known
+        recheck_after = self.clock() - self.config.sync.sku_recheck_interval
+        absent = self.state.absent_since(p.sku for p in unknown)
+        to_look_up = [p for p in unknown if absent.get(p.sku, 0) <= recheck_after]
+        if not to_look_up:
+            return known
+        found = self.woo.lookup(p.sku for p in to_look_up)
+        counts = Counter(i.sku for i in found)
+        unique = [i.as_product() for i in found if counts[i.sku] == 1]
+        self.state.remember_products(unique)
+        known.update({p.sku: p for p in unique})
+        self._report_missing([p for p in to_look_up if p.sku not in counts], write=True)
+        return known
+
+    def _report_missing(self, products: list[OdooProduct], *, write: bool) -> None:
+        """Dead-letter Odoo products whose SKU the shop does not have."""
+        if not write or not products:
+            return
+        self.state.mark_absent(p.sku for p in products)
+        for product in products:
+            self.state.add_dead_letter(
+                product.sku, f"SKU {product.sku} could not be found in WooCommerce", "lookup",
+                {"odoo_id": product.id},
+            )
+
+    def _dead_letter_retries(self) -> set[int]:
+        """Odoo ids of dead-lettered pushes due for another try, backing off per attempt.
+
+        SKUs missing from the shop are not retried here: they are looked up again after
+        `sync.sku_recheck_interval`, or at the next full sync.
+        """
+        now = self.clock()
+        interval = self.config.sync.poll_interval
+        return {
+            letter.odoo_id
+            for letter in self.state.open_dead_letters()
+            if letter.odoo_id and letter.source != "lookup"
+            and now >= letter.last_attempt_at + min(interval * 2 ** (letter.attempts - 1), 3600)
+        }
+
+    def _finish(self, summary: RunSummary, started: float, bound: BoundLogger,
+                *, record: bool = True) -> None:
+        summary.duration = self.clock() - started
+        if record:
+            self.state.record_run(summary.kind, summary.run_id, started, error=summary.error,
+                                  **summary.counts())
+        event = "run failed" if summary.error else "run finished"
+        (bound.error if summary.error else bound.info)(
+            event, duration_ms=round(summary.duration * 1000), skipped=summary.skipped,
+            error=summary.error, **summary.counts(),
+        )
+
+
+def _run_id() -> str:
+    return uuid.uuid4().hex[:12]

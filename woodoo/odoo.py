@@ -1,0 +1,270 @@
+"""The Odoo gateway: the only module that talks to Odoo (through odoorpc)."""
+
+from __future__ import annotations
+
+import threading
+import urllib.error
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlparse
+
+import odoorpc
+
+from woodoo import retry
+from woodoo.config import OdooConfig
+
+ODOO_DATETIME = "%Y-%m-%d %H:%M:%S"
+
+
+class OdooError(retry.RemoteError):
+    """An Odoo call failed."""
+
+
+class OdooSetupError(Exception):
+    """Odoo answers, but the config does not fit it (e.g. a warehouse that does not exist)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """An Odoo warehouse and the root of its locations."""
+
+    id: int
+    code: str
+    name: str
+    view_location_id: int
+
+
+@dataclass(frozen=True)
+class OdooProduct:
+    """A storable Odoo product with an SKU and its stock figure in the configured warehouses."""
+
+    id: int
+    sku: str
+    figure: float
+
+
+@dataclass(frozen=True)
+class Delta:
+    """Which products may have changed since a watermark, and the newest write seen."""
+
+    product_ids: set[int]
+    newest: str | None
+
+
+def shift(watermark: str, seconds: float) -> str:
+    """An Odoo datetime string moved by `seconds` (negative: earlier)."""
+    moved = datetime.strptime(watermark, ODOO_DATETIME) + timedelta(seconds=seconds)
+    return moved.strftime(ODOO_DATETIME)
+
+
+class OdooGateway:
+    """Reads stock figures and stock changes from Odoo; hides odoorpc and Odoo's version quirks."""
+
+    def __init__(self, config: OdooConfig, policy: retry.RetryPolicy) -> None:
+        self.config = config
+        self.policy = policy
+        self.client: odoorpc.ODOO | None = None
+        self.warehouses: list[Warehouse] = []
+        self.server_version = ""
+        self._lock = threading.Lock()
+
+    @property
+    def major_version(self) -> int:
+        """Odoo's major version number, e.g. 18."""
+        return int(self.server_version.split(".")[0].split("+")[0].split("-")[0] or 0)
+
+    def connect(self) -> None:
+        """Log in and resolve the configured warehouses; raise OdooError or OdooSetupError."""
+        parsed = urlparse(self.config.url)
+        if parsed.path not in ("", "/"):
+            raise OdooSetupError(
+                [f"odoo.url: {self.config.url} has a path; give the server root (odoorpc "
+                 f"cannot address Odoo under a sub-path)"]
+            )
+        protocol = "jsonrpc+ssl" if parsed.scheme == "https" else "jsonrpc"
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+
+        def login() -> odoorpc.ODOO:
+            with _translated_errors(self.config.url, "connect"):
+                client = odoorpc.ODOO(
+                    parsed.hostname, protocol=protocol, port=port, timeout=self.config.timeout
+                )
+                client.login(
+                    self.config.database, self.config.username,
+                    self.config.password.get_secret_value(),
+                )
+                return client
+
+        self.client = retry.call(login, self.policy, "odoo.login")
+        self.server_version = str(self.client.version)
+        self.warehouses = self._resolve_warehouses()
+
+    def _resolve_warehouses(self) -> list[Warehouse]:
+        rows = self._call(
+            "stock.warehouse", "search_read", [[]],
+            {"fields": ["code", "name", "view_location_id"], "order": "id"},
+        )
+        known = [
+            Warehouse(r["id"], r["code"], r["name"], r["view_location_id"][0]) for r in rows
+        ]
+        chosen: list[Warehouse] = []
+        problems = []
+        for index, wanted in enumerate(self.config.warehouses):
+            match = next((w for w in known if wanted in (w.code, w.name)), None)
+            if match is None:
+                codes = ", ".join(w.code for w in known) or "(none)"
+                problems.append(
+                    f"odoo.warehouses[{index}]: no warehouse '{wanted}' in Odoo; known: {codes}"
+                )
+            elif match not in chosen:
+                chosen.append(match)
+        if problems:
+            raise OdooSetupError(problems)
+        return chosen
+
+    def stock_context(self) -> dict[str, Any]:
+        """The context that restricts quantities to the configured warehouses.
+
+        The key Odoo honours for a warehouse changed between versions (`warehouse` up to 16,
+        `warehouse_id` from 17; an unknown key is silently ignored and you get every warehouse's
+        stock, as recorded from Odoo 18). `location` with a list of location ids has been honoured
+        by `product.product._get_domain_locations` from 16 through 18 (and 19), counting the child
+        locations of each: the warehouses' view locations give exactly their stock, summed.
+        """
+        return {"location": [w.view_location_id for w in self.warehouses]}
+
+    def storable_domain(self) -> list[Any]:
+        """The domain of products whose stock Odoo tracks, by version.
+
+        Odoo 18 made storable products `type='consu'` with `is_storable=True`; before that they
+        were `type='product'`. Consumables and services have no meaningful quantity.
+        """
+        if self.major_version >= 18:
+            return [("is_storable", "=", True)]
+        return [("type", "=", "product")]
+
+    def read_products(
+        self, product_ids: Iterable[int] | None = None, *, written_since: str | None = None
+    ) -> list[OdooProduct]:
+        """Stock figures of storable products with an SKU: all, or those listed or written since."""
+        sku = self.config.sku_field
+        domain: list[Any] = [(sku, "!=", False), *self.storable_domain()]
+        ids = sorted(set(product_ids or ()))
+        if product_ids is not None:
+            selectors: list[Any] = [("id", "in", ids)]
+            if written_since:
+                selectors = ["|", ("id", "in", ids), ("write_date", ">=", written_since)]
+            domain = [*domain, *selectors]
+        rows = self._read_pages(
+            "product.product", domain, [sku, self.config.stock_field], self.stock_context()
+        )
+        return [OdooProduct(r["id"], str(r[sku]).strip(), float(r[self.config.stock_field]))
+                for r in rows if r[sku] and str(r[sku]).strip()]
+
+    def changed_since(self, since: str) -> Delta:
+        """Products whose quants or moves in the configured warehouses were written at/after `since`."""
+        roots = [w.view_location_id for w in self.warehouses]
+        quants = self._read_pages(
+            "stock.quant",
+            [("write_date", ">=", since), ("location_id", "child_of", roots)],
+            ["product_id", "write_date"], None, order="write_date asc, id asc",
+        )
+        moves = self._read_pages(
+            "stock.move",
+            [("write_date", ">=", since), "|", ("location_id", "child_of", roots),
+             ("location_dest_id", "child_of", roots)],
+            ["product_id", "write_date"], None, order="write_date asc, id asc",
+        )
+        rows = quants + moves
+        return Delta(
+            {r["product_id"][0] for r in rows if r["product_id"]},
+            max((r["write_date"] for r in rows), default=None),
+        )
+
+    def newest_write(self) -> str | None:
+        """The newest quant/move write date in Odoo: where a first delta poll starts from."""
+        newest = [
+            rows[0]["write_date"]
+            for model in ("stock.quant", "stock.move")
+            if (rows := self._call(model, "search_read", [[]],
+                                   {"fields": ["write_date"], "order": "write_date desc",
+                                    "limit": 1}))
+        ]
+        return max(newest, default=None)
+
+    def _read_pages(
+        self, model: str, domain: list[Any], fields: list[str], context: dict[str, Any] | None,
+        order: str = "id",
+    ) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        size = self.config.page_size
+        while True:
+            options: dict[str, Any] = {"fields": fields, "order": order, "limit": size,
+                                       "offset": len(rows)}
+            if context is not None:
+                options["context"] = context
+            page = self._call(model, "search_read", [domain], options)
+            rows.extend(page)
+            if len(page) < size:
+                return rows
+
+    def _call(self, model: str, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        if self.client is None:
+            self.connect()
+        client = self.client
+        assert client is not None
+
+        def attempt() -> Any:
+            with self._lock, _translated_errors(self.config.url, f"{model}.{method}"):
+                return client.execute_kw(model, method, args, kwargs)
+
+        return retry.call(attempt, self.policy, f"odoo.{model}.{method}")
+
+
+class _translated_errors:
+    """Turn odoorpc/urllib failures into OdooError with a message a store owner can act on."""
+
+    def __init__(self, url: str, what: str) -> None:
+        self.url = url
+        self.what = what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: Any) -> bool:
+        if error is None:
+            return False
+        if isinstance(error, odoorpc.error.RPCError):
+            name = (error.info or {}).get("data", {}).get("name", "") if isinstance(error.info, dict) else ""
+            if "AccessDenied" in name or "Wrong login" in str(error):
+                raise OdooError(
+                    f"Odoo at {self.url} refused the login: wrong username, password or API key, "
+                    f"or wrong database", retryable=False,
+                ) from None
+            raise OdooError(f"Odoo refused {self.what}: {error}", retryable=False) from None
+        if isinstance(error, urllib.error.HTTPError):
+            raise OdooError(
+                f"Odoo at {self.url} answered HTTP {error.code} to {self.what}",
+                retryable=error.code >= 500 or error.code == 429,
+            ) from None
+        if isinstance(error, urllib.error.URLError):
+            reason = getattr(error.reason, "strerror", None) or str(error.reason)
+            raise OdooError(f"cannot reach Odoo at {self.url}: {reason}", retryable=True) from None
+        if isinstance(error, TimeoutError):
+            raise OdooError(
+                f"Odoo at {self.url} did not answer {self.what} in time", retryable=True
+            ) from None
+        if isinstance(error, (ConnectionError, OSError)):
+            raise OdooError(f"connection to Odoo at {self.url} failed: {error}", retryable=True) from None
+        if isinstance(error, ValueError) and "JSON" in str(error):
+            raise OdooError(
+                f"Odoo at {self.url} did not answer JSON to {self.what}; is this the Odoo URL?",
+                retryable=False,
+            ) from None
+        return False

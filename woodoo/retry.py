@@ -1,0 +1,62 @@
+"""Retrying remote calls: exponential backoff (1, 2, 4, 8 s by default) that honours Retry-After."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import tenacity
+
+from woodoo import log
+
+T = TypeVar("T")
+
+
+class RemoteError(Exception):
+    """A remote call failed; the message says what happened in words."""
+
+    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to retry a failed remote call."""
+
+    retries: int = 4
+    base_seconds: float = 1.0
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        return self.base_seconds * 2 ** (attempt - 1)
+
+
+def call(fn: Callable[[], T], policy: RetryPolicy, what: str) -> T:
+    """Run `fn`, retrying a retryable RemoteError with backoff; the last error is raised."""
+    logger = log.get("woodoo.retry")
+
+    def wait(state: tenacity.RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        delay = policy.backoff(state.attempt_number)
+        if isinstance(error, RemoteError) and error.retry_after is not None:
+            delay = max(delay, error.retry_after)
+        return delay
+
+    def before_sleep(state: tenacity.RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        logger.warning(
+            "retrying", call=what, attempt=state.attempt_number, error=str(error),
+            wait_seconds=round(state.upcoming_sleep, 3),
+        )
+
+    retrying = tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(policy.retries + 1),
+        wait=wait,
+        retry=tenacity.retry_if_exception(lambda e: isinstance(e, RemoteError) and e.retryable),
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+    return retrying(fn)

@@ -1,0 +1,429 @@
+"""Woodoo's state in SQLite: SKU map, last pushed values, push journal, watermark, audit, dead letters."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from woodoo.rules import ShownStock
+
+
+@dataclass(frozen=True)
+class ShopProduct:
+    """A WooCommerce product or variation as the SKU map knows it."""
+
+    sku: str
+    woo_id: int
+    parent_id: int  # 0 for a simple product
+    manage_stock: bool
+    backorders: str
+    quantity: int | None
+    status: str
+
+    @property
+    def is_variation(self) -> bool:
+        """True when the item is written through its parent's variations endpoint."""
+        return self.parent_id != 0
+
+
+@dataclass(frozen=True)
+class PushItem:
+    """One stock write to send: which shop item, and the quantity and status to set."""
+
+    sku: str
+    woo_id: int
+    parent_id: int
+    quantity: int
+    status: str
+    odoo_id: int = 0
+
+    @property
+    def shown(self) -> ShownStock:
+        """The quantity and status as a ShownStock."""
+        return ShownStock(self.quantity, self.status)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """An item Woodoo gave up on, with the reason in words."""
+
+    id: int
+    sku: str
+    odoo_id: int | None
+    reason: str
+    source: str
+    attempts: int
+    created_at: float
+    last_attempt_at: float
+
+
+def _migration_1(db: sqlite_utils.Database) -> None:
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db["sku_map"].create(
+        {
+            "sku": str, "woo_id": int, "parent_id": int, "manage_stock": int, "backorders": str,
+            "quantity": int, "status": str, "odoo_id": int, "seen_at": float,
+        },
+        pk="sku",
+    )
+    db["sku_map"].create_index(["woo_id"])
+    # An SKU looked up in the shop and not found, so polls don't look it up again every time.
+    db["shop_absent"].create({"sku": str, "checked_at": float}, pk="sku")
+    db["pushed"].create(
+        {"sku": str, "quantity": int, "status": str, "pushed_at": float, "correlation_id": str},
+        pk="sku",
+    )
+    # The push journal: written before a batch is sent, cleared in the same transaction that
+    # records its outcome. Rows left here after a crash are pushes whose fate is unknown.
+    db["push_journal"].create(
+        {
+            "batch_id": str, "sku": str, "woo_id": int, "parent_id": int, "quantity": int,
+            "status": str, "odoo_id": int, "source": str, "correlation_id": str, "created_at": float,
+        },
+        pk=("batch_id", "sku"),
+    )
+    db["audit"].create(
+        {
+            "id": int, "sku": str, "old_quantity": int, "new_quantity": int, "old_status": str,
+            "new_status": str, "source": str, "correlation_id": str, "at": float,
+        },
+        pk="id",
+    )
+    db["audit"].create_index(["sku"])
+    db["audit"].create_index(["at"])
+    db["dead_letters"].create(
+        {
+            "id": int, "sku": str, "odoo_id": int, "reason": str, "source": str, "payload": str,
+            "attempts": int,
+            "created_at": float, "last_attempt_at": float, "resolved_at": float,
+        },
+        pk="id",
+    )
+    db["dead_letters"].create_index(["sku", "resolved_at"])
+    db["runs"].create(
+        {
+            "id": int, "kind": str, "run_id": str, "started_at": float, "duration": float,
+            "checked": int, "changed": int, "pushed": int, "failed": int, "error": str,
+        },
+        pk="id",
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1]
+
+
+class State:
+    """The SQLite state; safe to share between threads (one connection, one lock)."""
+
+    def __init__(self, path: Path | str, *, clock: Callable[[], float] = time.time) -> None:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        self.db = sqlite_utils.Database(connection)
+        self.clock = clock
+        self._lock = threading.RLock()
+        self.db.execute("PRAGMA busy_timeout = 30000")
+        if str(path) != ":memory:":
+            self.db.enable_wal()
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self._migrate()
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self.db.close()
+
+    @contextmanager
+    def atomic(self) -> Iterator[sqlite_utils.Database]:
+        """One transaction: everything inside commits together or not at all."""
+        with self._lock, self.db.atomic() as db:
+            yield db
+
+    def _migrate(self) -> None:
+        with self._lock:
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+                with self.db.atomic():
+                    migration(self.db)
+                    self.db.execute(f"PRAGMA user_version = {number}")
+
+    @property
+    def schema_version(self) -> int:
+        """The migration the database is at."""
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    # -- meta ------------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        """A stored setting such as the poll watermark, or None."""
+        with self._lock:
+            row = self.db.execute("select value from meta where key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a setting."""
+        with self.atomic() as db:
+            db["meta"].upsert({"key": key, "value": value}, pk="key")
+
+    # -- SKU map ---------------------------------------------------------------------------------
+
+    def replace_sku_map(self, products: Iterable[ShopProduct]) -> None:
+        """Replace the whole SKU map with a fresh index of the shop."""
+        now = self.clock()
+        with self.atomic() as db:
+            db.execute("delete from sku_map")
+            db["sku_map"].insert_all((self._map_row(p, now) for p in products), pk="sku")
+            db.execute("delete from shop_absent")
+
+    def remember_products(self, products: Iterable[ShopProduct]) -> None:
+        """Add or refresh some SKU map entries (from an on-demand lookup)."""
+        now = self.clock()
+        rows = [self._map_row(p, now) for p in products]
+        with self.atomic() as db:
+            db["sku_map"].upsert_all(rows, pk="sku", alter=False)
+            for row in rows:
+                db.execute("delete from shop_absent where sku = ?", [row["sku"]])
+
+    def forget_product(self, sku: str) -> None:
+        """Drop an SKU map entry that the shop no longer knows (e.g. the product was deleted)."""
+        with self.atomic() as db:
+            db.execute("delete from sku_map where sku = ?", [sku])
+
+    def mark_absent(self, skus: Iterable[str]) -> None:
+        """Remember that these SKUs were looked up in the shop and not found."""
+        now = self.clock()
+        with self.atomic() as db:
+            db["shop_absent"].upsert_all(
+                ({"sku": s, "checked_at": now} for s in skus), pk="sku"
+            )
+
+    def absent_since(self, skus: Iterable[str]) -> dict[str, float]:
+        """When each of these SKUs was last found missing from the shop."""
+        return {
+            row["sku"]: row["checked_at"]
+            for row in self._select_in("shop_absent", "sku", list(skus))
+        }
+
+    def products(self, skus: Iterable[str] | None = None) -> dict[str, ShopProduct]:
+        """SKU map entries for `skus` (all when None)."""
+        if skus is None:
+            with self._lock:
+                rows = list(self.db["sku_map"].rows)
+        else:
+            rows = self._select_in("sku_map", "sku", list(skus))
+        return {row["sku"]: self._product(row) for row in rows}
+
+    def sku_map_size(self) -> int:
+        """How many SKUs the map holds."""
+        with self._lock:
+            return self.db["sku_map"].count
+
+    @staticmethod
+    def _map_row(product: ShopProduct, now: float) -> dict[str, Any]:
+        row = asdict(product)
+        row["manage_stock"] = int(product.manage_stock)
+        row["seen_at"] = now
+        return row
+
+    @staticmethod
+    def _product(row: dict[str, Any]) -> ShopProduct:
+        return ShopProduct(
+            sku=row["sku"], woo_id=row["woo_id"], parent_id=row["parent_id"],
+            manage_stock=bool(row["manage_stock"]), backorders=row["backorders"],
+            quantity=row["quantity"], status=row["status"],
+        )
+
+    # -- pushes ----------------------------------------------------------------------------------
+
+    def last_pushed(self, skus: Iterable[str]) -> dict[str, ShownStock]:
+        """The quantity and status last written to the shop for each SKU that has one."""
+        return {
+            row["sku"]: ShownStock(row["quantity"], row["status"])
+            for row in self._select_in("pushed", "sku", list(skus))
+        }
+
+    def journal(self, batch_id: str, items: list[PushItem], source: str, correlation_id: str) -> None:
+        """Write down a batch about to be sent, before sending it."""
+        now = self.clock()
+        with self.atomic() as db:
+            db["push_journal"].insert_all(
+                (
+                    {**asdict(i), "batch_id": batch_id, "source": source,
+                     "correlation_id": correlation_id, "created_at": now}
+                    for i in items
+                ),
+                pk=("batch_id", "sku"),
+            )
+
+    def record_outcome(
+        self,
+        batch_id: str,
+        applied: list[PushItem],
+        failed: list[tuple[PushItem, str]],
+        source: str,
+        correlation_id: str,
+        *,
+        retryable: bool = False,
+    ) -> None:
+        """In one transaction: record what the shop applied (pushed + audit) and what failed.
+
+        Clears the batch's journal rows, so the state never claims a push that did not happen.
+        """
+        now = self.clock()
+        with self.atomic() as db:
+            previous = self.last_pushed(i.sku for i in applied)
+            shop = self.products(i.sku for i in applied)
+            for item in applied:
+                old = previous.get(item.sku)
+                if old is None and item.sku in shop:
+                    old = ShownStock(shop[item.sku].quantity or 0, shop[item.sku].status)  # type: ignore[arg-type]
+                db["pushed"].upsert(
+                    {"sku": item.sku, "quantity": item.quantity, "status": item.status,
+                     "pushed_at": now, "correlation_id": correlation_id},
+                    pk="sku",
+                )
+                db.execute(
+                    "update sku_map set quantity = ?, status = ? where sku = ?",
+                    [item.quantity, item.status, item.sku],
+                )
+                db["audit"].insert(
+                    {"sku": item.sku, "old_quantity": old.quantity if old else None,
+                     "new_quantity": item.quantity, "old_status": old.status if old else None,
+                     "new_status": item.status, "source": source,
+                     "correlation_id": correlation_id, "at": now},
+                )
+            self._resolve_dead_letters(db, [i.sku for i in applied], now)
+            for item, reason in failed:
+                self._add_dead_letter(db, item.sku, reason, source, asdict(item), now)
+            db.execute("delete from push_journal where batch_id = ?", [batch_id])
+
+    def unfinished_pushes(self) -> list[tuple[str, PushItem, str, str]]:
+        """Journal rows left by a crash: (batch id, item, source, correlation id)."""
+        with self._lock:
+            rows = list(self.db["push_journal"].rows_where(order_by="created_at, batch_id"))
+        return [
+            (r["batch_id"],
+             PushItem(r["sku"], r["woo_id"], r["parent_id"], r["quantity"], r["status"],
+                      r["odoo_id"] or 0),
+             r["source"], r["correlation_id"])
+            for r in rows
+        ]
+
+    # -- dead letters ----------------------------------------------------------------------------
+
+    def add_dead_letter(
+        self, sku: str, reason: str, source: str, payload: dict[str, Any] | None = None
+    ) -> None:
+        """Record that `sku` could not be handled; an open letter for the same SKU is updated."""
+        with self.atomic() as db:
+            self._add_dead_letter(db, sku, reason, source, payload or {}, self.clock())
+
+    def resolve_dead_letters(self, skus: Iterable[str]) -> None:
+        """Close the open dead letters of SKUs that have now been handled."""
+        with self.atomic() as db:
+            self._resolve_dead_letters(db, list(skus), self.clock())
+
+    def open_dead_letters(self) -> list[DeadLetter]:
+        """Dead letters not yet resolved, oldest first."""
+        with self._lock:
+            rows = self.db["dead_letters"].rows_where(
+                "resolved_at is null", order_by="created_at"
+            )
+            return [
+                DeadLetter(r["id"], r["sku"], r["odoo_id"], r["reason"], r["source"], r["attempts"],
+                           r["created_at"], r["last_attempt_at"])
+                for r in rows
+            ]
+
+    @staticmethod
+    def _add_dead_letter(
+        db: sqlite_utils.Database, sku: str, reason: str, source: str,
+        payload: dict[str, Any], now: float,
+    ) -> None:
+        existing = db.execute(
+            "select id from dead_letters where sku = ? and resolved_at is null", [sku]
+        ).fetchone()
+        odoo_id = payload.get("odoo_id") or None
+        if existing:
+            db.execute(
+                "update dead_letters set reason = ?, source = ?, payload = ?, "
+                "odoo_id = coalesce(?, odoo_id), attempts = attempts + 1, last_attempt_at = ? "
+                "where id = ?",
+                [reason, source, json.dumps(payload), odoo_id, now, existing[0]],
+            )
+        else:
+            db["dead_letters"].insert(
+                {"sku": sku, "odoo_id": odoo_id, "reason": reason, "source": source,
+                 "payload": json.dumps(payload), "attempts": 1, "created_at": now,
+                 "last_attempt_at": now, "resolved_at": None}
+            )
+
+    @staticmethod
+    def _resolve_dead_letters(db: sqlite_utils.Database, skus: list[str], now: float) -> None:
+        for chunk in _chunks(skus, 500):
+            marks = ",".join("?" * len(chunk))
+            db.execute(
+                f"update dead_letters set resolved_at = ? where resolved_at is null "
+                f"and sku in ({marks})",
+                [now, *chunk],
+            )
+
+    # -- runs and audit --------------------------------------------------------------------------
+
+    def record_run(self, kind: str, run_id: str, started_at: float, **counts: Any) -> None:
+        """Store one poll/sync run's summary."""
+        with self.atomic() as db:
+            db["runs"].insert(
+                {"kind": kind, "run_id": run_id, "started_at": started_at,
+                 "duration": self.clock() - started_at, **counts}
+            )
+
+    def last_run(self, kind: str | None = None) -> dict[str, Any] | None:
+        """The most recent run (of `kind`, if given)."""
+        where, args = ("kind = ?", [kind]) if kind else (None, [])
+        with self._lock:
+            rows = list(
+                self.db["runs"].rows_where(where, args, order_by="id desc", limit=1)
+            )
+        return rows[0] if rows else None
+
+    def audit(self, sku: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest audit rows (for one SKU, if given)."""
+        where, args = ("sku = ?", [sku]) if sku else (None, [])
+        with self._lock:
+            return list(self.db["audit"].rows_where(where, args, order_by="id desc", limit=limit))
+
+    def counts(self) -> dict[str, int]:
+        """Sizes that `woodoo status` shows."""
+        with self._lock:
+            one = self.db.execute
+            return {
+                "skus_mapped": one("select count(*) from sku_map").fetchone()[0],
+                "skus_pushed": one("select count(*) from pushed").fetchone()[0],
+                "audit_rows": one("select count(*) from audit").fetchone()[0],
+                "dead_letters_open": one(
+                    "select count(*) from dead_letters where resolved_at is null"
+                ).fetchone()[0],
+                "unfinished_pushes": one("select count(*) from push_journal").fetchone()[0],
+            }
+
+    def _select_in(self, table: str, column: str, values: list[Any]) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        with self._lock:
+            for chunk in _chunks(values, 500):
+                marks = ",".join("?" * len(chunk))
+                rows.extend(self.db[table].rows_where(f"{column} in ({marks})", chunk))
+        return rows
+
+
+def _chunks(values: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]

@@ -1,0 +1,423 @@
+"""The WooCommerce gateway: the only module that talks to the shop (through the woocommerce client)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlparse
+
+import requests
+import woocommerce
+from requests.adapters import HTTPAdapter
+from requests.auth import HTTPBasicAuth
+
+from woodoo import retry
+from woodoo.config import WooCommerceConfig
+from woodoo.state import PushItem, ShopProduct
+
+PAGE_SIZE = 100  # the REST API's maximum per_page (101 is a 400)
+INDEX_FIELDS = "id,sku,type,parent_id,manage_stock,stock_quantity,stock_status,backorders,variations"
+VARIATION_FIELDS = "id,sku,parent_id,manage_stock,stock_quantity,stock_status,backorders"
+SKUS_PER_LOOKUP = 50  # keeps the query string far below common URL limits
+
+
+class WooError(retry.RemoteError):
+    """A WooCommerce call failed."""
+
+
+@dataclass(frozen=True)
+class ShopItem:
+    """One product or variation as listed by the shop, SKU or not (for the index and `check`)."""
+
+    woo_id: int
+    parent_id: int
+    type: str
+    sku: str
+    manage_stock: bool
+    quantity: int | None
+    status: str
+    backorders: str
+
+    def as_product(self) -> ShopProduct:
+        """The SKU map entry for this item."""
+        return ShopProduct(self.sku, self.woo_id, self.parent_id, self.manage_stock,
+                           self.backorders, self.quantity, self.status)
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What the shop did with one batch: items applied, and items failed with the reason."""
+
+    applied: list[PushItem]
+    failed: list[tuple[PushItem, str]]
+    stale_skus: list[str] = field(default_factory=list)  # ids the shop no longer knows
+
+
+class _PooledAPI(woocommerce.API):
+    """The woocommerce client, sending through one pooled requests.Session.
+
+    woocommerce 3.0.0 sends every call through `requests.request`, which opens a new connection
+    (and TLS handshake) per call. This keeps the library's URL building and OAuth 1.0a signing and
+    only swaps the transport for a session whose pool is as large as our concurrency.
+    """
+
+    def __init__(self, *args: Any, pool_size: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def _API__request(  # overrides woocommerce.API.__request (name-mangled)
+        self, method: str, endpoint: str, data: Any, params: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        params = dict(params or {})
+        url = self._API__get_url(endpoint)  # type: ignore[attr-defined]
+        auth = None
+        headers = {"user-agent": self.user_agent, "accept": "application/json"}
+        if self.is_ssl and not self.query_string_auth:
+            auth = HTTPBasicAuth(self.consumer_key, self.consumer_secret)
+        elif self.is_ssl:
+            params.update({"consumer_key": self.consumer_key,
+                           "consumer_secret": self.consumer_secret})
+        else:
+            # Over plain http the shop only accepts OAuth 1.0a: the library signs the URL with
+            # the parameters in it, so they must not be sent a second time.
+            url = self._API__get_oauth_url(f"{url}?{urlencode(params)}", method)  # type: ignore[attr-defined]
+            params = {}
+        body = None
+        if data is not None:
+            body = json.dumps(data, ensure_ascii=False).encode("utf-8")
+            headers["content-type"] = "application/json;charset=utf-8"
+        return self.session.request(
+            method, url, params=params, data=body, headers=headers, auth=auth,
+            verify=self.verify_ssl, timeout=self.timeout,
+        )
+
+
+class WooGateway:
+    """Lists, looks up and writes stock in the shop; hides the REST API and its quirks."""
+
+    def __init__(self, config: WooCommerceConfig, policy: retry.RetryPolicy) -> None:
+        self.config = config
+        self.policy = policy
+        self.api = _PooledAPI(
+            config.url,
+            config.consumer_key.get_secret_value(),
+            config.consumer_secret.get_secret_value(),
+            version="wc/v3",
+            timeout=config.timeout,
+            verify_ssl=config.verify_tls,
+            query_string_auth=config.query_string_auth,
+            pool_size=config.concurrency,
+        )
+        self.pool = ThreadPoolExecutor(config.concurrency, thread_name_prefix="woo")
+        self._has_store_wide_variations: bool | None = None
+
+    def close(self) -> None:
+        """Release the worker threads and connections."""
+        self.pool.shutdown(wait=True)
+        self.api.session.close()
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def version(self) -> str:
+        """The shop's WooCommerce version (also proves the keys work)."""
+        body = self._request("GET", "system_status", params={"_fields": "environment.version"})
+        return str(body.get("environment", {}).get("version", "unknown"))
+
+    def list_items(self, progress: Callable[[int, int], None] | None = None) -> list[ShopItem]:
+        """Every product and variation in the shop, SKU or not (only the fields we need)."""
+        products = self._all_pages("products", {"_fields": INDEX_FIELDS}, progress)
+        items = [self._item(p) for p in products if p.get("type") != "variable"]
+        parents = [p for p in products if p.get("type") == "variable"]
+        items.extend(self._variations(parents, progress))
+        return items
+
+    def _variations(
+        self, parents: list[dict[str, Any]], progress: Callable[[int, int], None] | None
+    ) -> list[ShopItem]:
+        if not parents:
+            return []
+        if self._store_wide_variations():
+            rows = self._all_pages("variations", {"_fields": VARIATION_FIELDS}, progress)
+            return [self._item({**r, "type": "variation"}) for r in rows]
+        # Before WooCommerce 10.3 variations are only listed per parent.
+        per_parent = self.pool.map(
+            lambda p: self._all_pages(f"products/{p['id']}/variations",
+                                      {"_fields": VARIATION_FIELDS}, None),
+            parents,
+        )
+        return [
+            self._item({**r, "type": "variation", "parent_id": parent["id"]})
+            for parent, rows in zip(parents, per_parent, strict=True)
+            for r in rows
+        ]
+
+    def _store_wide_variations(self) -> bool:
+        if self._has_store_wide_variations is None:
+            try:
+                self._request("GET", "variations", params={"per_page": 1, "_fields": "id"})
+                self._has_store_wide_variations = True
+            except WooError as error:
+                if "404" not in str(error):
+                    raise
+                self._has_store_wide_variations = False
+        return self._has_store_wide_variations
+
+    def lookup(self, skus: Iterable[str]) -> list[ShopItem]:
+        """Find products and variations by exact SKU (`products?sku=a,b,c` returns both)."""
+        wanted = sorted(set(skus))
+        chunks = [wanted[i:i + SKUS_PER_LOOKUP] for i in range(0, len(wanted), SKUS_PER_LOOKUP)]
+        found = self.pool.map(
+            lambda chunk: self._all_pages(
+                "products", {"sku": ",".join(chunk), "_fields": INDEX_FIELDS}, None
+            ),
+            chunks,
+        )
+        return [self._item(row) for rows in found for row in rows
+                if row.get("type") != "variable"]
+
+    def current_stock(self, items: list[PushItem]) -> dict[str, tuple[int | None, str]]:
+        """What the shop shows now for these items, by SKU (to settle pushes left by a crash)."""
+        by_parent: dict[int, list[PushItem]] = {}
+        for item in items:
+            by_parent.setdefault(item.parent_id, []).append(item)
+        shown: dict[str, tuple[int | None, str]] = {}
+        for parent, group in by_parent.items():
+            endpoint = f"products/{parent}/variations" if parent else "products"
+            for start in range(0, len(group), PAGE_SIZE):
+                chunk = group[start:start + PAGE_SIZE]
+                rows = self._request("GET", endpoint, params={
+                    "include": ",".join(str(i.woo_id) for i in chunk), "per_page": PAGE_SIZE,
+                    "_fields": "id,stock_quantity,stock_status",
+                })
+                by_id = {row["id"]: row for row in rows}
+                for item in chunk:
+                    if item.woo_id in by_id:
+                        row = by_id[item.woo_id]
+                        shown[item.sku] = (row.get("stock_quantity"), row.get("stock_status", ""))
+        return shown
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    def push(self, items: list[PushItem]) -> BatchOutcome:
+        """Write quantity and status for up to 100 items of one kind (simple, or one parent)."""
+        if not items:
+            return BatchOutcome([], [])
+        if len(items) > PAGE_SIZE:
+            raise ValueError(f"a batch holds at most {PAGE_SIZE} items, got {len(items)}")
+        parents = {i.parent_id for i in items}
+        if len(parents) != 1:
+            raise ValueError("a batch mixes simple products and variations of different parents")
+        parent = parents.pop()
+        for item in items:
+            # The shop does not validate batch items (a bogus status passes silently): we do.
+            if item.status not in ("instock", "outofstock", "onbackorder"):
+                raise ValueError(f"SKU {item.sku}: invalid stock status {item.status!r}")
+        endpoint = f"products/{parent}/variations/batch" if parent else "products/batch"
+        # No _fields here: on a batch call it empties the results (recorded on WooCommerce 11).
+        body = self._request("POST", endpoint, data={"update": [
+            {"id": i.woo_id, "stock_quantity": i.quantity, "stock_status": i.status}
+            for i in items
+        ]})
+        results = body.get("update") if isinstance(body, dict) else None
+        if not isinstance(results, list) or len(results) != len(items):
+            reason = (f"WooCommerce answered the batch with {len(results or [])} results for "
+                      f"{len(items)} items; nothing can be confirmed")
+            return BatchOutcome([], [(i, reason) for i in items])
+        outcome = BatchOutcome([], [])
+        for item, result in zip(items, results, strict=True):
+            reason = self._item_failure(item, result)
+            if reason is None:
+                outcome.applied.append(item)
+                continue
+            outcome.failed.append((item, reason))
+            error = result.get("error") if isinstance(result, dict) else None
+            if isinstance(error, dict) and str(error.get("code", "")).endswith("invalid_id"):
+                outcome.stale_skus.append(item.sku)
+        return outcome
+
+    def push_all(
+        self, batches: list[list[PushItem]]
+    ) -> Iterator[tuple[list[PushItem], BatchOutcome | WooError]]:
+        """Send batches with bounded concurrency; yield each with its outcome as it completes."""
+        futures = {self.pool.submit(self.push, batch): index for index, batch in enumerate(batches)}
+        for future in as_completed(futures):
+            batch = batches[futures[future]]
+            try:
+                yield batch, future.result()
+            except WooError as error:
+                yield batch, error
+
+    @staticmethod
+    def _item_failure(item: PushItem, result: Any) -> str | None:
+        what = f"SKU {item.sku} (WooCommerce id {item.woo_id})"
+        if not isinstance(result, dict):
+            return f"{what}: WooCommerce answered {result!r} instead of the product"
+        error = result.get("error")
+        if error:
+            return (f"{what}: WooCommerce rejected the update: {error.get('message')} "
+                    f"({error.get('code')})")
+        if result.get("id") != item.woo_id:
+            return f"{what}: WooCommerce answered for id {result.get('id')} instead"
+        if not result.get("manage_stock"):
+            return (f"{what}: the shop ignored the quantity because the product does not manage "
+                    f"stock; turn on 'Manage stock?' for it in WooCommerce")
+        if result.get("stock_quantity") != item.quantity:
+            return (f"{what}: sent quantity {item.quantity} but the shop kept "
+                    f"{result.get('stock_quantity')}")
+        return None
+
+    # -- transport -------------------------------------------------------------------------------
+
+    def _all_pages(
+        self, endpoint: str, params: dict[str, Any], progress: Callable[[int, int], None] | None
+    ) -> list[dict[str, Any]]:
+        """Every page of a listing: the first tells how many; the rest are read in parallel.
+
+        Pages go by `page=`: the Link header carries the OAuth parameters of the first request.
+        """
+        base = {**params, "per_page": PAGE_SIZE, "orderby": "id", "order": "asc"}
+        if "sku" in base or "include" in base:
+            base.pop("orderby")
+            base.pop("order")
+        first, total_pages = self._page(endpoint, {**base, "page": 1})
+        if progress:
+            progress(1, max(total_pages, 1))
+        rows = list(first)
+        if total_pages > 1:
+            for page_rows, _ in self.pool.map(
+                lambda n: self._page(endpoint, {**base, "page": n}), range(2, total_pages + 1)
+            ):
+                rows.extend(page_rows)
+                if progress:
+                    progress(1, total_pages)
+        return rows
+
+    def _page(self, endpoint: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+        response = self._send("GET", endpoint, params=params)
+        body = self._json(response, "GET", endpoint)
+        if not isinstance(body, list):
+            raise WooError(f"WooCommerce answered GET {endpoint} with {type(body).__name__}, "
+                           f"expected a list", retryable=False)
+        try:
+            pages = int(response.headers.get("X-WP-TotalPages", "1"))
+        except ValueError:
+            pages = 1
+        return body, pages
+
+    def _request(self, method: str, endpoint: str, *, params: dict[str, Any] | None = None,
+                 data: Any = None) -> Any:
+        return self._json(self._send(method, endpoint, params=params, data=data), method, endpoint)
+
+    def _send(self, method: str, endpoint: str, *, params: dict[str, Any] | None = None,
+              data: Any = None) -> requests.Response:
+        def attempt() -> requests.Response:
+            try:
+                if method == "GET":
+                    response = self.api.get(endpoint, params=dict(params or {}))
+                else:
+                    response = self.api.post(endpoint, data, params=dict(params or {}))
+            except requests.Timeout:
+                raise WooError(
+                    f"WooCommerce at {self.config.url} did not answer {method} {endpoint} within "
+                    f"{self.config.timeout:g} s", retryable=True,
+                ) from None
+            except requests.ConnectionError as error:
+                raise WooError(f"cannot reach WooCommerce at {self.config.url}: "
+                               f"{_root_cause(error)}", retryable=True) from None
+            if response.status_code >= 400:
+                raise self._http_error(response, method, endpoint)
+            return response
+
+        return retry.call(attempt, self.policy, f"woocommerce.{method} {endpoint}")
+
+    def _json(self, response: requests.Response, method: str, endpoint: str) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise WooError(
+                f"WooCommerce answered {method} {endpoint} with something that is not JSON "
+                f"(HTTP {response.status_code}, {response.headers.get('Content-Type', '?')}); "
+                f"is woocommerce.url the WordPress home URL?", retryable=False,
+            ) from None
+
+    def _http_error(self, response: requests.Response, method: str, endpoint: str) -> WooError:
+        status = response.status_code
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        code = body.get("code", "") if isinstance(body, dict) else ""
+        message = body.get("message", "") if isinstance(body, dict) else ""
+        text = f"WooCommerce answered HTTP {status} to {method} {endpoint}: {message or code}"
+        if status == 401:
+            text += ". " + explain_auth_failure(self.config.url, code, message)
+            return WooError(text, retryable=False)
+        if status == 429:
+            return WooError(text, retryable=True, retry_after=_retry_after(response))
+        return WooError(text, retryable=status >= 500)
+
+    @staticmethod
+    def _item(row: dict[str, Any]) -> ShopItem:
+        quantity = row.get("stock_quantity")
+        return ShopItem(
+            woo_id=int(row["id"]),
+            parent_id=int(row.get("parent_id") or 0) if row.get("type") == "variation" else 0,
+            type=str(row.get("type", "simple")),
+            sku=str(row.get("sku") or "").strip(),
+            manage_stock=row.get("manage_stock") is True,
+            quantity=None if quantity is None else math.floor(float(quantity)),
+            status=str(row.get("stock_status") or ""),
+            backorders=str(row.get("backorders") or "no"),
+        )
+
+
+def explain_auth_failure(url: str, code: str, message: str) -> str:
+    """Say in words why the shop refused our keys, and what to do."""
+    scheme = urlparse(url).scheme
+    if "Invalid signature" in message:
+        return ("The OAuth signature did not match. Over http the shop checks it against its "
+                "WordPress home URL exactly: set woocommerce.url to the 'Site Address (URL)' in "
+                "WordPress → Settings → General (e.g. 127.0.0.1 and localhost are different), "
+                "or check consumer_secret")
+    if "Consumer key is invalid" in message:
+        return "The consumer key is unknown to the shop: create a REST API key with Read/Write access"
+    if code == "woocommerce_rest_cannot_view" and scheme == "http":
+        return ("The shop saw no valid credentials. Over plain http only OAuth 1.0a works; if a "
+                "proxy rewrites the host or scheme, use the exact WordPress home URL, or https")
+    if code == "woocommerce_rest_cannot_view":
+        return ("The shop saw no credentials: the host may strip the Authorization header; set "
+                "woocommerce.query_string_auth: true, or give the key Read/Write permissions")
+    return "Check woocommerce.consumer_key and consumer_secret, and the key's permissions"
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _root_cause(error: BaseException) -> str:
+    while error.__cause__ is not None or error.__context__ is not None:
+        error = error.__cause__ or error.__context__  # type: ignore[assignment]
+    text = str(error)
+    return "connection refused" if "Connection refused" in text else text.split(": ")[-1]
+
+
+def batches(items: list[PushItem], size: int) -> Iterator[list[PushItem]]:
+    """Split push items into batches of at most `size`, one endpoint per batch."""
+    by_parent: dict[int, list[PushItem]] = {}
+    for item in items:
+        by_parent.setdefault(item.parent_id, []).append(item)
+    for group in by_parent.values():
+        for start in range(0, len(group), size):
+            yield group[start:start + size]
