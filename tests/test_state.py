@@ -1,0 +1,93 @@
+"""The SQLite state: migrations, atomic push records, crash leftovers, dead letters."""
+
+import sqlite3
+
+import pytest
+
+from woodoo.rules import ShownStock
+from woodoo.state import PushItem, ShopProduct, State
+
+
+@pytest.fixture
+def state(tmp_path):
+    opened = State(tmp_path / "state.sqlite")
+    yield opened
+    opened.close()
+
+
+def shop(sku, woo_id, parent=0, quantity=5):
+    return ShopProduct(sku, woo_id, parent, True, "no", quantity, "instock")
+
+
+def test_migrations_run_once_and_use_wal(tmp_path):
+    first = State(tmp_path / "s.sqlite")
+    assert first.schema_version == 1
+    first.set_meta("odoo_watermark", "2026-11-23 10:00:00")
+    first.close()
+    again = State(tmp_path / "s.sqlite")
+    assert again.get_meta("odoo_watermark") == "2026-11-23 10:00:00"
+    assert again.db.execute("pragma journal_mode").fetchone()[0] == "wal"
+    again.close()
+
+
+def test_outcome_records_push_audit_and_clears_journal(state):
+    state.replace_sku_map([shop("A", 11), shop("B", 12)])
+    a, b = PushItem("A", 11, 0, 7, "instock", 1), PushItem("B", 12, 0, 0, "outofstock", 2)
+    state.journal("run-1", [a, b], "poll", "run")
+    assert [item for _, item, _, _ in state.unfinished_pushes()] == [a, b]
+    state.record_outcome("run-1", [a], [(b, "SKU B: rejected")], "poll", "run")
+    assert state.unfinished_pushes() == []
+    assert state.last_pushed(["A", "B"]) == {"A": ShownStock(7, "instock")}
+    [audit] = state.audit()
+    assert (audit["sku"], audit["old_quantity"], audit["new_quantity"], audit["source"]) == (
+        "A", 5, 7, "poll")
+    [letter] = state.open_dead_letters()
+    assert (letter.sku, letter.reason, letter.odoo_id) == ("B", "SKU B: rejected", 2)
+
+
+def test_a_failed_outcome_write_leaves_the_journal_intact(state, monkeypatch):
+    item = PushItem("A", 11, 0, 7, "instock")
+    state.journal("run-1", [item], "poll", "run")
+    original = state._resolve_dead_letters
+
+    def explode(*args):
+        original(*args)
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(state, "_resolve_dead_letters", explode)
+    with pytest.raises(sqlite3.OperationalError):
+        state.record_outcome("run-1", [item], [], "poll", "run")
+    assert state.last_pushed(["A"]) == {}
+    assert state.audit() == []
+    assert len(state.unfinished_pushes()) == 1
+
+
+def test_journal_survives_a_process_that_never_recorded_the_outcome(tmp_path):
+    first = State(tmp_path / "s.sqlite")
+    first.journal("run-9-1", [PushItem("A", 11, 0, 3, "instock")], "poll", "run-9")
+    first.db.conn.close()  # like kill -9: no clean shutdown
+    again = State(tmp_path / "s.sqlite")
+    [(batch, item, source, correlation)] = again.unfinished_pushes()
+    assert (batch, item.sku, source, correlation) == ("run-9-1", "A", "poll", "run-9")
+    again.close()
+
+
+def test_dead_letters_update_instead_of_piling_up_and_resolve(state):
+    state.add_dead_letter("X", "SKU X could not be found in WooCommerce", "lookup", {"odoo_id": 4})
+    state.add_dead_letter("X", "SKU X could not be found in WooCommerce", "lookup")
+    [letter] = state.open_dead_letters()
+    assert letter.attempts == 2 and letter.odoo_id == 4
+    state.resolve_dead_letters(["X"])
+    assert state.open_dead_letters() == []
+    assert state.counts()["dead_letters_open"] == 0
+
+
+def test_sku_map_replace_and_absent_skus(state):
+    state.replace_sku_map([shop("A", 11), shop("V", 32, parent=31)])
+    assert state.products(["V"])["V"].is_variation
+    state.mark_absent(["GONE"])
+    assert "GONE" in state.absent_since(["GONE", "A"])
+    state.remember_products([shop("GONE", 40)])
+    assert state.absent_since(["GONE"]) == {}
+    state.forget_product("A")
+    assert set(state.products()) == {"V", "GONE"}
