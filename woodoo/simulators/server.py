@@ -6,6 +6,7 @@ through the real client libraries, so the transport must be real HTTP, keep-aliv
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -151,10 +152,8 @@ class SimulatorServer:
         server.shutdown()
         server.server_close()
         for connection in list(server.open_connections):  # type: ignore[attr-defined]
-            try:
+            with contextlib.suppress(OSError):  # already closed by the client
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         if self._thread is not None:
             self._thread.join(timeout=5)
 
