@@ -34,10 +34,11 @@ class RecordedRequest:
 
 @dataclass
 class _Fault:
-    status: int
+    status: int | None  # None: answer normally, after `delay`
     body: bytes
     headers: dict[str, str]
     path_prefix: str | None
+    delay: float = 0.0
 
 
 @dataclass
@@ -61,6 +62,12 @@ class Faults:
         with self._lock:
             for _ in range(count):
                 self._queue.append(_Fault(status, body, dict(headers or {}), path_prefix))
+
+    def delay_next(self, count: int = 1, *, seconds: float, path_prefix: str | None = None) -> None:
+        """Answer the next `count` requests (under `path_prefix`) normally, but `seconds` late."""
+        with self._lock:
+            for _ in range(count):
+                self._queue.append(_Fault(None, b"", {}, path_prefix, seconds))
 
     def clear(self) -> None:
         """Forget every pending failure and the added latency."""
@@ -195,7 +202,9 @@ class SimulatorServer:
         if self.faults.latency:
             time.sleep(self.faults.latency)
         fault = self.faults.take(request.path)
-        if fault is not None:
+        if fault is not None and fault.status is None:
+            time.sleep(fault.delay)
+        elif fault is not None:
             # A canned failure still consumes the body so keep-alive connections stay in sync.
             request.get_data()
             response = Response(fault.body, status=fault.status, headers=fault.headers)
