@@ -1,0 +1,91 @@
+"""Shared fixtures: both simulators on real HTTP, and configs pointing at them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from woodoo import config as config_module
+from woodoo import daemon
+from woodoo.engine import Engine
+from woodoo.simulators.odoo import OdooSimulator
+from woodoo.simulators.woocommerce import WooSimulator
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def odoo() -> Iterator[OdooSimulator]:
+    """The Odoo simulator with the demo catalog (warehouses WH and RET)."""
+    with OdooSimulator() as simulator:
+        simulator.load_catalog()
+        yield simulator
+
+
+@pytest.fixture
+def shop_with_ids() -> Iterator[tuple[WooSimulator, dict[str, int]]]:
+    """The WooCommerce simulator with the demo catalog, and the catalog's ids by SKU."""
+    with WooSimulator() as simulator:
+        yield simulator, simulator.load_catalog()
+
+
+@pytest.fixture
+def shop(shop_with_ids) -> WooSimulator:
+    """The WooCommerce simulator with the demo catalog."""
+    return shop_with_ids[0]
+
+
+@pytest.fixture
+def shop_ids(shop_with_ids) -> dict[str, int]:
+    """WooCommerce ids of the demo catalog, by SKU (parents included)."""
+    return shop_with_ids[1]
+
+
+def config_document(odoo: OdooSimulator, shop: WooSimulator, tmp_path: Path,
+                    **sections: dict[str, Any]) -> dict[str, Any]:
+    """A config dict for the two simulators; `sections` are merged into it, key by key."""
+    document: dict[str, Any] = {
+        "odoo": {"url": odoo.url, "database": odoo.database, "username": odoo.login,
+                 "password": odoo.password, "warehouses": ["WH"], "timeout": 10},
+        "woocommerce": {"url": shop.url, "consumer_key": shop.consumer_key,
+                        "consumer_secret": shop.consumer_secret, "timeout": 10},
+        "sync": {"retries": 2, "retry_base_seconds": 0.01, "poll_interval": 1},
+        "state": {"path": str(tmp_path / "woodoo.sqlite")},
+        "logging": {"level": "warning", "format": "json"},
+    }
+    for name, values in sections.items():
+        document.setdefault(name, {}).update(values)
+    return document
+
+
+def write_config(path: Path, document: dict[str, Any]) -> Path:
+    """Write a config document as YAML and return its path."""
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+@pytest.fixture
+def make_engine(odoo, shop, tmp_path):
+    """Build engines on the simulators (closed at the end of the test)."""
+    opened = []
+
+    def build(**sections: dict[str, Any]) -> Engine:
+        document = config_document(odoo, shop, tmp_path, **sections)
+        config = config_module.parse(yaml.safe_dump(document), base_dir=tmp_path)
+        context = daemon.open_engine(config)
+        opened.append(context)
+        return context.__enter__()
+
+    yield build
+    for context in reversed(opened):
+        context.__exit__(None, None, None)
+
+
+@pytest.fixture
+def engine(make_engine) -> Engine:
+    """An engine on the simulators with the default test config (warehouse WH)."""
+    return make_engine()

@@ -1,0 +1,108 @@
+"""The daemon process: scheduled polls, clean stop, and kill -9 in the middle of a push."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import yaml
+
+from woodoo import config as config_module
+from woodoo.daemon import build_scheduler, open_engine
+
+from .conftest import config_document, write_config
+
+
+def start_daemon(config_path, log_path):
+    return subprocess.Popen(
+        [sys.executable, "-m", "woodoo", "run", "-c", str(config_path)],
+        stdout=subprocess.DEVNULL, stderr=log_path.open("w"),
+    )
+
+
+def wait_for(condition, timeout=30.0, step=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(step)
+    return False
+
+
+def journal_rows(database) -> int:
+    try:
+        with sqlite3.connect(database) as db:
+            return db.execute("select count(*) from push_journal").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def test_scheduler_never_overlaps_and_coalesces(tmp_path, odoo, shop):
+    document = config_document(odoo, shop, tmp_path)
+    config = config_module.parse(yaml.safe_dump(document), base_dir=tmp_path)
+    with open_engine(config, connect=False) as engine:
+        job = build_scheduler(engine).get_job("poll")
+        assert (job.max_instances, job.coalesce) == (1, True)
+        assert job.trigger.interval.total_seconds() == 1
+
+
+def test_run_polls_logs_a_summary_and_stops_cleanly_on_sigterm(tmp_path, odoo, shop):
+    config_path = write_config(tmp_path / "woodoo.yaml", config_document(odoo, shop, tmp_path,
+                               logging={"level": "info"}))
+    log_path = tmp_path / "daemon.log"
+    process = start_daemon(config_path, log_path)
+    try:
+        assert wait_for(lambda: shop.stock("WDG-1001")[0] == 115)
+        odoo.set_on_hand("WDG-1002", "WH", 7)
+        assert wait_for(lambda: shop.stock("WDG-1002")[0] == 7)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    events = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+    runs = [e for e in events if e["event"] == "run finished"]
+    assert runs and {"checked", "changed", "pushed", "failed", "duration_ms", "run_id"} <= set(runs[0])
+    assert events[-1]["event"] == "stopped"
+
+
+def test_kill_9_during_a_push_then_restart_ends_right_and_pushes_nothing_twice(
+        tmp_path, odoo, shop):
+    config_path = write_config(tmp_path / "woodoo.yaml", config_document(odoo, shop, tmp_path))
+    database = tmp_path / "woodoo.sqlite"
+    log_path = tmp_path / "daemon.log"
+    process = start_daemon(config_path, log_path)
+    assert wait_for(lambda: shop.stock("WDG-1001")[0] == 115)
+    changed = {"WDG-1002": 41, "WDG-1003": 42, "WDG-1004": 43}
+    writes_before = len(shop.stock_writes)
+    # The next batch arrives, is held 2 s, then applied: the daemon dies while waiting for it.
+    shop.server.faults.delay_next(1, seconds=2, path_prefix="/wp-json/wc/v3/products/batch")
+    with odoo.transaction():  # one commit, so one poll sees all three
+        for sku, quantity in changed.items():
+            odoo.set_on_hand(sku, "WH", quantity)
+    assert wait_for(lambda: journal_rows(database) == len(changed))
+    time.sleep(0.3)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+    assert wait_for(lambda: all(shop.stock(s)[0] == q for s, q in changed.items()), timeout=10)
+    assert journal_rows(database) == len(changed)  # the daemon never learnt the outcome
+
+    process = start_daemon(config_path, log_path)
+    try:
+        assert wait_for(lambda: journal_rows(database) == 0)
+        time.sleep(1.5)  # let a poll or two run after recovery
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    new_writes = Counter(product_id for product_id, _ in shop.stock_writes[writes_before:])
+    assert all(count == 1 for count in new_writes.values()), new_writes
+    assert len(new_writes) == len(changed)
+    assert all(shop.stock(s)[0] == q for s, q in changed.items())
+    with sqlite3.connect(database) as db:
+        sources = {row[0] for row in db.execute(
+            "select source from audit where sku in ('WDG-1002', 'WDG-1003', 'WDG-1004')")}
+    assert "poll+recovered" in sources

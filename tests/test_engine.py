@@ -1,0 +1,208 @@
+"""The engine end to end: real odoorpc and woocommerce clients against the simulators over HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from woodoo.engine import WATERMARK
+from woodoo.odoo import OdooError
+from woodoo.state import PushItem
+
+
+def batch_posts(shop) -> list:
+    return [r for r in shop.server.requests if r.method == "POST" and r.path.endswith("/batch")]
+
+
+def odoo_model_calls(odoo) -> int:
+    return odoo.call_count(method="execute_kw")
+
+
+def shows(shop, sku) -> int | None:
+    return shop.stock(sku)[0]
+
+
+def test_first_poll_makes_the_shop_show_odoo_free_stock_in_the_configured_warehouse(
+        engine, odoo, shop):
+    summary = engine.poll()
+    assert summary.failed == 0
+    assert shows(shop, "WDG-1001") == 115  # WH: 120 on hand, 5 reserved
+    assert shows(shop, "WDG-1006") == 0  # stock only in RET, which is not configured
+    assert shop.stock("WDG-1006")[1] == "outofstock"
+    assert shows(shop, "TSH-M-BLU") == 22  # a variation: 25 on hand, 3 reserved
+    assert shows(shop, "GIFT-WRAP") == 5  # an Odoo consumable never zeroes the shop
+    assert shows(shop, "WOO-ONLY-1") == 7  # unknown to Odoo: left alone
+    assert engine.state.get_meta(WATERMARK) is not None
+
+
+def test_a_poll_where_nothing_changed_writes_nothing(engine, shop):
+    engine.poll()
+    shop.server.reset_log()
+    summary = engine.poll()
+    assert (summary.changed, summary.pushed) == (0, 0)
+    assert batch_posts(shop) == []
+
+
+def test_delta_poll_pushes_only_what_changed(engine, odoo, shop):
+    engine.poll()
+    shop.server.reset_log()
+    odoo.set_on_hand("WDG-1002", "WH", 61)
+    summary = engine.poll()
+    assert summary.pushed == 1
+    assert shows(shop, "WDG-1002") == 61
+    [post] = batch_posts(shop)
+    assert post.path == "/wp-json/wc/v3/products/batch"
+    [audit] = engine.state.audit("WDG-1002", limit=1)
+    assert (audit["old_quantity"], audit["new_quantity"], audit["source"]) == (80, 61, "poll")
+
+
+def test_variations_are_written_through_their_parent(engine, odoo, shop, shop_ids):
+    engine.poll()
+    shop.server.reset_log()
+    odoo.set_on_hand("TSH-L-BLK", "WH", 3)
+    engine.poll()
+    assert shop.stock("TSH-L-BLK") == (3, "instock")
+    [post] = batch_posts(shop)
+    assert post.path == f"/wp-json/wc/v3/products/{shop_ids['TSH']}/variations/batch"
+
+
+def test_stock_status_is_written_with_the_quantity(engine, odoo, shop):
+    engine.poll()
+    odoo.set_on_hand("WDG-1003", "WH", 0)
+    engine.poll()
+    assert shop.stock("WDG-1003") == (0, "outofstock")
+    odoo.set_on_hand("WDG-1003", "WH", 4)
+    engine.poll()
+    assert shop.stock("WDG-1003") == (4, "instock")
+
+
+def test_an_sku_missing_from_the_shop_is_a_dead_letter_and_blocks_nothing(engine, odoo, shop):
+    odoo.add_product("NEW-1", "New Lamp")
+    odoo.set_on_hand("NEW-1", "WH", 9)
+    odoo.set_on_hand("WDG-1004", "WH", 17)
+    engine.poll()
+    assert shows(shop, "WDG-1004") == 17
+    letters = {d.sku: d.reason for d in engine.state.open_dead_letters()}
+    assert letters == {"NEW-1": "SKU NEW-1 could not be found in WooCommerce"}
+
+
+def test_a_per_item_batch_error_fails_that_item_only(engine, odoo, shop, shop_ids):
+    engine.poll()
+    shop.delete(shop_ids["WDG-1005"])
+    odoo.set_on_hand("WDG-1005", "WH", 150)
+    odoo.set_on_hand("WDG-1004", "WH", 11)
+    summary = engine.poll()
+    assert (summary.pushed, summary.failed) == (1, 1)
+    assert shows(shop, "WDG-1004") == 11
+    [letter] = engine.state.open_dead_letters()
+    assert letter.sku == "WDG-1005"
+    assert "WooCommerce rejected the update" in letter.reason
+    assert "WDG-1005" not in engine.state.products(["WDG-1005"])  # looked up anew next time
+
+
+def test_429_is_retried_after_retry_after(engine, odoo, shop):
+    engine.poll()
+    odoo.set_on_hand("WDG-1002", "WH", 33)
+    shop.server.reset_log()
+    shop.rate_limit_next(1, retry_after=1)
+    summary = engine.poll()
+    assert summary.pushed == 1 and shows(shop, "WDG-1002") == 33
+    limited, retried = shop.server.requests[0], shop.server.requests[1]
+    assert limited.status == 429 and retried.status == 200
+    assert retried.at - limited.at >= 0.9  # backoff base is 0.01 s: Retry-After won
+
+
+def test_odoo_down_then_back(engine, odoo, shop):
+    engine.poll()
+    watermark = engine.state.get_meta(WATERMARK)
+    odoo.server.go_down()
+    with pytest.raises(OdooError, match="cannot reach Odoo"):
+        engine.poll()
+    assert engine.state.get_meta(WATERMARK) == watermark
+    odoo.server.come_back()
+    odoo.set_on_hand("WDG-1002", "WH", 12)
+    engine.poll()
+    assert shows(shop, "WDG-1002") == 12
+
+
+def test_woocommerce_down_keeps_the_watermark_and_retries_next_poll(engine, odoo, shop):
+    engine.poll()
+    watermark = engine.state.get_meta(WATERMARK)
+    odoo.set_on_hand("WDG-1002", "WH", 44)
+    shop.server.go_down()
+    summary = engine.poll()
+    assert summary.failed == 1
+    assert engine.state.get_meta(WATERMARK) == watermark
+    [letter] = engine.state.open_dead_letters()
+    assert "cannot reach WooCommerce" in letter.reason
+    shop.server.come_back()
+    engine.poll()
+    assert shows(shop, "WDG-1002") == 44
+    assert engine.state.open_dead_letters() == []
+
+
+def test_only_configured_warehouses_count_and_several_are_summed(make_engine, odoo, shop):
+    make_engine().poll()
+    assert shows(shop, "WDG-1001") == 115
+    odoo.set_on_hand("WDG-1001", "RET", 80)
+    make_engine().poll()
+    assert shows(shop, "WDG-1001") == 115
+    both = make_engine(odoo={"warehouses": ["WH", "Retail Store"]})
+    both.sync(full=True)
+    assert shows(shop, "WDG-1001") == 195
+
+
+def test_rules_from_config_apply(make_engine, odoo, shop):
+    make_engine(sync={"stock_buffer": 10, "exclude_skus": ["WDG-1002"]}).sync(full=True)
+    assert shows(shop, "WDG-1001") == 105
+    assert shows(shop, "WDG-1004") == 20
+    assert shows(shop, "WDG-1002") == 0  # excluded: the shop's own value stays
+
+
+def test_full_sync_fixes_drift_made_in_the_shop(engine, shop, shop_ids):
+    engine.poll()
+    shop.set_stock(shop_ids["WDG-1003"], 999)
+    assert engine.poll().pushed == 0  # the poll trusts what it last pushed
+    summary = engine.sync(full=True)
+    assert summary.pushed == 1 and shows(shop, "WDG-1003") == 45
+
+
+def test_dry_run_writes_nothing(engine, shop):
+    before = {sku: shows(shop, sku) for sku in ("WDG-1001", "TSH-S-RED")}
+    shop.server.reset_log()
+    summary = engine.sync(full=True, dry_run=True)
+    assert summary.changed > 0 and summary.pushed == 0
+    assert {c.sku for c in summary.changes} >= {"WDG-1001", "TSH-S-RED"}
+    assert batch_posts(shop) == []
+    assert {sku: shows(shop, sku) for sku in before} == before
+    assert engine.state.counts()["skus_mapped"] == 0
+
+
+def test_sync_limited_to_some_skus(engine, shop):
+    engine.sync(skus=["WDG-1001"])
+    assert shows(shop, "WDG-1001") == 115
+    assert shows(shop, "WDG-1002") == 0
+
+
+def test_recovery_resends_a_journaled_push_the_shop_never_got(engine, shop):
+    engine.poll()
+    product = engine.state.products(["WDG-1002"])["WDG-1002"]
+    engine.state.journal("lost-1", [PushItem("WDG-1002", product.woo_id, 0, 77, "instock")],
+                         "poll", "lost")
+    shop.server.reset_log()
+    engine.recover("test")
+    assert shows(shop, "WDG-1002") == 77
+    assert len(batch_posts(shop)) == 1
+    assert engine.state.unfinished_pushes() == []
+
+
+def test_recovery_confirms_a_push_the_shop_applied_without_resending(engine, shop):
+    engine.poll()
+    product = engine.state.products(["WDG-1002"])["WDG-1002"]
+    shop.set_stock(product.woo_id, 66)  # the batch arrived, the daemon died before recording it
+    engine.state.journal("half-1", [PushItem("WDG-1002", product.woo_id, 0, 66, "instock")],
+                         "poll", "half")
+    shop.server.reset_log()
+    engine.recover("test")
+    assert batch_posts(shop) == []
+    [audit] = engine.state.audit("WDG-1002", limit=1)
+    assert (audit["new_quantity"], audit["source"]) == (66, "poll+recovered")
