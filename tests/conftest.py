@@ -12,6 +12,7 @@ import yaml
 from woodoo import config as config_module
 from woodoo import daemon
 from woodoo.engine import Engine
+from woodoo.simulators import config as simulator_config
 from woodoo.simulators.odoo import OdooSimulator
 from woodoo.simulators.woocommerce import WooSimulator
 
@@ -47,16 +48,12 @@ def shop_ids(shop_with_ids) -> dict[str, int]:
 
 def config_document(odoo: OdooSimulator, shop: WooSimulator, tmp_path: Path,
                     **sections: dict[str, Any]) -> dict[str, Any]:
-    """A config dict for the two simulators; `sections` are merged into it, key by key."""
-    document: dict[str, Any] = {
-        "odoo": {"url": odoo.url, "database": odoo.database, "username": odoo.login,
-                 "password": odoo.password, "warehouses": ["WH"], "timeout": 10},
-        "woocommerce": {"url": shop.url, "consumer_key": shop.consumer_key,
-                        "consumer_secret": shop.consumer_secret, "timeout": 10},
-        "sync": {"retries": 2, "retry_base_seconds": 0.01, "poll_interval": 1},
-        "state": {"path": str(tmp_path / "woodoo.sqlite")},
-        "logging": {"level": "warning", "format": "json"},
-    }
+    """A config dict for the two simulators with fast retries; `sections` are merged in."""
+    document = simulator_config.document(
+        odoo, shop, tmp_path / "woodoo.sqlite",
+        sync={"retries": 2, "retry_base_seconds": 0.01, "poll_interval": 1},
+        logging={"level": "warning", "format": "json"},
+    )
     for name, values in sections.items():
         document.setdefault(name, {}).update(values)
     return document

@@ -8,11 +8,11 @@ import threading
 import time
 from pathlib import Path
 
-import yaml
 from rich.console import Console
 
 from woodoo import config as config_module
 from woodoo import daemon, log, rules
+from woodoo.simulators import config as simulator_config
 from woodoo.simulators.odoo import OdooSimulator
 from woodoo.simulators.woocommerce import WooSimulator
 
@@ -32,16 +32,11 @@ WAREHOUSES = ["WH"]
 def demo_config(odoo: OdooSimulator, shop: WooSimulator, state_dir: Path,
                 poll_interval: float) -> config_module.Config:
     """A config pointing at the two simulators."""
-    document = {
-        "odoo": {"url": odoo.url, "database": odoo.database, "username": odoo.login,
-                 "password": odoo.password, "warehouses": WAREHOUSES, "timeout": 10},
-        "woocommerce": {"url": shop.url, "consumer_key": shop.consumer_key,
-                        "consumer_secret": shop.consumer_secret, "timeout": 10},
-        "sync": {"poll_interval": poll_interval, "retry_base_seconds": 0.2, "delta_overlap": 5},
-        "state": {"path": str(state_dir / "demo.sqlite")},
-        "logging": {"level": "info", "format": "console"},
-    }
-    return config_module.parse(yaml.safe_dump(document), base_dir=state_dir, source="demo")
+    return simulator_config.parsed(
+        odoo, shop, state_dir / "demo.sqlite",
+        sync={"poll_interval": poll_interval, "retry_base_seconds": 0.2, "delta_overlap": 5},
+        logging={"level": "info", "format": "console"},
+    )
 
 
 def run_demo(*, duration: float | None = None, poll_interval: float = 2.0,

@@ -1,0 +1,87 @@
+"""Shared helpers of the benchmarks: simulators, engines, measurement, and the docs table."""
+
+from __future__ import annotations
+
+import re
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from woodoo import config as config_module
+from woodoo import log
+from woodoo.simulators import config as simulator_config
+from woodoo.simulators.odoo import OdooSimulator
+from woodoo.simulators.woocommerce import WooSimulator
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+
+
+@dataclass
+class Measure:
+    """Wall time and peak Python memory of one measured block."""
+
+    seconds: float = 0.0
+    peak_mib: float = 0.0
+
+
+@contextmanager
+def measured() -> Iterator[Measure]:
+    """Measure wall time and peak traced memory of the block."""
+    result = Measure()
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        yield result
+    finally:
+        result.seconds = time.perf_counter() - started
+        result.peak_mib = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+
+
+def bench_config(odoo: OdooSimulator, shop: WooSimulator, state_dir: Path,
+                 **sync: Any) -> config_module.Config:
+    """A config pointing at the simulators, quiet logs."""
+    log.configure("error", "json")
+    return simulator_config.parsed(
+        odoo, shop, state_dir / "bench.sqlite", sync={"retry_base_seconds": 0.05, **sync},
+        odoo={"timeout": 120}, woocommerce={"timeout": 120},
+    )
+
+
+def simulators(size: int, *, shop_latency: float = 0.0) -> tuple[OdooSimulator, WooSimulator]:
+    """Both simulators started, each holding `size` equal simple products in warehouse WH."""
+    odoo = OdooSimulator().start()
+    odoo.add_warehouse("WH", "Main Warehouse")
+    odoo.bulk_add(size, quantity=lambda i: i % 50)
+    shop = WooSimulator().start()
+    shop.bulk_add_simple(size, quantity=lambda i: i % 50)
+    shop.server.faults.latency = shop_latency
+    return odoo, shop
+
+
+def markdown_table(headers: list[str], rows: list[list[Any]]) -> str:
+    """A GitHub markdown table."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_section(name: str, body: str) -> None:
+    """Replace (or append) the section between `<!-- name:start -->` and `<!-- name:end -->`."""
+    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    block = f"{start}\n{body.strip()}\n{end}"
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    text = pattern.sub(lambda _: block, text) if pattern.search(text) else f"{text.rstrip()}\n\n{block}\n"
+    DOCS.write_text(text)
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, Measure]:
+    """Run fn under `measured` and return its result and the measure."""
+    with measured() as measure:
+        result = fn()
+    return result, measure
