@@ -1,6 +1,6 @@
 """Delta poll cost at 1k, 20k and 100k SKUs with 10 changes, beside a naive read-all/PUT-each baseline.
 
-Run: ./dev bench (or .venv/bin/python bench/poll.py [--sizes 1000,20000]). Writes the table into
+Run: ./dev bench (or .venv/bin/python -m bench.poll [--sizes 1000,20000]). Writes the table into
 docs/benchmarks.md. Both approaches run in the same process against the same simulators.
 """
 
@@ -12,13 +12,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from common import bench_config, markdown_table, simulators, timed, write_section  # noqa: E402
-
-from woodoo.daemon import open_engine  # noqa: E402
-from woodoo.retry import RetryPolicy  # noqa: E402
-from woodoo.woocommerce import WooGateway  # noqa: E402
+from bench.common import bench_config, markdown_table, simulators, timed, write_section
+from woodoo.daemon import open_engine
+from woodoo.retry import RetryPolicy
+from woodoo.woocommerce import WooGateway
 
 CHANGES = 10
 

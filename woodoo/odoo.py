@@ -133,9 +133,10 @@ class OdooGateway:
 
         The key Odoo honours for a warehouse changed between versions (`warehouse` up to 17,
         `warehouse_id` from 18, per `stock/models/product.py` of each; an unknown key is silently
-        ignored and you get every warehouse's stock, as recorded from Odoo 18). `location` with a list of location ids has been honoured
-        by `product.product._get_domain_locations` from 16 through 18 (and 19), counting the child
-        locations of each: the warehouses' view locations give exactly their stock, summed.
+        ignored and you get every warehouse's stock, as recorded from Odoo 18). `location` with a
+        list of location ids has been honoured by `product.product._get_domain_locations` from 16
+        through 18 (and 19), counting the child locations of each: the warehouses' view locations
+        give exactly their stock, summed.
         """
         return {"location": [w.view_location_id for w in self.warehouses]}
 
