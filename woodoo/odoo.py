@@ -106,7 +106,7 @@ class OdooGateway:
         self.warehouses = self._resolve_warehouses()
 
     def _resolve_warehouses(self) -> list[Warehouse]:
-        rows = self._call(
+        rows = self.execute(
             "stock.warehouse", "search_read", [[]],
             {"fields": ["code", "name", "view_location_id"], "order": "id"},
         )
@@ -193,7 +193,7 @@ class OdooGateway:
         newest = [
             rows[0]["write_date"]
             for model in ("stock.quant", "stock.move")
-            if (rows := self._call(model, "search_read", [[]],
+            if (rows := self.execute(model, "search_read", [[]],
                                    {"fields": ["write_date"], "order": "write_date desc",
                                     "limit": 1}))
         ]
@@ -210,12 +210,13 @@ class OdooGateway:
                                        "offset": len(rows)}
             if context is not None:
                 options["context"] = context
-            page = self._call(model, "search_read", [domain], options)
+            page = self.execute(model, "search_read", [domain], options)
             rows.extend(page)
             if len(page) < size:
                 return rows
 
-    def _call(self, model: str, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    def execute(self, model: str, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        """Call `model.method(*args, **kwargs)` in Odoo, with retries and errors in words."""
         if self.client is None:
             self.connect()
         client = self.client
