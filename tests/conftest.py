@@ -46,7 +46,7 @@ def shop_ids(shop_with_ids) -> dict[str, int]:
     return shop_with_ids[1]
 
 
-def config_document(odoo: OdooSimulator, shop: WooSimulator, tmp_path: Path,
+def config_document(odoo: OdooSimulator, shop: WooSimulator, tmp_path: Path, /,
                     **sections: dict[str, Any]) -> dict[str, Any]:
     """A config dict for the two simulators with fast retries; `sections` are merged in."""
     document = simulator_config.document(
@@ -59,21 +59,36 @@ def config_document(odoo: OdooSimulator, shop: WooSimulator, tmp_path: Path,
     return document
 
 
-def write_config(path: Path, document: dict[str, Any]) -> Path:
-    """Write a config document as YAML and return its path."""
-    path.write_text(yaml.safe_dump(document))
-    return path
+@pytest.fixture
+def make_config(odoo, shop, tmp_path):
+    """Build a validated config for the simulators (sections merged in)."""
+
+    def build(**sections: dict[str, Any]) -> config_module.Config:
+        text = yaml.safe_dump(config_document(odoo, shop, tmp_path, **sections))
+        return config_module.parse(text, base_dir=tmp_path)
+
+    return build
 
 
 @pytest.fixture
-def make_engine(odoo, shop, tmp_path):
+def make_config_file(odoo, shop, tmp_path):
+    """Write a config file for the simulators (sections merged in) and return its path."""
+
+    def build(**sections: dict[str, Any]) -> Path:
+        path = tmp_path / "woodoo.yaml"
+        path.write_text(yaml.safe_dump(config_document(odoo, shop, tmp_path, **sections)))
+        return path
+
+    return build
+
+
+@pytest.fixture
+def make_engine(make_config):
     """Build engines on the simulators (closed at the end of the test)."""
     opened = []
 
     def build(**sections: dict[str, Any]) -> Engine:
-        document = config_document(odoo, shop, tmp_path, **sections)
-        config = config_module.parse(yaml.safe_dump(document), base_dir=tmp_path)
-        context = daemon.open_engine(config)
+        context = daemon.open_engine(make_config(**sections))
         opened.append(context)
         return context.__enter__()
 

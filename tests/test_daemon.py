@@ -11,12 +11,7 @@ import sys
 import time
 from collections import Counter
 
-import yaml
-
-from woodoo import config as config_module
 from woodoo.daemon import build_scheduler, open_engine
-
-from .conftest import config_document, write_config
 
 
 def start_daemon(config_path, log_path):
@@ -43,18 +38,21 @@ def journal_rows(database) -> int:
         return 0
 
 
-def test_scheduler_never_overlaps_and_coalesces(tmp_path, odoo, shop):
-    document = config_document(odoo, shop, tmp_path)
-    config = config_module.parse(yaml.safe_dump(document), base_dir=tmp_path)
-    with open_engine(config, connect=False) as engine:
-        job = build_scheduler(engine).get_job("poll")
-        assert (job.max_instances, job.coalesce) == (1, True)
-        assert job.trigger.interval.total_seconds() == 1
+def test_scheduler_never_overlaps_and_coalesces(make_config):
+    with open_engine(make_config(), connect=False) as engine:
+        scheduler = build_scheduler(engine)
+        scheduler.start(paused=True)
+        try:
+            job = scheduler.get_job("poll")
+            assert (job.max_instances, job.coalesce, job.misfire_grace_time) == (1, True, 1)
+            assert job.trigger.interval.total_seconds() == 1
+        finally:
+            scheduler.shutdown(wait=False)
 
 
-def test_run_polls_logs_a_summary_and_stops_cleanly_on_sigterm(tmp_path, odoo, shop):
-    config_path = write_config(tmp_path / "woodoo.yaml", config_document(odoo, shop, tmp_path,
-                               logging={"level": "info"}))
+def test_run_polls_logs_a_summary_and_stops_cleanly_on_sigterm(
+        tmp_path, odoo, shop, make_config_file):
+    config_path = make_config_file(logging={"level": "info"})
     log_path = tmp_path / "daemon.log"
     process = start_daemon(config_path, log_path)
     try:
@@ -71,8 +69,8 @@ def test_run_polls_logs_a_summary_and_stops_cleanly_on_sigterm(tmp_path, odoo, s
 
 
 def test_kill_9_during_a_push_then_restart_ends_right_and_pushes_nothing_twice(
-        tmp_path, odoo, shop):
-    config_path = write_config(tmp_path / "woodoo.yaml", config_document(odoo, shop, tmp_path))
+        tmp_path, odoo, shop, make_config_file):
+    config_path = make_config_file()
     database = tmp_path / "woodoo.sqlite"
     log_path = tmp_path / "daemon.log"
     process = start_daemon(config_path, log_path)
@@ -85,7 +83,7 @@ def test_kill_9_during_a_push_then_restart_ends_right_and_pushes_nothing_twice(
         for sku, quantity in changed.items():
             odoo.set_on_hand(sku, "WH", quantity)
     assert wait_for(lambda: journal_rows(database) == len(changed))
-    time.sleep(0.3)
+    assert wait_for(lambda: shop.server.faults.delays_begun == 1)  # the batch is in the shop's hands
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
     assert wait_for(lambda: all(shop.stock(s)[0] == q for s, q in changed.items()), timeout=10)

@@ -12,7 +12,7 @@ from woodoo.simulators.odoo import OdooSimulator
 from woodoo.simulators.woocommerce import WooSimulator
 
 
-def document(odoo: OdooSimulator, shop: WooSimulator, state_path: Path,
+def document(odoo: OdooSimulator, shop: WooSimulator, state_path: Path, /,
              **sections: dict[str, Any]) -> dict[str, Any]:
     """A config document for both simulators; `sections` are merged in, key by key."""
     result: dict[str, Any] = {
@@ -27,7 +27,7 @@ def document(odoo: OdooSimulator, shop: WooSimulator, state_path: Path,
     return result
 
 
-def parsed(odoo: OdooSimulator, shop: WooSimulator, state_path: Path,
+def parsed(odoo: OdooSimulator, shop: WooSimulator, state_path: Path, /,
            **sections: dict[str, Any]) -> config_module.Config:
     """The same, validated like a config file."""
     text = yaml.safe_dump(document(odoo, shop, state_path, **sections))

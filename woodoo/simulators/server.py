@@ -46,6 +46,7 @@ class Faults:
     """What the simulator should do wrong: added latency and canned failures for the next requests."""
 
     latency: float = 0.0
+    delays_begun: int = 0  # how many delayed answers have started waiting (tests wait on it)
     _queue: list[_Fault] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -203,6 +204,7 @@ class SimulatorServer:
             time.sleep(self.faults.latency)
         fault = self.faults.take(request.path)
         if fault is not None and fault.status is None:
+            self.faults.delays_begun += 1
             time.sleep(fault.delay)
         elif fault is not None:
             # A canned failure still consumes the body so keep-alive connections stay in sync.
