@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,8 +88,8 @@ def make_engine(make_config):
     """Build engines on the simulators (closed at the end of the test)."""
     opened = []
 
-    def build(**sections: dict[str, Any]) -> Engine:
-        context = daemon.open_engine(make_config(**sections))
+    def build(*, clock: Callable[[], float] = time.time, **sections: dict[str, Any]) -> Engine:
+        context = daemon.open_engine(make_config(**sections), clock=clock)
         opened.append(context)
         return context.__enter__()
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from woodoo.engine import WATERMARK
@@ -206,3 +209,17 @@ def test_recovery_confirms_a_push_the_shop_applied_without_resending(engine, sho
     assert batch_posts(shop) == []
     [audit] = engine.state.audit("WDG-1002", limit=1)
     assert (audit["new_quantity"], audit["source"]) == (66, "poll+recovered")
+
+
+def test_a_transaction_that_commits_late_is_still_read(engine, odoo, shop):
+    engine.poll()
+    with odoo.transaction():  # stamped now, invisible to readers until it commits
+        odoo.set_on_hand("WDG-1003", "WH", 5)
+        time.sleep(1.1)
+        other = threading.Thread(target=odoo.set_on_hand, args=("WDG-1004", "WH", 6))
+        other.start()
+        other.join()  # another user's change commits first, with a later stamp
+        engine.poll()
+        assert (shows(shop, "WDG-1004"), shows(shop, "WDG-1003")) == (6, 45)
+    engine.poll()  # the watermark moved past the late transaction's stamp: the overlap catches it
+    assert shows(shop, "WDG-1003") == 5

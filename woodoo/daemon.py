@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import FrameType
@@ -21,7 +22,8 @@ from woodoo.woocommerce import WooGateway
 
 
 @contextmanager
-def open_engine(config: Config, *, connect: bool = True) -> Iterator[Engine]:
+def open_engine(config: Config, *, connect: bool = True,
+                clock: Callable[[], float] = time.time) -> Iterator[Engine]:
     """An engine with its state and both gateways, closed on exit."""
     policy = RetryPolicy(config.sync.retries, config.sync.retry_base_seconds)
     state = State(config.state.path)
@@ -30,7 +32,7 @@ def open_engine(config: Config, *, connect: bool = True) -> Iterator[Engine]:
     try:
         if connect:
             odoo.connect()
-        yield Engine(config, state, odoo, woo)
+        yield Engine(config, state, odoo, woo, clock=clock)
     finally:
         woo.close()
         state.close()

@@ -17,6 +17,8 @@ from woodoo.state import PushItem, ShopProduct, State
 from woodoo.woocommerce import BatchOutcome, WooError, WooGateway, batches
 
 WATERMARK = "odoo_watermark"
+WATERMARK_SEEN_AT = "odoo_watermark_seen_at"
+WATERMARK_SEALED = "odoo_watermark_sealed"
 Progress = Callable[[str, int, int], None]  # (task, advance, total)
 
 
@@ -65,13 +67,14 @@ class Engine:
         self.clock = clock
         self.policy = config.sync.policy()
         self.log = log.get("woodoo.engine")
+        self._poll_started = 0.0
 
     # -- entry points ----------------------------------------------------------------------------
 
     def poll(self, progress: Progress | None = None) -> RunSummary:
         """One scheduled poll: a delta read since the watermark (a full read the first time)."""
         summary = RunSummary("poll", _run_id())
-        started = self.clock()
+        started = self._poll_started = self.clock()
         bound = self.log.bind(run_id=summary.run_id, kind="poll")
         try:
             self.recover(summary.run_id)
@@ -82,15 +85,14 @@ class Engine:
                 newest = self.odoo.newest_write()
                 products = self.odoo.read_products()
             else:
-                since = shift(watermark, -self.config.sync.delta_overlap)
+                since = self._delta_start(watermark)
                 delta = self.odoo.changed_since(since)
                 newest = delta.newest
                 products = self.odoo.read_products(
                     delta.product_ids | self._dead_letter_retries(), written_since=since
                 )
-            complete = self._sync(products, summary, source="poll", progress=progress)
-            if complete and newest and (watermark is None or newest > watermark):
-                self.state.set_meta(WATERMARK, newest)
+            if self._sync(products, summary, source="poll", progress=progress):
+                self._advance_watermark(watermark, newest)
         except Exception as error:
             summary.error = str(error)
             raise
@@ -124,8 +126,8 @@ class Engine:
                 products, summary, source="sync", progress=progress, dry_run=dry_run,
                 index=index if full else None,
             )
-            if complete and not dry_run and newest and self.state.get_meta(WATERMARK) is None:
-                self.state.set_meta(WATERMARK, newest)
+            if complete and not dry_run and self.state.get_meta(WATERMARK) is None:
+                self._advance_watermark(None, newest)
         except Exception as error:
             summary.error = str(error)
             raise
@@ -180,6 +182,38 @@ class Engine:
                          confirmed=len(items) - len(resend), resent=len(resend))
         if resend:
             self._push(resend, source="recovery", run_id=run_id, summary=RunSummary("recovery", run_id))
+
+    # -- the watermark ---------------------------------------------------------------------------
+
+    def _delta_start(self, watermark: str) -> str:
+        """Where a delta read starts: `delta_overlap` before the watermark, until that is safe.
+
+        Odoo stamps a write with its transaction's start time, so a transaction that commits late
+        writes rows older than what we have already seen: we re-read the overlap. Once a read
+        has been made `delta_overlap` seconds (by our clock) after the watermark was first seen,
+        every transaction stamped at or before it has committed (if none ran longer than the
+        overlap) and was read: from then on only what is newer is read, so that a quiet shop's
+        polls stop re-reading the last burst of writes. The second after, because RPC dates are
+        truncated to seconds.
+        """
+        if self.state.get_meta(WATERMARK_SEALED) == watermark:
+            return shift(watermark, 1)
+        return shift(watermark, -self.config.sync.delta_overlap)
+
+    def _advance_watermark(self, watermark: str | None, newest: str | None) -> None:
+        """After a complete poll: move to the newest write seen, or seal the current one."""
+        now = self.clock()
+        if newest and (watermark is None or newest > watermark):
+            with self.state.atomic():
+                self.state.set_meta(WATERMARK, newest)
+                self.state.set_meta(WATERMARK_SEEN_AT, repr(now))
+            return
+        if watermark is None:
+            return
+        seen_at = float(self.state.get_meta(WATERMARK_SEEN_AT) or 0)
+        read_started = self._poll_started
+        if read_started - seen_at >= self.config.sync.delta_overlap:
+            self.state.set_meta(WATERMARK_SEALED, watermark)
 
     # -- the core --------------------------------------------------------------------------------
 
