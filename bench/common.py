@@ -14,6 +14,7 @@ from typing import Any
 from woodoo import config as config_module
 from woodoo import log
 from woodoo.simulators import config as simulator_config
+from woodoo.simulators.clock import OffsetClock
 from woodoo.simulators.odoo import OdooSimulator
 from woodoo.simulators.woocommerce import WooSimulator
 
@@ -52,9 +53,10 @@ def bench_config(odoo: OdooSimulator, shop: WooSimulator, state_dir: Path,
     )
 
 
-def simulators(size: int, *, shop_latency: float = 0.0) -> tuple[OdooSimulator, WooSimulator]:
+def simulators(size: int, clock: OffsetClock, *,
+               shop_latency: float = 0.0) -> tuple[OdooSimulator, WooSimulator]:
     """Both simulators started, each holding `size` equal simple products in warehouse WH."""
-    odoo = OdooSimulator().start()
+    odoo = OdooSimulator(clock=clock.utc).start()
     odoo.add_warehouse("WH", "Main Warehouse")
     odoo.bulk_add(size, quantity=lambda i: i % 50)
     shop = WooSimulator().start()

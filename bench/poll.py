@@ -15,6 +15,7 @@ from pathlib import Path
 from bench.common import bench_config, markdown_table, simulators, timed, write_section
 from woodoo.daemon import open_engine
 from woodoo.retry import RetryPolicy
+from woodoo.simulators.clock import OffsetClock
 from woodoo.woocommerce import WooGateway
 
 CHANGES = 10
@@ -39,12 +40,15 @@ def naive_poll(engine, config, ids: dict[str, int]) -> int:
 
 
 def run(size: int) -> list[list[object]]:
-    odoo, shop = simulators(size)
+    clock = OffsetClock()
+    odoo, shop = simulators(size, clock)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             config = bench_config(odoo, shop, Path(tmp))
-            with open_engine(config) as engine:
+            with open_engine(config, clock=clock.time) as engine:
                 engine.poll()  # the first, full poll builds the SKU map: not measured
+                clock.advance(config.sync.delta_overlap + 1)
+                engine.poll()  # re-reads the import's overlap window once, then seals it
                 ids = {p.sku: p.woo_id for p in engine.state.products().values()}
                 rows = []
                 for label, action in (("woodoo delta poll", engine.poll),

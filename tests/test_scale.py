@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
-
 import pytest
 
+from woodoo.simulators.clock import OffsetClock
 from woodoo.simulators.odoo import OdooSimulator
 from woodoo.simulators.woocommerce import WooSimulator
 
@@ -14,22 +12,9 @@ CATALOG = 20_000
 CHANGED = 10
 
 
-class Clock:
-    """Real time plus an offset that a test moves forward; shared by Odoo and the engine."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def time(self) -> float:
-        return time.time() + self.offset
-
-    def utc(self) -> datetime:
-        return datetime.fromtimestamp(self.time(), UTC).replace(tzinfo=None)
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> OffsetClock:
+    return OffsetClock()
 
 
 @pytest.fixture
@@ -54,7 +39,7 @@ def test_20k_catalog_10_changes_costs_3_odoo_calls_and_1_batch(odoo, shop, make_
     engine = make_engine(clock=clock.time)
     first = engine.poll()
     assert (first.checked, first.pushed) == (CATALOG, 0)  # already equal: nothing written
-    clock.offset += 300  # the catalog import is long committed: its overlap window is sealed
+    clock.advance(300)  # the catalog import is long committed: its overlap window is sealed
     engine.poll()
     changed = [f"SKU-{n:06d}" for n in range(100, 100 + CHANGED * 37, 37)]
     for sku in changed:
