@@ -223,3 +223,18 @@ def test_a_transaction_that_commits_late_is_still_read(engine, odoo, shop):
         assert (shows(shop, "WDG-1004"), shows(shop, "WDG-1003")) == (6, 45)
     engine.poll()  # the watermark moved past the late transaction's stamp: the overlap catches it
     assert shows(shop, "WDG-1003") == 5
+
+
+def test_an_sku_with_a_slash_is_found_over_plain_http(engine, odoo, shop):
+    engine.poll()  # the SKU map is built: the new SKU must be looked up on its own
+    shop.add_simple("BOX/12", 3)
+    odoo.add_product("BOX/12", "Box of twelve")
+    odoo.set_on_hand("BOX/12", "WH", 30)
+    engine.poll()
+    assert shows(shop, "BOX/12") == 30
+    assert engine.state.open_dead_letters() == []
+
+
+def test_the_sku_map_knows_the_odoo_product(engine, odoo):
+    engine.poll()
+    assert engine.state.odoo_ids()["TSH-S-RED"] == odoo.product_id("TSH-S-RED")

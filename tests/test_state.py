@@ -91,3 +91,10 @@ def test_sku_map_replace_and_absent_skus(state):
     assert state.absent_since(["GONE"]) == {}
     state.forget_product("A")
     assert set(state.products()) == {"V", "GONE"}
+
+
+def test_sku_map_links_odoo_ids(state):
+    state.replace_sku_map([shop("A", 11), shop("B", 12)])
+    state.link_odoo_ids({"A": 1, "C": 3})
+    state.link_odoo_ids({"A": 7})
+    assert state.odoo_ids() == {"A": 7}

@@ -234,6 +234,8 @@ class Engine:
         else:
             shop = self._shop_products(products)
         summary.checked = len(products)
+        if not dry_run:
+            self.state.link_odoo_ids({p.sku: p.id for p in products if p.sku in shop})
         baseline = {} if index is not None else self.state.last_pushed(shop)
         to_push: list[PushItem] = []
         for product in products:

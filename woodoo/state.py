@@ -197,6 +197,20 @@ class State:
         with self.atomic() as db:
             db.execute("delete from sku_map where sku = ?", [sku])
 
+    def link_odoo_ids(self, odoo_ids: dict[str, int]) -> None:
+        """Record which Odoo product each mapped SKU belongs to (where it is new or changed)."""
+        with self.atomic() as db:
+            db.conn.executemany(
+                "update sku_map set odoo_id = ? where sku = ? and odoo_id is not ?",
+                [(odoo_id, sku, odoo_id) for sku, odoo_id in odoo_ids.items()],
+            )
+
+    def odoo_ids(self) -> dict[str, int]:
+        """Odoo product id by SKU, for mapped SKUs seen in Odoo."""
+        with self._lock:
+            rows = self.db.execute("select sku, odoo_id from sku_map where odoo_id is not null")
+            return dict(rows.fetchall())
+
     def mark_absent(self, skus: Iterable[str]) -> None:
         """Remember that these SKUs were looked up in the shop and not found."""
         now = self.clock()
