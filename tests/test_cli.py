@@ -1,0 +1,27 @@
+"""The CLI over the simulators: sync, dry run, status."""
+
+from click.testing import CliRunner
+
+from woodoo.cli import main
+
+
+def test_dry_run_prints_changes_then_sync_and_status(make_config_file, shop):
+    path = str(make_config_file())
+    runner = CliRunner()
+
+    dry = runner.invoke(main, ["sync", "--full", "--dry-run", "-c", path])
+    assert dry.exit_code == 0, dry.output
+    assert "  WDG-1001: 0 outofstock -> 115 instock" in dry.output
+    assert "would change, 0 pushed" in dry.output
+    assert shop.stock("WDG-1001")[0] == 0
+
+    done = runner.invoke(main, ["sync", "-c", path])
+    assert done.exit_code == 0, done.output
+    assert shop.stock("WDG-1001")[0] == 115
+
+    status = runner.invoke(main, ["status", "-c", path])
+    assert status.exit_code == 0, status.output
+    assert "last run: sync at" in status.output and ", ok; checked 10, changed 8, pushed 8" in (
+        status.output)
+    assert "skus mapped: 12" in status.output
+    assert "dead letters open: 0" in status.output
