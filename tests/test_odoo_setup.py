@@ -22,7 +22,7 @@ from woodoo.retry import RetryPolicy
 from woodoo.simulators.odoo import OdooSimulator
 
 URL = "http://woodoo.example:8080"
-TOKEN = "tok-0123456789abcdef"
+TOKEN = "tok-0123456789abcdef-0123456789abcdef"
 QUANT, MOVE = (spec.name for spec in RULES)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import urllib.error
 from collections.abc import Iterable
@@ -76,8 +77,9 @@ class OdooGateway:
 
     @property
     def major_version(self) -> int:
-        """Odoo's major version number, e.g. 18."""
-        return int(self.server_version.split(".")[0].split("+")[0].split("-")[0] or 0)
+        """Odoo's major version number: 18 for "18.0-20241005", 17 for "saas~17.4+e" (Odoo Online)."""
+        match = re.search(r"(\d+)", self.server_version)
+        return int(match.group(1)) if match else 0
 
     def connect(self) -> None:
         """Log in and resolve the configured warehouses; raise OdooError or OdooSetupError."""
@@ -151,16 +153,18 @@ class OdooGateway:
         return [("type", "=", "product")]
 
     def read_products(
-        self, product_ids: Iterable[int] | None = None, *, written_since: str | None = None
+        self, product_ids: Iterable[int] | None = None, *, skus: Iterable[str] = (),
+        written_since: str | None = None,
     ) -> list[OdooProduct]:
         """Stock figures of storable products with an SKU: all, or those listed or written since."""
         sku = self.config.sku_field
         domain: list[Any] = [(sku, "!=", False), *self.storable_domain()]
-        ids = sorted(set(product_ids or ()))
         if product_ids is not None:
-            selectors: list[Any] = [("id", "in", ids)]
+            selectors: list[Any] = [("id", "in", sorted(set(product_ids)))]
+            if skus:
+                selectors = ["|", *selectors, (sku, "in", sorted(set(skus)))]
             if written_since:
-                selectors = ["|", ("id", "in", ids), ("write_date", ">=", written_since)]
+                selectors = ["|", *selectors, ("write_date", ">=", written_since)]
             domain = [*domain, *selectors]
         rows = self._read_pages(
             "product.product", domain, [sku, self.config.stock_field], self.stock_context()

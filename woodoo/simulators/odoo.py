@@ -12,11 +12,18 @@ Quantities (`qty_available`, `free_qty`, `virtual_available`, ...) are computed 
 the location selection of each version's `product.product._get_domain_locations`; see
 `_Query.selected_locations` for what was verified in which Odoo source.
 
+It also keeps the configuration models `woodoo odoo setup-webhooks` reads and writes over RPC
+(ir.model.fields and its selection values, ir.module.module, and create/write/unlink on
+ir.actions.server and base.automation), with each version's field names and the way 17 and 18
+recompute an automation rule's fields; see `_configuration_schema` and `_recompute_automation`.
+Automation rules are stored, not run: stock changes do not fire the simulated webhooks.
+
 Everything is computed from the simulator's state; nothing is replayed from the recordings.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import secrets
@@ -38,6 +45,7 @@ from woodoo.simulators.odoo_domain import (
     compile_domain,
     domain_fields,
     is_empty,
+    parse_datetime,
 )
 from woodoo.simulators.server import SimulatorServer
 
@@ -76,13 +84,54 @@ DEFAULT_ORDER = {
     "res.partner": "name, id",
     "res.users": "name, login",
     "ir.model": "model",
+    # The configuration models `woodoo odoo setup-webhooks` reads and writes (see the section
+    # "Configuration models" of OdooSimulator). base.automation is ordered by id from 17 on (16
+    # ordered by the delegated action's sequence; not modelled).
+    "ir.model.fields": "name",
+    "ir.model.fields.selection": "sequence, id",
+    "ir.module.module": "name",
+    "ir.actions.server": "sequence, name",
+    "base.automation": "id",
 }
 MODEL_NAMES = {
     "product.product": "Product Variant", "product.template": "Product",
     "stock.quant": "Quants", "stock.move": "Stock Move", "stock.picking": "Transfer",
     "stock.location": "Inventory Locations", "stock.warehouse": "Warehouse",
     "res.partner": "Contact", "res.users": "User", "ir.model": "Models",
+    "ir.model.fields": "Fields", "ir.model.fields.selection": "Fields Selection",
+    "ir.module.module": "Module", "ir.actions.server": "Server Actions",
+    "base.automation": "Automation Rule",  # "Automated Action" in 16
 }
+MODULE_TITLES = {"base": "Base", "web": "Web", "mail": "Discuss", "product": "Products & Pricelists",
+                 "stock": "Inventory", "base_automation": "Automation Rules",
+                 "woodoo_webhook": "Woodoo Webhook"}
+DEFAULT_PYTHON_CODE = "# Available variables:\n#  - env, model, record, records, ...\n\n\n\n"
+# 16's base.automation keeps these on its delegated ir.actions.server (_inherits).
+DELEGATED_16 = frozenset({"name", "model_id", "state", "code", "usage", "sequence"})
+TIME_TRIGGERS = ("on_time", "on_time_created", "on_time_updated")
+# trigger: (field types, field names, relation) of the field it watches, as
+# _get_trigger_specific_field (18) and _compute_trigger_and_trigger_field_ids (17) search it.
+TRIGGER_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str | None]] = {
+    "on_stage_set": (("many2one",), ("stage_id", "x_studio_stage_id"), None),
+    "on_tag_set": (("many2many",), ("tag_ids", "x_studio_tag_ids"), None),
+    "on_priority_set": (("selection",), ("priority", "x_studio_priority"), None),
+    "on_state_set": (("selection",), ("state", "x_studio_state"), None),
+    "on_user_set": (("many2one", "many2many"),
+                    ("user_id", "user_ids", "x_studio_user_id", "x_studio_user_ids"), "res.users"),
+    "on_archive": (("boolean",), ("active", "x_active"), None),
+    "on_unarchive": (("boolean",), ("active", "x_active"), None),
+    "on_time_created": (("datetime",), ("create_date",), None),
+    "on_time_updated": (("datetime",), ("write_date",), None),
+}
+# Like 18's DOMAIN_FIELDS_RE: a quoted field name opening a domain leaf (its first component).
+DOMAIN_FIELD = re.compile(r"""[(\[]\s*(?P<quote>['"])(?P<field>[a-z]\w*)(?:\.[.\w]*)?(?P=quote)""")
+# Added after the stock models, so those keep the ir.model ids they had before these existed.
+CONFIG_MODELS = ("ir.model.fields", "ir.model.fields.selection", "ir.module.module",
+                 "ir.actions.server", "base.automation")
+WRITABLE_MODELS = frozenset({"ir.actions.server", "base.automation"})
+# What a database with Woodoo's prerequisites has installed (base_automation pulls in mail).
+DEFAULT_INSTALLED_MODULES = frozenset({"base", "web", "mail", "product", "stock",
+                                       "base_automation"})
 
 # Positional parameter names of the model methods the simulator answers (Odoo 17/18 signatures).
 SIGNATURES: dict[str, tuple[str, ...]] = {
@@ -94,8 +143,13 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "name_search": ("name", "domain", "operator", "limit"),
     "name_get": ("ids",),
     "context_get": (),
+    # create is @api.model_create_multi (a dict or a list of dicts); write/unlink take the ids first.
+    "create": ("vals_list",),
+    "write": ("ids", "vals"),
+    "unlink": ("ids",),
 }
-REQUIRED = {"search": 1, "search_count": 1, "read": 1, "name_get": 1}
+REQUIRED = {"search": 1, "search_count": 1, "read": 1, "name_get": 1, "create": 1, "write": 2,
+            "unlink": 1}
 
 
 def _utcnow() -> datetime:
@@ -273,6 +327,24 @@ class _IrModel:
     id: int
     model: str
     name: str
+
+
+class _Row:
+    """A record of a configuration model (automation rules and what they use): plain values."""
+
+    __slots__ = ("id", "values")
+
+    def __init__(self, record_id: int, values: dict[str, Any]) -> None:
+        self.id = record_id
+        self.values = values
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "values":  # not set yet (copying): no recursion through __getattr__
+            raise AttributeError(name)
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 @dataclass(slots=True)
@@ -496,7 +568,8 @@ class OdooSimulator:
 
     def __init__(self, *, database: str = "woodoo", login: str = "admin",
                  password: str = "admin", api_key: str | None = None, version: str = "18.0",
-                 port: int = 0, clock: Callable[[], datetime] | None = None) -> None:
+                 port: int = 0, clock: Callable[[], datetime] | None = None,
+                 installed_modules: Iterable[str] | None = None) -> None:
         self.database = database
         self.login = login
         self.password = password
@@ -519,7 +592,13 @@ class OdooSimulator:
         self._state_version = 0
         self._search_cache: OrderedDict[tuple[Any, ...], list[int]] = OrderedDict()
         self._columns = self._schema()
+        # Module names ir.module.module reports installed; the rows follow this set (see
+        # install_module). woodoo_webhook is not among the defaults.
+        self.installed_modules: set[str] = set(
+            DEFAULT_INSTALLED_MODULES if installed_modules is None else installed_modules)
+        self._field_ids: dict[tuple[str, str], int] = {}
         self._seed_base(self._clock())
+        self._seed_configuration(self._clock())
         self.server = SimulatorServer(self._wsgi, port=port, name="odoo")
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -1031,8 +1110,12 @@ class OdooSimulator:
         users[ADMIN_UID] = _User(ADMIN_UID, self.login, "Administrator", ADMIN_PARTNER_ID,
                                  now, now)
         self._sequences["res.users"] = 3
-        for index, model in enumerate(sorted(self._columns), start=1):
-            self._tables["ir.model"][index] = _IrModel(index, model, MODEL_NAMES[model])
+        for index, model in enumerate(
+                sorted(self._columns, key=lambda m: (m in CONFIG_MODELS, m)), start=1):
+            name = MODEL_NAMES[model]
+            if model == "base.automation" and self._major < 17:
+                name = "Automated Action"
+            self._tables["ir.model"][index] = _IrModel(index, model, name)
 
     def _new_location(self, now: datetime, location_id: int, name: str, usage: str,
                       parent: int | None, *, warehouse: int | None = None,
@@ -1123,6 +1206,12 @@ class OdooSimulator:
             return record.reference or str(record.id)
         if model == "ir.model":
             return record.name
+        if model == "ir.model.fields":
+            return f"{record.field_description} ({record.model})"
+        if model == "ir.module.module":
+            return record.shortdesc
+        if model == "base.automation" and self._major < 17:
+            return self._tables["ir.actions.server"][record.action_server_id].name
         return record.name
 
     def _schema(self) -> dict[str, dict[str, _Column]]:
@@ -1292,7 +1381,628 @@ class OdooSimulator:
                 display("ir.model"),
             ],
         }
+        schema.update(self._configuration_schema(col, display, dates))
         return {model: dict(columns) for model, columns in schema.items()}
+
+    # -- configuration models: automation rules and what they point at ----------------------
+    def install_module(self, name: str) -> None:
+        """Report the Odoo module `name` installed in ir.module.module from now on."""
+        with self._lock:
+            self.installed_modules.add(name)
+            self._sync_modules()
+
+    def _configuration_schema(
+        self, col: Callable[..., tuple[str, _Column]], display: Callable[[str], tuple[str, _Column]],
+        dates: Callable[[], list[tuple[str, _Column]]],
+    ) -> dict[str, list[tuple[str, _Column]]]:
+        """ir.model.fields(.selection), ir.module.module, ir.actions.server, base.automation.
+
+        Field names as each version has them, read in public copies of the Odoo source:
+        - 17 (UmmeHani-SCI/Odoo17-UH_Hospital_Management @ 02f3b73) and 18 (informaticeng0011/
+          odoo_18.0 @ 011dedd), addons/base_automation/models/base_automation.py and
+          odoo/addons/base/models/ir_actions.py: base.automation has `model_id` (ir.model),
+          `trigger`, `trigger_field_ids` (ir.model.fields), `trg_selection_field_id`
+          (ir.model.fields.selection), `trg_field_ref`, `filter_pre_domain`, `filter_domain`,
+          `active`, and its actions in the one2many `action_server_ids` (inverse
+          `base_automation_id` of ir.actions.server, usage 'base_automation'); only 17 has
+          `trg_field_ref_display_name`. ir.actions.server has the states 'code' (`code`) and
+          'webhook' (`webhook_url`, `webhook_field_ids`) in both.
+        - 16 (several public copies of the same base_automation.py): base.automation delegates to
+          one server action (`action_server_id`, delegate=True): name, model_id, state and code
+          live on the action; the triggers are on_create/on_write/on_create_or_write/on_unlink/
+          on_change/on_time; ir.actions.server has no 'webhook' state.
+        How the computed fields of base.automation react to writes is in _recompute_automation.
+        """
+        major = self._major
+        actions = self._tables["ir.actions.server"]
+
+        def model_name(record: Any, query: _Query) -> str | None:
+            return self._model_name(record.model_id)
+
+        def delegated(name: str) -> Callable[[Any, _Query], Any]:
+            return lambda record, query: getattr(actions[record.action_server_id], name)
+
+        field_types = tuple((t, t) for t in (
+            "binary", "boolean", "char", "date", "datetime", "float", "html", "integer", "json",
+            "many2many", "many2one", "many2one_reference", "monetary", "one2many", "properties",
+            "reference", "selection", "text"))
+        module_states = (("uninstallable", "Uninstallable"), ("uninstalled", "Not Installed"),
+                         ("installed", "Installed"), ("to upgrade", "To be upgraded"),
+                         ("to remove", "To be removed"), ("to install", "To be installed"))
+        usages = (("ir_actions_server", "Server Action"), ("ir_cron", "Scheduled Action"),
+                  ("base_automation", "Automation Rule"))
+        states = (("object_write", "Update Record"), ("object_create", "Create Record"),
+                  ("code", "Execute Code"),
+                  *((("webhook", "Send Webhook Notification"),) if major >= 17 else ()),
+                  ("multi", "Execute Existing Actions"), ("mail_post", "Send Email"),
+                  ("followers", "Add Followers"), ("next_activity", "Create Activity"))
+        schema: dict[str, list[tuple[str, _Column]]] = {
+            "ir.model.fields": [
+                col("id", "integer", "ID"),
+                col("name", "char", "Field Name"),
+                col("model", "char", "Model Name"),
+                col("model_id", "many2one", "Model", relation="ir.model"),
+                col("field_description", "char", "Field Label"),
+                col("ttype", "selection", "Field Type", selection=field_types),
+                col("relation", "char", "Related Model"),
+                col("store", "boolean", "Stored"),
+                display("ir.model.fields"),
+            ],
+            "ir.model.fields.selection": [
+                col("id", "integer", "ID"),
+                col("field_id", "many2one", "Field", relation="ir.model.fields"),
+                col("value", "char", "Value"),
+                col("name", "char", "Name"),
+                col("sequence", "integer", "Sequence"),
+                display("ir.model.fields.selection"),
+            ],
+            "ir.module.module": [
+                col("id", "integer", "ID"),
+                col("name", "char", "Technical Name"),
+                col("shortdesc", "char", "Module Name"),
+                col("state", "selection", "Status", selection=module_states),
+                col("latest_version", "char", "Installed Version"),
+                display("ir.module.module"),
+            ],
+            "ir.actions.server": [
+                col("id", "integer", "ID"),
+                col("name", "char", "Action Name"),
+                col("type", "char", "Action Type"),
+                col("usage", "selection", "Usage", selection=usages),
+                col("state", "selection", "Type", selection=states),
+                col("sequence", "integer", "Sequence"),
+                col("model_id", "many2one", "Model", relation="ir.model"),
+                col("model_name", "char", "Model Name", model_name),
+                col("code", "text", "Python Code"),
+                *([col("webhook_url", "char", "Webhook URL"),
+                   col("webhook_field_ids", "many2many", "Webhook Fields",
+                       relation="ir.model.fields"),
+                   col("base_automation_id", "many2one", "Automation Rule",
+                       relation="base.automation")] if major >= 17 else []),
+                display("ir.actions.server"),
+                *dates(),
+            ],
+        }
+        if major >= 17:
+            triggers = (
+                ("on_stage_set", "Stage is set to"), ("on_user_set", "User is set"),
+                ("on_tag_set", "Tag is added"), ("on_state_set", "State is set to"),
+                ("on_priority_set", "Priority is set to"), ("on_archive", "On archived"),
+                ("on_unarchive", "On unarchived"), ("on_create_or_write", "On save"),
+                ("on_create", "On creation"), ("on_write", "On update"),
+                ("on_unlink", "On deletion"), ("on_change", "On UI change"),
+                ("on_time", "Based on date field"), ("on_time_created", "After creation"),
+                ("on_time_updated", "After last update"),
+                ("on_message_received", "On incoming message"),
+                ("on_message_sent", "On outgoing message"), ("on_webhook", "On webhook"))
+            schema["base.automation"] = [
+                col("id", "integer", "ID"),
+                col("name", "char", "Automation Rule Name"),
+                col("model_id", "many2one", "Model", relation="ir.model"),
+                col("model_name", "char", "Model Name", model_name, store=False),
+                col("trigger", "selection", "Trigger", selection=triggers),
+                col("trigger_field_ids", "many2many", "Trigger Fields",
+                    relation="ir.model.fields"),
+                col("trg_selection_field_id", "many2one", "Trigger Field",
+                    relation="ir.model.fields.selection"),
+                col("trg_field_ref", "many2one_reference", "Trigger Reference"),
+                *([col("trg_field_ref_display_name", "char", "Trigger Reference Display Name",
+                       lambda r, q: None, store=False)] if major == 17 else []),
+                col("filter_pre_domain", "char", "Before Update Domain"),
+                col("filter_domain", "char", "Apply on"),
+                col("action_server_ids", "one2many", "Actions",
+                    lambda r, q: [a.id for a in self._automation_actions(r.id)],
+                    relation="ir.actions.server", store=False),
+                col("active", "boolean", "Active"),
+                col("last_run", "datetime", "Last Run"),
+                display("base.automation"),
+                *dates(),
+            ]
+        else:
+            triggers = (("on_create", "On Creation"), ("on_write", "On Update"),
+                        ("on_create_or_write", "On Creation & Update"),
+                        ("on_unlink", "On Deletion"), ("on_change", "Based on Form Modification"),
+                        ("on_time", "Based on Timed Condition"))
+            schema["base.automation"] = [
+                col("id", "integer", "ID"),
+                col("action_server_id", "many2one", "Server Actions",
+                    relation="ir.actions.server"),
+                col("name", "char", "Action Name", delegated("name")),
+                col("model_id", "many2one", "Model", delegated("model_id"), relation="ir.model"),
+                col("model_name", "char", "Model Name",
+                    lambda r, q: self._model_name(actions[r.action_server_id].model_id),
+                    store=False),
+                col("state", "selection", "Type", delegated("state"), selection=states),
+                col("code", "text", "Python Code", delegated("code")),
+                col("trigger", "selection", "Trigger", selection=triggers),
+                col("trigger_field_ids", "many2many", "Trigger Fields",
+                    relation="ir.model.fields"),
+                col("filter_pre_domain", "char", "Before Update Domain"),
+                col("filter_domain", "char", "Apply on"),
+                col("active", "boolean", "Active"),
+                col("last_run", "datetime", "Last Run"),
+                display("base.automation"),
+                *dates(),
+            ]
+        return schema
+
+    def _seed_configuration(self, now: datetime) -> None:
+        """An ir.model.fields row (and its selection values) for every simulated field; modules."""
+        model_ids = {row.model: row.id for row in self._tables["ir.model"].values()}
+        fields_table = self._tables["ir.model.fields"]
+        selections = self._tables["ir.model.fields.selection"]
+        for model in sorted(self._columns, key=lambda m: (m in CONFIG_MODELS, m)):
+            for name, column in self._columns[model].items():
+                spec = column.field
+                field_id = self._alloc("ir.model.fields")
+                fields_table[field_id] = _Row(field_id, {
+                    "name": name, "model": model, "model_id": model_ids[model],
+                    "field_description": spec.string, "ttype": spec.type,
+                    "relation": spec.relation, "store": spec.store})
+                self._field_ids[(model, name)] = field_id
+                for sequence, (value, label) in enumerate(spec.selection or ()):
+                    selection_id = self._alloc("ir.model.fields.selection")
+                    selections[selection_id] = _Row(selection_id, {
+                        "field_id": field_id, "value": value, "name": label,
+                        "sequence": sequence})
+        self._sync_modules()
+
+    def _sync_modules(self) -> None:
+        """ir.module.module rows follow `installed_modules` (a module taken out: 'uninstalled')."""
+        with self._lock:
+            table = self._tables["ir.module.module"]
+            by_name = {row.name: row for row in table.values()}
+            changed = False
+            for name in sorted(self.installed_modules | set(by_name)):
+                state = "installed" if name in self.installed_modules else "uninstalled"
+                row = by_name.get(name)
+                if row is None:
+                    module_id = self._alloc("ir.module.module")
+                    table[module_id] = _Row(module_id, {
+                        "name": name, "shortdesc": MODULE_TITLES.get(name, name), "state": state,
+                        "latest_version": f"{self._major}.{self._minor}.1.0"})
+                    changed = True
+                elif row.state != state:
+                    row.values["state"] = state
+                    changed = True
+            if changed:
+                self._changed()
+
+    def _model_name(self, model_id: int | None) -> str | None:
+        row = self._tables["ir.model"].get(model_id) if model_id else None
+        return row.model if row is not None else None
+
+    def _automation_actions(self, automation_id: int) -> list[_Row]:
+        """The actions of a rule (17+: their base_automation_id), in ir.actions.server order."""
+        rows = [a for a in self._tables["ir.actions.server"].values()
+                if a.values.get("base_automation_id") == automation_id]
+        return sorted(rows, key=lambda a: (a.sequence or 0, a.name or "", a.id))
+
+    def _config_call(self, model: str, method: str, bound: dict[str, Any]) -> Any:
+        """create/write/unlink on a configuration model: all or nothing, like one Odoo RPC."""
+        saved = {name: {i: _Row(r.id, copy.deepcopy(r.values))
+                        for i, r in self._tables[name].items()} for name in WRITABLE_MODELS}
+        try:
+            if method == "create":
+                vals_list = bound["vals_list"]
+                items = [vals_list] if isinstance(vals_list, dict) else vals_list
+                if not isinstance(items, list) or not all(isinstance(v, dict) for v in items):
+                    raise _type_error("create() takes a dict of values or a list of them")
+                ids = [self._config_create(model, vals) for vals in items]
+                # odoo.api.call_kw: a dict gives one id, a list gives a list of ids
+                result: Any = ids[0] if isinstance(vals_list, dict) else ids
+            elif method == "write":
+                if not isinstance(bound["vals"], dict):
+                    raise _type_error("write() takes a dict of values")
+                self._config_write(model, self._existing(model, bound["ids"]), bound["vals"])
+                result = True
+            else:
+                self._config_unlink(model, self._existing(model, bound["ids"]))
+                result = True
+        except BaseException:
+            for name, rows in saved.items():
+                self._tables[name].clear()
+                self._tables[name].update(rows)
+            raise
+        finally:
+            self._changed()
+        return result
+
+    def _existing(self, model: str, ids: Any) -> list[int]:
+        found = []
+        for record_id in _as_ids(ids):
+            if not isinstance(record_id, int) or record_id not in self._tables[model]:
+                raise OdooFault("odoo.exceptions.MissingError",
+                                "Record does not exist or has been deleted.\n"
+                                f"(Record: {model}({record_id!r},), User: {ADMIN_UID})")
+            found.append(record_id)
+        return found
+
+    def _config_defaults(self, model: str, now: datetime) -> dict[str, Any]:
+        values: dict[str, Any] = {name: None for name, column in self._columns[model].items()
+                                  if column.field.store and name != "id"}
+        if model == "base.automation" and self._major < 17:
+            values = {k: v for k, v in values.items() if k not in DELEGATED_16}
+        values.update(create_date=now, write_date=now)
+        if model == "ir.actions.server":
+            values.update(type="ir.actions.server", usage="ir_actions_server",
+                          state="object_write", sequence=5, code=DEFAULT_PYTHON_CODE)
+            if self._major >= 17:
+                values["webhook_field_ids"] = []
+        elif model == "base.automation":
+            values.update(active=True, trigger_field_ids=[])
+        return values
+
+    def _config_create(self, model: str, vals: dict[str, Any]) -> int:
+        vals = dict(vals)
+        if model == "base.automation" and self._major < 17:
+            # 16's delegation: the action's fields create (or update) the delegated action.
+            own, delegated = self._split_delegated(vals)
+            if own.get("action_server_id"):
+                if delegated:
+                    self._config_write("ir.actions.server", [own["action_server_id"]], delegated)
+            else:
+                delegated.setdefault("usage", "base_automation")
+                own["action_server_id"] = self._config_create("ir.actions.server", delegated)
+            vals = own
+        record_id = self._alloc(model)
+        row = _Row(record_id, self._config_defaults(model, self._clock()))
+        self._tables[model][record_id] = row
+        self._assign(model, row, vals, creating=True)
+        return record_id
+
+    def _config_write(self, model: str, ids: list[int], vals: dict[str, Any]) -> None:
+        for record_id in ids:
+            row = self._tables[model][record_id]
+            values = dict(vals)
+            if model == "base.automation" and self._major < 17:
+                values, delegated = self._split_delegated(values)
+                if delegated:
+                    self._config_write("ir.actions.server", [row.action_server_id], delegated)
+            self._assign(model, row, values, creating=False)
+
+    def _split_delegated(self, vals: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        delegated = {k: v for k, v in vals.items() if k in DELEGATED_16}
+        return {k: v for k, v in vals.items() if k not in DELEGATED_16}, delegated
+
+    def _config_unlink(self, model: str, ids: list[int]) -> None:
+        table = self._tables[model]
+        for record_id in ids:
+            if model == "ir.actions.server" and self._major < 17 and any(
+                    rule.action_server_id == record_id
+                    for rule in self._tables["base.automation"].values()):
+                # 16: base.automation.action_server_id is ondelete='restrict'
+                raise OdooFault("odoo.exceptions.ValidationError",
+                                "The operation cannot be completed: another model requires the "
+                                "record being deleted. If possible, archive it instead.")
+            if model == "base.automation" and self._major >= 17:
+                # ir.actions.server.base_automation_id is ondelete='cascade'
+                for action in self._automation_actions(record_id):
+                    del self._tables["ir.actions.server"][action.id]
+            del table[record_id]
+
+    def _assign(self, model: str, row: _Row, vals: dict[str, Any], *, creating: bool) -> None:
+        """Convert and store `vals` on `row`, recompute what depends on them, then validate."""
+        columns = self._columns[model]
+        written: set[str] = set()
+        one2many: list[tuple[str, Any]] = []
+        for name, value in vals.items():
+            column = columns.get(name)
+            if column is None:
+                # Stricter than Odoo, whose create() only logs "includes unknown fields" (write()
+                # raises this): a field the version lacks must not pass unnoticed in tests.
+                raise ValueError(f"Invalid field {name!r} on model {model!r}")
+            if name == "model_name" and model == "base.automation" and self._major >= 17:
+                # 17/18: related with an inverse (_inverse_model_name sets model_id)
+                model_id = next((m.id for m in self._tables["ir.model"].values()
+                                 if m.model == value), None)
+                row.values["model_id"] = model_id
+                written.add("model_id")
+                continue
+            if name in ("id", "display_name", "create_date", "write_date", "model_name") or (
+                    not column.field.store and column.field.type != "one2many"):
+                continue  # read-only: Odoo ignores what is written to them
+            if column.field.type == "one2many":
+                one2many.append((name, value))
+                written.add(name)
+                continue
+            row.values[name] = self._convert(model, column.field, value, row.values.get(name))
+            written.add(name)
+        if model == "base.automation" and self._major >= 17:
+            self._recompute_automation(row, written, creating=creating)
+        row.values["write_date"] = self._clock()
+        for _name, value in one2many:
+            self._assign_actions(row, value)
+        self._validate(model, row)
+
+    def _convert(self, model: str, field: Field, value: Any, current: Any) -> Any:
+        """A written value as the simulator stores it; Odoo's errors for wrong ones."""
+        kind, name = field.type, field.name
+        if kind == "many2many":
+            return self._many2many(model, field, current or [], value)
+        if value is None or value is False:
+            return False if kind == "boolean" else None
+        if kind == "many2one":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"Wrong value for {model}.{name}: {value!r}")
+            self._check_ids(model, field, [value])
+            return value
+        if kind == "selection":
+            if value not in dict(field.selection or ()):
+                raise ValueError(f"Wrong value for {model}.{name}: {value!r}")
+            return value
+        if kind in ("char", "text"):
+            return str(value)
+        if kind == "boolean":
+            return bool(value)
+        if kind in ("integer", "many2one_reference"):
+            return int(value)
+        if kind == "datetime":
+            return parse_datetime(value)
+        return value
+
+    def _check_ids(self, model: str, field: Field, ids: Iterable[Any]) -> None:
+        table = self._tables[field.relation or ""]
+        for record_id in ids:
+            if isinstance(record_id, bool) or not isinstance(record_id, int):
+                raise ValueError(f"Wrong value for {model}.{field.name}: {record_id!r}")
+            if record_id not in table:
+                # A foreign key violation, which odoo.service.model turns into a ValidationError.
+                raise OdooFault("odoo.exceptions.ValidationError",
+                                f"The operation cannot be completed: {model}.{field.name} "
+                                f"refers to {field.relation}({record_id},), which does not exist.")
+
+    def _many2many(self, model: str, field: Field, current: list[int], value: Any) -> list[int]:
+        """Apply x2many commands (or a plain list of ids) to a many2many's ids."""
+        if value is None or value is False:
+            return []
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"Wrong value for {model}.{field.name}: {value!r}")
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            value = [[6, 0, list(value)]]
+        result = list(current)
+        for command in value:
+            if not isinstance(command, (list, tuple)) or not command:
+                raise ValueError(f"Wrong value for {model}.{field.name}: {command!r}")
+            code = command[0]
+            if code == 6:
+                ids = list(command[2]) if len(command) > 2 and command[2] else []
+                self._check_ids(model, field, ids)
+                result = list(dict.fromkeys(ids))
+            elif code == 5:
+                result = []
+            elif code == 4:
+                self._check_ids(model, field, [command[1]])
+                if command[1] not in result:
+                    result.append(command[1])
+            elif code == 3:
+                result = [i for i in result if i != command[1]]
+            else:
+                raise OdooFault("builtins.NotImplementedError",
+                                f"x2many command {code!r} on {model}.{field.name} is not "
+                                f"simulated")
+        return result
+
+    def _assign_actions(self, rule: _Row, value: Any) -> None:
+        """base.automation.action_server_ids commands (17+); the inverse is base_automation_id."""
+        current = [a.id for a in self._automation_actions(rule.id)]
+        if value is None or value is False:
+            value = [[5]]
+        elif isinstance(value, (list, tuple)) and all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value):
+            value = [[6, 0, list(value)]]
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"Wrong value for base.automation.action_server_ids: {value!r}")
+        for command in value:
+            if not isinstance(command, (list, tuple)) or not command:
+                raise ValueError(f"Wrong value for base.automation.action_server_ids: "
+                                 f"{command!r}")
+            code = command[0]
+            if code == 0:
+                vals = dict(command[2] or {})
+                vals["base_automation_id"] = rule.id
+                # the one2many's context={'default_usage': 'base_automation'}
+                vals.setdefault("usage", "base_automation")
+                self._config_create("ir.actions.server", vals)
+            elif code == 1:
+                self._config_write("ir.actions.server", self._existing(
+                    "ir.actions.server", [command[1]]), dict(command[2] or {}))
+            elif code in (2, 3):
+                # unlink (3) deletes too: the inverse base_automation_id is ondelete='cascade'
+                self._config_unlink("ir.actions.server",
+                                    self._existing("ir.actions.server", [command[1]]))
+            elif code == 4:
+                self._config_write("ir.actions.server", self._existing(
+                    "ir.actions.server", [command[1]]), {"base_automation_id": rule.id})
+            elif code in (5, 6):
+                keep = list(command[2] or []) if code == 6 and len(command) > 2 else []
+                gone = [i for i in current if i not in keep]
+                self._config_unlink("ir.actions.server", gone)
+                if keep:
+                    self._config_write("ir.actions.server",
+                                       self._existing("ir.actions.server", keep),
+                                       {"base_automation_id": rule.id})
+            else:
+                raise ValueError(f"Wrong value for base.automation.action_server_ids: "
+                                 f"{command!r}")
+            current = [a.id for a in self._automation_actions(rule.id)]
+        self._validate("base.automation", rule)
+
+    def _validate(self, model: str, row: _Row) -> None:
+        """Required fields and the constraints Odoo checks on these models."""
+        required = {"ir.actions.server": ("name", "model_id", "state", "usage"),
+                    "base.automation": (("model_id", "trigger", "name") if self._major >= 17
+                                        else ("action_server_id", "trigger"))}[model]
+        for name in required:
+            if row.values.get(name) in (None, False, ""):
+                string = self._columns[model][name].field.string
+                # NOT NULL violation as odoo.service.model reports it (not recorded)
+                raise OdooFault("odoo.exceptions.ValidationError",
+                                "The operation cannot be completed:\n"
+                                "- Create/update: a mandatory field is not set.\n"
+                                "- Delete: another model requires the record being deleted. "
+                                "If possible, archive it instead.\n\n"
+                                f"Model: {MODEL_NAMES[model]} ({model})\n"
+                                f"Field: {string} ({name})")
+        if model == "ir.actions.server":
+            target = self._model_name(row.model_id)
+            for field_id in row.values.get("webhook_field_ids") or []:
+                name = self._tables["ir.model.fields"][field_id].name
+                if name not in self._columns.get(target or "", {}):
+                    # _check_webhook_field_ids looks the name up in Model._fields
+                    raise OdooFault("builtins.KeyError", repr(name))
+            if row.state == "code" and row.code:
+                try:
+                    compile(row.code, "<server action>", "exec")
+                except SyntaxError as error:  # _check_python_code
+                    raise OdooFault("odoo.exceptions.ValidationError",
+                                    f"SyntaxError : {error.msg} at line {error.lineno}") from None
+        elif model == "base.automation" and self._major >= 17:
+            wrong = [a for a in self._automation_actions(row.id) if a.model_id != row.model_id]
+            if wrong:  # _check_action_server_model
+                raise OdooFault("odoo.exceptions.ValidationError",
+                                f"Target model of actions {', '.join(a.name for a in wrong)} "
+                                f"are different from rule model.")
+
+    def _recompute_automation(self, row: _Row, written: set[str], *, creating: bool) -> None:
+        """The stored computed fields of base.automation that depend on what was written.
+
+        Odoo recomputes a stored computed field (readonly=False) when one of its dependencies is
+        written and the field itself is not in the same write; on create, every computed field
+        not given is computed. The computes differ between versions (base_automation.py of each,
+        copies named in _configuration_schema):
+        - 18: trigger <- model_id (reset); trg_selection_field_id, trg_field_ref <- trigger
+          (reset); filter_domain <- trigger, trg_selection_field_id, trg_field_ref (e.g.
+          on_state_set gives [('state', '=', <value>)], on_create_or_write gives False);
+          trigger_field_ids <- model_id, trigger, filter_domain (on_create_or_write ADDS the
+          fields the domain names, e.g. location_id; other triggers: their field).
+        - 17: trigger_field_ids (and trigger) <- model_id, trigger (on_create_or_write: none);
+          trg_selection_field_id, trg_field_ref <- trigger, trigger_field_ids (reset);
+          filter_domain <- trigger, trigger_field_ids, trg_selection_field_id, trg_field_ref
+          (from the one trigger field; left as it is with several, False with none).
+        So a write that changes one of these without the others can change the rest.
+        """
+        values = row.values
+        model = self._model_name(values.get("model_id"))
+        fields_table = self._tables["ir.model.fields"]
+
+        def selection_value() -> str | None:
+            selection = self._tables["ir.model.fields.selection"].get(
+                values.get("trg_selection_field_id"))
+            return selection.value if selection is not None else None
+
+        def domain_for(field_name: str) -> str | None:
+            trigger = values.get("trigger")
+            if trigger in ("on_state_set", "on_priority_set"):
+                value = selection_value()
+                if self._major >= 18:
+                    return repr([(field_name, "=", value)]) if value else None
+                return f"[('{field_name}', '=', '{value}')]" if value else None
+            if trigger == "on_user_set":
+                return repr([(field_name, "!=", False)])
+            if trigger in ("on_archive", "on_unarchive"):
+                return repr([(field_name, "=", trigger == "on_unarchive")])
+            return None  # stage/tag need trg_field_ref (not modelled); the others: False
+
+        def filter_domain_18() -> str | None:
+            trigger = values.get("trigger")
+            if trigger in ("on_create_or_write", *TIME_TRIGGERS):
+                return None
+            field_id = self._trigger_field(model, trigger)
+            return domain_for(fields_table[field_id].name) if field_id else None
+
+        def trigger_fields_18() -> list[int]:
+            trigger = values.get("trigger")
+            if trigger == "on_create_or_write":
+                named = self._domain_field_ids(model, values.get("filter_domain"))
+                return list(dict.fromkeys([*(values.get("trigger_field_ids") or []), *named]))
+            field_id = None if trigger in TIME_TRIGGERS else self._trigger_field(model, trigger)
+            return [field_id] if field_id else []
+
+        def trigger_fields_17() -> list[int]:
+            trigger = values.get("trigger")
+            if trigger not in TRIGGER_FIELDS:
+                return []
+            field_id = self._trigger_field(model, trigger)
+            if field_id is None and "trigger" not in written:
+                values["trigger"] = None
+            return [field_id] if field_id else []
+
+        def filter_domain_17() -> str | None:
+            ids = values.get("trigger_field_ids") or []
+            if len(ids) > 1:
+                return values.get("filter_domain")
+            return domain_for(fields_table[ids[0]].name) if ids else None
+
+        def reset() -> None:
+            return None
+
+        computes: list[tuple[str, set[str], Callable[[], Any]]]
+        if self._major >= 18:
+            computes = [
+                ("trigger", {"model_id"}, reset),
+                ("trg_selection_field_id", {"trigger"}, reset),
+                ("trg_field_ref", {"trigger"}, reset),
+                ("filter_pre_domain", {"trigger", "trg_field_ref"}, reset),
+                ("filter_domain", {"trigger", "trg_selection_field_id", "trg_field_ref"},
+                 filter_domain_18),
+                ("trigger_field_ids", {"model_id", "trigger", "filter_domain"},
+                 trigger_fields_18),
+            ]
+        else:
+            computes = [
+                ("trigger_field_ids", {"model_id", "trigger"}, trigger_fields_17),
+                ("trg_selection_field_id", {"trigger", "trigger_field_ids"}, reset),
+                ("trg_field_ref", {"trigger", "trigger_field_ids"}, reset),
+                ("filter_pre_domain", {"trigger", "trigger_field_ids", "trg_field_ref"}, reset),
+                ("filter_domain", {"trigger", "trigger_field_ids", "trg_selection_field_id",
+                                   "trg_field_ref"}, filter_domain_17),
+            ]
+        changed = set(written)
+        for name, depends, compute in computes:
+            if name not in written and (creating or depends & changed):
+                values[name] = compute()
+                changed.add(name)
+
+    def _trigger_field(self, model: str | None, trigger: str | None) -> int | None:
+        """_get_trigger_specific_field (18) / the search of 17: the field a trigger watches."""
+        spec = TRIGGER_FIELDS.get(trigger or "")
+        if spec is None or model is None:
+            return None
+        types, names, relation = spec
+        found = sorted(
+            (row.name, row.id) for row in self._tables["ir.model.fields"].values()
+            if row.model == model and row.name in names and row.ttype in types
+            and (relation is None or row.relation == relation))
+        return found[0][1] if found else None
+
+    def _domain_field_ids(self, model: str | None, domain: str | None) -> list[int]:
+        """The fields a domain string names (18's DOMAIN_FIELDS_RE, first path component)."""
+        if not domain or model is None:
+            return []
+        names = [m.group("field") for m in DOMAIN_FIELD.finditer(domain)]
+        return [self._field_ids[(model, n)] for n in dict.fromkeys(names)
+                if (model, n) in self._field_ids]
 
     # -- ORM methods ------------------------------------------------------------------------
     def _search(self, query: _Query, model: str, domain: Any, offset: int = 0,
@@ -1395,6 +2105,8 @@ class OdooSimulator:
             return int(raw or 0)
         if kind == "boolean":
             return bool(raw)
+        if kind in ("one2many", "many2many"):
+            return list(raw or [])
         return False if raw is None or raw is False else raw
 
     def _fields_get(self, model: str, allfields: Any, attributes: Any) -> dict[str, Any]:
@@ -1434,6 +2146,8 @@ class OdooSimulator:
         available = set(known) | ({"name_get"} if self._major < 17 else set())
         if model == "res.users":
             available.add("context_get")
+        if model in WRITABLE_MODELS:
+            available |= {"create", "write", "unlink"}
         if method not in available:
             # odoo.api.call_kw (17/18); not recorded
             raise OdooFault("builtins.AttributeError",
@@ -1444,6 +2158,10 @@ class OdooSimulator:
         bound = self._bind(method, names, list(args or []), kwargs)
         with self._lock:
             query = _Query(self, context)
+            if model == "ir.module.module":
+                self._sync_modules()
+            if method in ("create", "write", "unlink"):
+                return self._config_call(model, method, bound)
             if method == "context_get":
                 return {"lang": "en_US", "tz": False, "uid": uid}
             if method == "search":

@@ -1,0 +1,2 @@
+# Part of woodoo_webhook. License LGPL-3.
+from . import stock, woodoo_webhook_event
