@@ -54,6 +54,7 @@ def config_document(odoo: OdooSimulator, shop: WooSimulator, tmp_path: Path, /,
         odoo, shop, tmp_path / "woodoo.sqlite",
         sync={"retries": 2, "retry_base_seconds": 0.01, "poll_interval": 1},
         logging={"level": "warning", "format": "json"},
+        server={"port": 0},
     )
     for name, values in sections.items():
         document.setdefault(name, {}).update(values)

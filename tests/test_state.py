@@ -5,7 +5,7 @@ import sqlite3
 import pytest
 
 from woodoo.rules import ShownStock
-from woodoo.state import PushItem, ShopProduct, State
+from woodoo.state import MIGRATIONS, PushItem, ShopProduct, State
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def shop(sku, woo_id, parent=0, quantity=5):
 
 def test_migrations_run_once_and_use_wal(tmp_path):
     first = State(tmp_path / "s.sqlite")
-    assert first.schema_version == 1
+    assert first.schema_version == len(MIGRATIONS)
     first.set_meta("odoo_watermark", "2026-11-23 10:00:00")
     first.close()
     again = State(tmp_path / "s.sqlite")

@@ -19,7 +19,7 @@ from pydantic import (
 from woodoo import secret
 from woodoo.rules import StockPolicy
 
-SECRET_KEYS = frozenset({"password", "consumer_key", "consumer_secret"})
+SECRET_KEYS = frozenset({"password", "consumer_key", "consumer_secret", "secrets", "native_tokens"})
 
 
 class ConfigError(Exception):
@@ -115,6 +115,52 @@ class SyncConfig(_Section):
         )
 
 
+class ServerConfig(_Section):
+    """Where the daemon's HTTP endpoints (webhooks, health, metrics) listen."""
+
+    host: str = Field("127.0.0.1", description="address to bind; keep it local behind a proxy")
+    port: int = Field(8765, ge=0, le=65535, description="TCP port (0: any free port)")
+    threads: int = Field(8, ge=1, le=64, description="request threads (waitress)")
+
+
+class WebhooksConfig(_Section):
+    """Signed Odoo events and Odoo's native (unsigned) webhook notifications."""
+
+    secrets: list[SecretStr] = Field(
+        default_factory=list,
+        description="HMAC secrets accepted on /webhooks/odoo (several while rotating)",
+    )
+    native_tokens: list[SecretStr] = Field(
+        default_factory=list,
+        description="URL tokens accepted on /webhooks/odoo-native/<token> (32+ characters)",
+    )
+    tolerance: int = Field(300, ge=30, le=3600, description="seconds a signed timestamp may be off")
+    max_body_bytes: int = Field(65536, ge=1024, le=1048576, description="largest accepted body")
+    reread_after: list[float] = Field(
+        default_factory=lambda: [1.0, 5.0], min_length=1,
+        description="seconds after receipt at which Odoo is read (it sends before it commits)",
+    )
+    native_rate_limit: float = Field(
+        50, gt=0, description="native notifications accepted per second (a forged call costs a read)"
+    )
+    lease_seconds: float = Field(60, ge=5, description="how long a worker owns claimed events")
+
+    @field_validator("native_tokens")
+    @classmethod
+    def _long_tokens(cls, tokens: list[SecretStr]) -> list[SecretStr]:
+        if any(len(t.get_secret_value()) < 32 for t in tokens):
+            raise ValueError("each token must be at least 32 characters (make one with "
+                             "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
+        return tokens
+
+    @field_validator("reread_after")
+    @classmethod
+    def _ascending(cls, delays: list[float]) -> list[float]:
+        if any(d < 0 for d in delays) or delays != sorted(delays):
+            raise ValueError("must be ascending non-negative seconds, e.g. [1, 5]")
+        return delays
+
+
 class StateConfig(_Section):
     """Where Woodoo keeps its SQLite state."""
 
@@ -136,17 +182,18 @@ class Config(_Section):
     odoo: OdooConfig
     woocommerce: WooCommerceConfig
     sync: SyncConfig = SyncConfig()
+    server: ServerConfig = ServerConfig()
+    webhooks: WebhooksConfig = WebhooksConfig()
     state: StateConfig = StateConfig()
     logging: LoggingConfig = LoggingConfig()
     secret_key_file: Path | None = Field(None, description="file holding the key for enc: values")
 
     def secret_values(self) -> list[str]:
         """Every secret in the config, so that logs and errors can redact them."""
-        return [
-            s.get_secret_value()
-            for s in (self.odoo.password, self.woocommerce.consumer_key, self.woocommerce.consumer_secret)
-            if s.get_secret_value()
-        ]
+        secrets = [self.odoo.password, self.woocommerce.consumer_key,
+                   self.woocommerce.consumer_secret, *self.webhooks.secrets,
+                   *self.webhooks.native_tokens]
+        return [s.get_secret_value() for s in secrets if s.get_secret_value()]
 
 
 def load(path: Path) -> Config:

@@ -9,7 +9,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import FrameType
+from typing import Any
 
+import waitress
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from woodoo import log
@@ -18,7 +20,9 @@ from woodoo.engine import Engine
 from woodoo.odoo import OdooError, OdooGateway
 from woodoo.retry import RetryPolicy
 from woodoo.state import State
+from woodoo.webhooks import create_app
 from woodoo.woocommerce import WooGateway
+from woodoo.worker import EventWorker
 
 
 @contextmanager
@@ -65,9 +69,42 @@ def build_scheduler(engine: Engine) -> BackgroundScheduler:
     return scheduler
 
 
+def readiness_check(engine: Engine, scheduler: BackgroundScheduler, *,
+                    stuck_after: float = 300, cache_seconds: float = 10) -> Callable[
+                        [], tuple[bool, dict[str, Any]]]:
+    """A /readyz function: both remotes answer, the scheduler runs, the queue moves (cached)."""
+    cached: list[tuple[float, bool, dict[str, Any]]] = []
+    lock = threading.Lock()
+
+    def check() -> tuple[bool, dict[str, Any]]:
+        with lock:
+            if cached and time.monotonic() - cached[0][0] < cache_seconds:
+                return cached[0][1], cached[0][2]
+            checks: dict[str, Any] = {}
+            for name, probe in (("odoo", engine.odoo.ping), ("woocommerce", engine.woo.version)):
+                try:
+                    probe()
+                    checks[name] = "ok"
+                except Exception as error:  # any failure means "not ready", in words
+                    checks[name] = f"unreachable: {error}"
+            job = scheduler.get_job("poll") if scheduler.running else None
+            checks["scheduler"] = "ok" if job is not None else "not running"
+            oldest = engine.state.queue_stats()["oldest_due_at"]
+            late = 0.0 if oldest is None else time.time() - float(oldest)
+            checks["queue"] = "ok" if late < stuck_after else f"stuck: oldest event due {late:.0f} s ago"
+            ready = all(value == "ok" for value in checks.values())
+            cached[:] = [(time.monotonic(), ready, checks)]
+            return ready, checks
+
+    return check
+
+
 def run(config: Config, *, stop: threading.Event | None = None,
         run_for: float | None = None) -> None:
-    """Run the daemon until SIGTERM/SIGINT, `stop` is set, or `run_for` seconds have passed."""
+    """Run the daemon until SIGTERM/SIGINT, `stop` is set, or `run_for` seconds have passed.
+
+    One process: the poll scheduler, the webhook worker and the HTTP server (waitress).
+    """
     stop = stop or threading.Event()
     logger = log.get("woodoo.daemon")
 
@@ -84,11 +121,33 @@ def run(config: Config, *, stop: threading.Event | None = None,
         except OdooError as error:
             # Odoo down at start is not fatal: each poll connects again.
             logger.error("odoo unreachable at start", error=str(error))
+        web_state = State(config.state.path)  # its own connection: acks never wait on the engine
+        engine.metrics.track_state(
+            lambda: float(web_state.queue_stats()["depth"] or 0),
+            lambda: float(web_state.counts()["dead_letters_open"]),
+        )
+        worker = EventWorker(engine, engine.state, config.webhooks)
         scheduler = build_scheduler(engine)
+        app = create_app(config, web_state, engine.metrics,
+                         readiness=readiness_check(engine, scheduler), notify=worker.wake.set)
+        server = waitress.create_server(app, host=config.server.host, port=config.server.port,
+                                        threads=config.server.threads, ident="woodoo")
+        threads = [
+            threading.Thread(target=server.run, name="http", daemon=True),
+            threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True),
+        ]
         scheduler.start()
+        for thread in threads:
+            thread.start()
         logger.info("started", poll_interval=config.sync.poll_interval,
+                    listen=f"http://{config.server.host}:{server.effective_port}",
                     state=str(config.state.path))
         stop.wait(run_for)
-        # Waits for a running poll to finish: its pushes are recorded, or journaled for recovery.
-        scheduler.shutdown(wait=True)
+        stop.set()
+        server.close()  # no new requests; what was acknowledged is already in SQLite
+        server.task_dispatcher.shutdown(timeout=5)
+        worker.wake.set()
+        threads[1].join(timeout=120)  # the worker finishes the batch in hand
+        scheduler.shutdown(wait=True)  # a running poll finishes: pushes recorded or journaled
+        web_state.close()
         logger.info("stopped")

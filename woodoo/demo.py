@@ -36,6 +36,7 @@ def demo_config(odoo: OdooSimulator, shop: WooSimulator, state_dir: Path,
         odoo, shop, state_dir / "demo.sqlite",
         sync={"poll_interval": poll_interval, "retry_base_seconds": 0.2, "delta_overlap": 5},
         logging={"level": "info", "format": "console"},
+        server={"port": 0},
     )
 
 

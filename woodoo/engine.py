@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from structlog.stdlib import BoundLogger
 
 from woodoo import log, rules
 from woodoo.config import Config
+from woodoo.metrics import Metrics
 from woodoo.odoo import OdooGateway, OdooProduct, shift
 from woodoo.state import PushItem, ShopProduct, State
 from woodoo.woocommerce import BatchOutcome, WooError, WooGateway, batches
@@ -37,6 +40,7 @@ class RunSummary:
 
     kind: str
     run_id: str
+    started: float = 0.0
     checked: int = 0
     changed: int = 0
     pushed: int = 0
@@ -58,25 +62,25 @@ class Engine:
 
     def __init__(
         self, config: Config, state: State, odoo: OdooGateway, woo: WooGateway,
-        *, clock: Callable[[], float] = time.time,
+        *, clock: Callable[[], float] = time.time, metrics: Metrics | None = None,
     ) -> None:
         self.config = config
+        self.metrics = metrics or Metrics()
+        # Every read-then-push runs under this lock, so a push made from an older Odoo read can
+        # never land after one made from a newer read (webhooks and polls run in parallel).
+        self.lock = threading.RLock()
         self.state = state
         self.odoo = odoo
         self.woo = woo
         self.clock = clock
         self.policy = config.sync.policy()
         self.log = log.get("woodoo.engine")
-        self._poll_started = 0.0
 
     # -- entry points ----------------------------------------------------------------------------
 
     def poll(self, progress: Progress | None = None) -> RunSummary:
         """One scheduled poll: a delta read since the watermark (a full read the first time)."""
-        summary = RunSummary("poll", _run_id())
-        started = self._poll_started = self.clock()
-        bound = self.log.bind(run_id=summary.run_id, kind="poll")
-        try:
+        with self._run("poll") as summary:
             self.recover(summary.run_id)
             if self.state.sku_map_size() == 0:
                 self.refresh_index(progress)
@@ -92,12 +96,8 @@ class Engine:
                     delta.product_ids | self._dead_letter_retries(), written_since=since
                 )
             if self._sync(products, summary, source="poll", progress=progress):
-                self._advance_watermark(watermark, newest)
-        except Exception as error:
-            summary.error = str(error)
-            raise
-        finally:
-            self._finish(summary, started, bound)
+                self._advance_watermark(watermark, newest, read_started=summary.started)
+                self.metrics.last_successful_poll.set(self.clock())
         return summary
 
     def sync(
@@ -105,10 +105,7 @@ class Engine:
         progress: Progress | None = None,
     ) -> RunSummary:
         """On demand: `full` re-reads the whole shop and compares with what it shows now."""
-        summary = RunSummary("sync", _run_id(), dry_run=dry_run)
-        started = self.clock()
-        bound = self.log.bind(run_id=summary.run_id, kind="sync", full=full, dry_run=dry_run)
-        try:
+        with self._run("sync", dry_run=dry_run, full=full) as summary:
             if not dry_run:
                 self.recover(summary.run_id)
             index = None
@@ -120,20 +117,39 @@ class Engine:
             if wanted:
                 products = [p for p in products if p.sku in wanted]
                 for sku in sorted(wanted - {p.sku for p in products}):
-                    bound.warning("sku not in odoo", sku=sku,
-                                  reason="no storable Odoo product has this SKU")
+                    self.log.warning("sku not in odoo", sku=sku, run_id=summary.run_id,
+                                     reason="no storable Odoo product has this SKU")
             complete = self._sync(
                 products, summary, source="sync", progress=progress, dry_run=dry_run,
                 index=index if full else None,
             )
             if complete and not dry_run and self.state.get_meta(WATERMARK) is None:
-                self._advance_watermark(None, newest)
-        except Exception as error:
-            summary.error = str(error)
-            raise
-        finally:
-            self._finish(summary, started, bound, record=not dry_run)
+                self._advance_watermark(None, newest, read_started=summary.started)
         return summary
+
+    def push_products(self, product_ids: Iterable[int], skus: Iterable[str], *,
+                      source: str) -> RunSummary:
+        """Read these products from Odoo now and push what differs (for webhook events)."""
+        with self._run(source) as summary:
+            self.recover(summary.run_id)
+            products = self.odoo.read_products(product_ids, skus=skus)
+            self._sync(products, summary, source=source, progress=None)
+        return summary
+
+    @contextmanager
+    def _run(self, kind: str, *, dry_run: bool = False, **fields: object) -> Iterator[RunSummary]:
+        """One run under the engine lock: summary, logging and the runs table."""
+        summary = RunSummary(kind, _run_id(), dry_run=dry_run)
+        bound = self.log.bind(run_id=summary.run_id, kind=kind, dry_run=dry_run, **fields)
+        with self.lock:
+            summary.started = self.clock()
+            try:
+                yield summary
+            except Exception as error:
+                summary.error = str(error)
+                raise
+            finally:
+                self._finish(summary, bound, record=not dry_run)
 
     def refresh_index(
         self, progress: Progress | None = None, *, write: bool = True
@@ -200,7 +216,8 @@ class Engine:
             return shift(watermark, 1)
         return shift(watermark, -self.config.sync.delta_overlap)
 
-    def _advance_watermark(self, watermark: str | None, newest: str | None) -> None:
+    def _advance_watermark(self, watermark: str | None, newest: str | None, *,
+                           read_started: float) -> None:
         """After a complete poll: move to the newest write seen, or seal the current one."""
         now = self.clock()
         if newest and (watermark is None or newest > watermark):
@@ -211,7 +228,6 @@ class Engine:
         if watermark is None:
             return
         seen_at = float(self.state.get_meta(WATERMARK_SEEN_AT) or 0)
-        read_started = self._poll_started
         if read_started - seen_at >= self.config.sync.delta_overlap:
             self.state.set_meta(WATERMARK_SEALED, watermark)
 
@@ -282,6 +298,8 @@ class Engine:
                 self.state.forget_product(sku)
             summary.pushed += len(outcome.applied)
             summary.failed += len(outcome.failed)
+            self.metrics.pushes.labels(source).inc(len(outcome.applied))
+            self.metrics.push_failures.labels(source).inc(len(outcome.failed))
             for item, reason in outcome.failed:
                 self.log.error("push failed", run_id=run_id, batch_id=batch_id, sku=item.sku,
                                reason=reason)
@@ -348,12 +366,11 @@ class Engine:
             and now >= letter.last_attempt_at + min(interval * 2 ** (letter.attempts - 1), 3600)
         }
 
-    def _finish(self, summary: RunSummary, started: float, bound: BoundLogger,
-                *, record: bool = True) -> None:
-        summary.duration = self.clock() - started
+    def _finish(self, summary: RunSummary, bound: BoundLogger, *, record: bool) -> None:
+        summary.duration = self.clock() - summary.started
         if record:
-            self.state.record_run(summary.kind, summary.run_id, started, error=summary.error,
-                                  **summary.counts())
+            self.state.record_run(summary.kind, summary.run_id, summary.started,
+                                  error=summary.error, **summary.counts())
         event = "run failed" if summary.error else "run finished"
         (bound.error if summary.error else bound.info)(
             event, duration_ms=round(summary.duration * 1000), skipped=summary.skipped,

@@ -107,6 +107,15 @@ class OdooGateway:
         self.server_version = str(self.client.version)
         self.warehouses = self._resolve_warehouses()
 
+    def ping(self) -> str:
+        """Odoo's version, asked without logging in (for readiness checks; no lock needed)."""
+        if self.client is None:
+            self.connect()
+        assert self.client is not None
+        with _translated_errors(self.config.url, "version"):
+            result = self.client.json("/web/webclient/version_info", {})
+        return str(result.get("result", {}).get("server_version", ""))
+
     def _resolve_warehouses(self) -> list[Warehouse]:
         rows = self.execute(
             "stock.warehouse", "search_read", [[]],

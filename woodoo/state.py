@@ -118,7 +118,35 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1]
+def _migration_2(db: sqlite_utils.Database) -> None:
+    # The durable event queue: a webhook is acknowledged only once its row is committed here.
+    db["events"].create(
+        {
+            "id": int, "source": str, "event_id": str, "payload": str, "received_at": float,
+            "event_time": float, "due_at": float, "reads": int, "lease_until": float,
+            "done_at": float,
+        },
+        pk="id",
+    )
+    # The constraint, not a check-then-insert, makes a duplicate delivery a no-op.
+    db["events"].create_index(["source", "event_id"], unique=True)
+    db["events"].create_index(["done_at", "due_at"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2]
+
+
+@dataclass(frozen=True)
+class QueuedEvent:
+    """A received event waiting to be (re)processed."""
+
+    id: int
+    source: str
+    event_id: str
+    payload: dict[str, Any]
+    received_at: float
+    event_time: float
+    reads: int
 
 
 class State:
@@ -390,6 +418,65 @@ class State:
                 [now, *chunk],
             )
 
+    # -- event queue -----------------------------------------------------------------------------
+
+    def enqueue(self, source: str, event_id: str, payload: dict[str, Any], *,
+                event_time: float, due_at: float) -> bool:
+        """Store a received event durably; False when this (source, event id) was already stored."""
+        with self.atomic() as db:
+            cursor = db.execute(
+                "insert into events (source, event_id, payload, received_at, event_time, due_at, "
+                "reads) values (?, ?, ?, ?, ?, ?, 0) on conflict (source, event_id) do nothing",
+                [source, event_id, json.dumps(payload), self.clock(), event_time, due_at],
+            )
+            return cursor.rowcount == 1
+
+    def claim_events(self, *, lease_seconds: float, limit: int = 500) -> list[QueuedEvent]:
+        """Lease the events that are due and not leased by a live worker."""
+        now = self.clock()
+        with self.atomic() as db:
+            rows = db.execute(
+                "update events set lease_until = ? where id in (select id from events "
+                "where done_at is null and due_at <= ? and (lease_until is null or lease_until < ?) "
+                "order by due_at limit ?) returning id, source, event_id, payload, received_at, "
+                "event_time, reads",
+                [now + lease_seconds, now, now, limit],
+            ).fetchall()
+        return [QueuedEvent(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6]) for r in rows]
+
+    def event_read(self, event: QueuedEvent, next_due: float | None) -> None:
+        """Count one Odoo read for the event: due again at `next_due`, or done when None."""
+        now = self.clock()
+        with self.atomic() as db:
+            db.execute(
+                "update events set reads = reads + 1, lease_until = null, due_at = coalesce(?, due_at), "
+                "done_at = case when ? is null then ? end where id = ?",
+                [next_due, next_due, now, event.id],
+            )
+
+    def release_leases(self) -> int:
+        """Free every lease (at start-up: the previous process is gone); returns how many."""
+        with self.atomic() as db:
+            return db.execute(
+                "update events set lease_until = null where done_at is null and lease_until is not null"
+            ).rowcount
+
+    def queue_stats(self) -> dict[str, float | int | None]:
+        """Queue depth, the oldest due time, and when the next event can be claimed."""
+        with self._lock:
+            depth, oldest, claimable = self.db.execute(
+                "select count(*), min(due_at), min(max(due_at, coalesce(lease_until, 0))) "
+                "from events where done_at is null"
+            ).fetchone()
+        return {"depth": depth, "oldest_due_at": oldest, "next_claimable_at": claimable}
+
+    def prune_events(self, older_than: float) -> int:
+        """Delete processed events older than `older_than` (unix time); returns how many."""
+        with self.atomic() as db:
+            return db.execute(
+                "delete from events where done_at is not null and done_at < ?", [older_than]
+            ).rowcount
+
     # -- runs and audit --------------------------------------------------------------------------
 
     def record_run(self, kind: str, run_id: str, started_at: float, **counts: Any) -> None:
@@ -427,6 +514,8 @@ class State:
                     "select count(*) from dead_letters where resolved_at is null"
                 ).fetchone()[0],
                 "unfinished_pushes": one("select count(*) from push_journal").fetchone()[0],
+                "events_waiting": one(
+                    "select count(*) from events where done_at is null").fetchone()[0],
             }
 
     def _select_in(self, table: str, column: str, values: list[Any]) -> list[dict[str, Any]]:

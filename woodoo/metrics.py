@@ -1,0 +1,56 @@
+"""Prometheus metrics, in a registry of their own (no global state)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+LATENCY_BUCKETS = (0.25, 0.5, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 30, 60, 120, 300, 600)
+
+
+class Metrics:
+    """Every metric the daemon exports on /metrics."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.sync_latency = Histogram(
+            "woodoo_sync_latency_seconds",
+            "Odoo event time to WooCommerce write confirmed (or found already right)",
+            buckets=LATENCY_BUCKETS, registry=self.registry,
+        )
+        self.events_received = Counter(
+            "woodoo_events_received_total", "Webhook events accepted and stored", ["source"],
+            registry=self.registry,
+        )
+        self.events_rejected = Counter(
+            "woodoo_events_rejected_total", "Webhook requests rejected", ["source", "reason"],
+            registry=self.registry,
+        )
+        self.pushes = Counter(
+            "woodoo_pushes_total", "Stock values written to WooCommerce", ["source"],
+            registry=self.registry,
+        )
+        self.push_failures = Counter(
+            "woodoo_push_failures_total", "Stock values WooCommerce did not take", ["source"],
+            registry=self.registry,
+        )
+        self.last_successful_poll = Gauge(
+            "woodoo_last_successful_poll_timestamp_seconds", "Unix time of the last complete poll",
+            registry=self.registry,
+        )
+        self.queue_depth = Gauge(
+            "woodoo_queue_depth", "Events waiting to be processed", registry=self.registry
+        )
+        self.dead_letters = Gauge(
+            "woodoo_dead_letters_open", "Dead letters not resolved", registry=self.registry
+        )
+
+    def track_state(self, queue_depth: Callable[[], float], dead_letters: Callable[[], float]) -> None:
+        """Read the two state-backed gauges at scrape time."""
+        self.queue_depth.set_function(queue_depth)
+        self.dead_letters.set_function(dead_letters)
+
+    def render(self) -> bytes:
+        """The text exposition format."""
+        return generate_latest(self.registry)

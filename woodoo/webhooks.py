@@ -1,0 +1,235 @@
+"""The daemon's HTTP endpoints: signed Odoo events, Odoo's native notifications, health, metrics.
+
+Every accepted event is committed to the SQLite queue before the 202 goes out, and nothing else
+happens in the request: Odoo waits for this answer inside its own transaction.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from werkzeug.exceptions import HTTPException
+
+from woodoo import signing
+from woodoo.config import Config
+from woodoo.metrics import Metrics
+from woodoo.state import State
+
+NATIVE_MODELS = frozenset({"stock.quant", "stock.move"})
+
+
+class OdooEvent(BaseModel):
+    """The body of a signed Odoo stock event."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    event_id: str = Field(min_length=1, max_length=200)
+    product_ids: list[StrictInt] = Field(default_factory=list, max_length=5000)
+    skus: list[str] = Field(default_factory=list, max_length=5000)
+    warehouse: str | None = None
+    odoo_time: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?$")
+
+
+class Rejected(Exception):
+    """A request we refuse: HTTP status, a reason code for metrics, and words for the sender."""
+
+    def __init__(self, status: int, reason: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+        self.field = field
+
+
+class RateLimiter:
+    """A token bucket: `rate` requests per second, bursts up to one second's worth.
+
+    Hand-written: a few lines, and no maintained library does an in-process bucket without
+    pulling in a storage backend.
+    """
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.tokens = rate
+        self.clock = clock
+        self.updated = clock()
+        self._lock = threading.Lock()
+
+    def allow(self) -> bool:
+        """Take a token if there is one."""
+        with self._lock:
+            now = self.clock()
+            self.tokens = min(self.rate, self.tokens + (now - self.updated) * self.rate)
+            self.updated = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return True
+            return False
+
+
+def create_app(
+    config: Config, state: State, metrics: Metrics, *,
+    readiness: Callable[[], tuple[bool, dict[str, Any]]] | None = None,
+    notify: Callable[[], None] | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Flask:
+    """The Flask application: routes over the queue in `state`."""
+    app = Flask("woodoo")
+    app.config["MAX_CONTENT_LENGTH"] = config.webhooks.max_body_bytes
+    hooks = config.webhooks
+    limiter = RateLimiter(hooks.native_rate_limit)
+    delay = hooks.reread_after[0]
+
+    def secrets() -> list[str]:
+        return [s.get_secret_value() for s in hooks.secrets]
+
+    def store(source: str, event_id: str, payload: dict[str, Any], event_time: float) -> Response:
+        now = clock()
+        new = state.enqueue(source, event_id, payload, event_time=event_time, due_at=now + delay)
+        if new:
+            metrics.events_received.labels(source).inc()
+            if notify:
+                notify()
+        response = jsonify(status="queued" if new else "duplicate", event_id=event_id)
+        response.status_code = 202
+        return response
+
+    @app.errorhandler(Rejected)
+    def rejected(error: Rejected) -> tuple[Response, int]:
+        source = "odoo-native" if request.path.startswith("/webhooks/odoo-native") else "odoo"
+        metrics.events_rejected.labels(source, error.reason).inc()
+        body: dict[str, Any] = {"error": error.reason, "message": str(error)}
+        if error.field:
+            body["field"] = error.field
+        response = jsonify(body)
+        if error.status == 429:
+            response.headers["Retry-After"] = "1"
+        return response, error.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[Response, int]:
+        if error.code == 413:
+            return rejected(Rejected(413, "too_large",
+                                     f"body larger than {hooks.max_body_bytes} bytes"))
+        return jsonify(error=error.name.lower().replace(" ", "_"),
+                       message=error.description), error.code or 500
+
+    @app.post("/webhooks/odoo")
+    def odoo_event() -> Response:
+        body = _body()
+        try:
+            signing.verify(body, request.headers.get(signing.HEADER), secrets(),
+                           now=clock(), tolerance=hooks.tolerance)
+        except signing.SignatureError as error:
+            reason = "stale_timestamp" if "clock" in str(error) else "bad_signature"
+            raise Rejected(401, reason, str(error)) from None
+        data = _json(body)
+        try:
+            event = OdooEvent.model_validate(data)
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = ".".join(str(part) for part in first["loc"]) or "(body)"
+            raise Rejected(400, "schema", f"{field}: {first['msg']}", field) from None
+        if not event.product_ids and not event.skus:
+            raise Rejected(400, "schema", "product_ids or skus must name at least one product",
+                           "product_ids")
+        if any(i <= 0 for i in event.product_ids):
+            raise Rejected(400, "schema", "product_ids must be positive Odoo ids", "product_ids")
+        if any(not s.strip() or len(s) > 100 for s in event.skus):
+            raise Rejected(400, "schema", "skus must be non-empty and at most 100 characters",
+                           "skus")
+        skus = sorted(set(event.skus))
+        if skus and not event.product_ids:
+            known = state.products(skus)
+            if not known:
+                raise Rejected(422, "unknown_skus",
+                               f"none of these SKUs is in the shop's SKU map: {', '.join(skus)}; "
+                               f"if they are new, run `woodoo sync --full`", "skus")
+            skus = sorted(known)
+        payload = {"product_ids": sorted(set(event.product_ids)), "skus": skus,
+                   "warehouse": event.warehouse}
+        return store("odoo", event.event_id, payload, _odoo_time(event.odoo_time, clock()))
+
+    @app.post("/webhooks/odoo-native/<token>")
+    def odoo_native(token: str) -> Response:
+        allowed = [t.get_secret_value() for t in hooks.native_tokens]
+        # compare_digest against every token: timing does not reveal how much of a guess matched.
+        if not any(hmac.compare_digest(token.encode(), t.encode()) for t in allowed):
+            raise Rejected(401, "bad_token", "unknown webhook token")
+        if not limiter.allow():
+            raise Rejected(429, "rate_limited", "too many notifications; slow down")
+        data = _json(_body())
+        if not isinstance(data, dict):
+            raise Rejected(400, "schema", "expected a JSON object", "(body)")
+        model, record_id = data.get("_model"), data.get("_id")
+        if model not in NATIVE_MODELS:
+            raise Rejected(400, "schema", f"_model must be one of {sorted(NATIVE_MODELS)}", "_model")
+        if not isinstance(record_id, int) or isinstance(record_id, bool):
+            raise Rejected(400, "schema", "_id must be the record's integer id", "_id")
+        product = data.get("product_id")
+        if isinstance(product, list) and product:
+            product = product[0]
+        if not isinstance(product, int) or isinstance(product, bool) or product <= 0:
+            raise Rejected(400, "schema", "product_id is missing: add it to the fields the "
+                           "automated action sends", "product_id")
+        if model == "stock.quant" and data.get("warehouse_id") is False:
+            # Customer, vendor and inventory-adjustment quants: not stock that can be sold.
+            return jsonify(status="ignored", reason="quant outside any warehouse"), 202
+        written = data.get("write_date")
+        event_id = f"{model}:{record_id}:{written or clock()}"
+        # The body is only a hint of which product changed: the worker reads Odoo over RPC.
+        payload = {"product_ids": [product], "skus": [], "warehouse": None}
+        return store("odoo-native", event_id, payload,
+                     _odoo_time(written if isinstance(written, str) else None, clock()))
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return jsonify(status="ok")
+
+    @app.get("/readyz")
+    def readyz() -> tuple[Response, int]:
+        ready, checks = readiness() if readiness else (True, {})
+        return jsonify(ready=ready, checks=checks), 200 if ready else 503
+
+    @app.get("/metrics")
+    def metrics_endpoint() -> Response:
+        return Response(metrics.render(), mimetype="text/plain; version=0.0.4")
+
+    return app
+
+
+def _body() -> bytes:
+    if request.mimetype != "application/json":
+        raise Rejected(415, "content_type",
+                       f"Content-Type must be application/json, got {request.mimetype or 'none'}")
+    return request.get_data(cache=True)
+
+
+def _json(body: bytes) -> Any:
+    def refuse_constant(name: str) -> None:
+        raise ValueError(f"{name} is not a number JSON allows")
+
+    try:
+        return json.loads(body.decode("utf-8"), parse_constant=refuse_constant)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise Rejected(400, "malformed_json", f"body is not valid UTF-8 JSON: {error}") from None
+
+
+def _odoo_time(value: str | None, default: float) -> float:
+    """Odoo's UTC 'YYYY-MM-DD HH:MM:SS[.ffffff]' as unix time; `default` when absent or odd."""
+    if not value:
+        return default
+    for pattern in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"):
+        try:
+            parsed = datetime.strptime(value, pattern).replace(tzinfo=UTC)
+            return parsed.timestamp()
+        except ValueError:
+            continue
+    return default
