@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
-import waitress
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from woodoo import log
@@ -20,7 +19,7 @@ from woodoo.engine import Engine
 from woodoo.odoo import OdooError, OdooGateway
 from woodoo.retry import RetryPolicy
 from woodoo.state import State
-from woodoo.webhooks import create_app
+from woodoo.webhooks import HttpServer, create_app
 from woodoo.woocommerce import WooGateway
 from woodoo.worker import EventWorker
 
@@ -130,24 +129,21 @@ def run(config: Config, *, stop: threading.Event | None = None,
         scheduler = build_scheduler(engine)
         app = create_app(config, web_state, engine.metrics,
                          readiness=readiness_check(engine, scheduler), notify=worker.wake.set)
-        server = waitress.create_server(app, host=config.server.host, port=config.server.port,
-                                        threads=config.server.threads, ident="woodoo")
-        threads = [
-            threading.Thread(target=server.run, name="http", daemon=True),
-            threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True),
-        ]
+        server = HttpServer(app, host=config.server.host, port=config.server.port,
+                            threads=config.server.threads)
+        worker_thread = threading.Thread(target=worker.run, args=(stop,), name="worker",
+                                         daemon=True)
         scheduler.start()
-        for thread in threads:
-            thread.start()
+        worker_thread.start()
+        server.start()
         logger.info("started", poll_interval=config.sync.poll_interval,
-                    listen=f"http://{config.server.host}:{server.effective_port}",
+                    listen=f"http://{config.server.host}:{server.port}",
                     state=str(config.state.path))
         stop.wait(run_for)
         stop.set()
-        server.close()  # no new requests; what was acknowledged is already in SQLite
-        server.task_dispatcher.shutdown(timeout=5)
+        server.stop()  # no new requests; what was acknowledged is already in SQLite
         worker.wake.set()
-        threads[1].join(timeout=120)  # the worker finishes the batch in hand
+        worker_thread.join(timeout=120)  # the worker finishes the batch in hand
         scheduler.shutdown(wait=True)  # a running poll finishes: pushes recorded or journaled
         web_state.close()
         logger.info("stopped")
