@@ -1,0 +1,164 @@
+"""Webhooks end to end: Odoo simulator change -> webhook -> daemon -> WooCommerce simulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from contextlib import contextmanager
+
+import pytest
+import requests
+
+from woodoo import daemon, signing
+
+SECRET = "whsec_realtime_0123456789"
+TOKEN = "native-token-0123456789abcdefghijklmnop"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition, timeout=10.0, step=0.02) -> float | None:
+    """Seconds it took for `condition` to hold, or None if it never did."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if condition():
+            return time.monotonic() - started
+        time.sleep(step)
+    return None
+
+
+def realtime_sections(port: int, **webhooks) -> dict:
+    return {
+        "server": {"port": port},
+        "sync": {"poll_interval": 3600},  # only the start-up poll: changes must come by webhook
+        "webhooks": {"secrets": [SECRET], "native_tokens": [TOKEN],
+                     "reread_after": [0.2, 1.5], **webhooks},
+    }
+
+
+@contextmanager
+def running_daemon(make_config, shop, **sections):
+    stop = threading.Event()
+    thread = threading.Thread(target=daemon.run, args=(make_config(**sections),),
+                              kwargs={"stop": stop}, daemon=True)
+    thread.start()
+    try:
+        assert wait_for(lambda: shop.stock("WDG-1001")[0] == 115), "start-up poll did not finish"
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+def post_signed(port: int, payload: dict) -> requests.Response:
+    body = json.dumps(payload).encode()
+    return requests.post(f"http://127.0.0.1:{port}/webhooks/odoo", data=body, timeout=5,
+                         headers={"Content-Type": "application/json",
+                                  signing.HEADER: signing.sign(body, SECRET)})
+
+
+def post_native(port: int, payload: dict) -> requests.Response:
+    return requests.post(f"http://127.0.0.1:{port}/webhooks/odoo-native/{TOKEN}", json=payload,
+                         timeout=5)
+
+
+def test_a_signed_webhook_brings_an_odoo_change_to_the_shop_within_2_seconds(
+        make_config, odoo, shop):
+    port = free_port()
+    with running_daemon(make_config, shop, **realtime_sections(port)):
+        odoo.set_on_hand("WDG-1002", "WH", 17)
+        answer = post_signed(port, {"event_id": "e-1", "product_ids": [odoo.product_id("WDG-1002")],
+                                    "odoo_time": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())})
+        assert answer.status_code == 202
+        took = wait_for(lambda: shop.stock("WDG-1002")[0] == 17, timeout=2)
+        assert took is not None, "the change did not reach the shop within 2 s"
+        metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        assert 'woodoo_pushes_total{source="webhook"} 1.0' in metrics
+        assert "woodoo_sync_latency_seconds_count 1.0" in metrics
+
+
+def test_a_notification_sent_before_odoo_commits_is_read_again(make_config, odoo, shop):
+    port = free_port()
+    with running_daemon(make_config, shop, **realtime_sections(port)):
+        product = odoo.product_id("WDG-1003")
+        with odoo.transaction():
+            odoo.set_on_hand("WDG-1003", "WH", 9)
+            # Odoo's native action posts from inside the transaction, before the commit.
+            answer = post_native(port, {"_model": "stock.quant", "_id": 3, "product_id": product,
+                                        "warehouse_id": 1, "write_date": "2026-11-23 13:52:26.1"})
+            assert answer.status_code == 202
+            time.sleep(0.6)  # the first read (at 0.2 s) sees the old, committed value
+            assert shop.stock("WDG-1003")[0] == 45
+        assert wait_for(lambda: shop.stock("WDG-1003")[0] == 9, timeout=5) is not None
+
+
+def test_replayed_and_out_of_order_webhooks_never_show_an_older_quantity(
+        make_config, odoo, shop, shop_ids):
+    port = free_port()
+    with running_daemon(make_config, shop, **realtime_sections(port, reread_after=[0.1])):
+        product = odoo.product_id("WDG-1004")
+        for step, quantity in enumerate((12, 7, 3), start=1):
+            odoo.set_on_hand("WDG-1004", "WH", quantity)
+            post_signed(port, {"event_id": f"s-{step}", "product_ids": [product]})
+            assert wait_for(lambda q=quantity: shop.stock("WDG-1004")[0] == q) is not None
+        # Old events arrive again, late and out of order: Odoo is read, not the event.
+        for event_id in ("s-2", "s-1", "late-1", "late-2"):
+            post_signed(port, {"event_id": event_id, "product_ids": [product],
+                               "odoo_time": "2026-01-01 00:00:00"})
+        time.sleep(1.0)
+        assert shop.stock("WDG-1004")[0] == 3
+    shown = [q for product_id, q in shop.stock_writes if product_id == shop_ids["WDG-1004"]]
+    assert shown[-3:] == [12, 7, 3]
+
+
+@pytest.mark.slow
+def test_kill_9_with_events_queued_then_restart_delivers_all(make_config_file, odoo, shop,
+                                                            tmp_path):
+    port = free_port()
+    config_path = make_config_file(**realtime_sections(port, reread_after=[1.5]))
+    log = (tmp_path / "daemon.log").open("w")
+    command = [sys.executable, "-m", "woodoo", "run", "-c", str(config_path)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+    assert wait_for(lambda: shop.stock("WDG-1001")[0] == 115, timeout=20)
+    assert wait_for(lambda: _listening(port), timeout=10)
+    changes = {"WDG-1002": 21, "WDG-1003": 22, "TSH-S-RED": 23}
+    writes_before = len(shop.stock_writes)
+    for sku, quantity in changes.items():
+        odoo.set_on_hand(sku, "WH", quantity)
+        assert post_signed(port, {"event_id": f"k-{sku}", "skus": [sku]}).status_code == 202
+    os.kill(process.pid, signal.SIGKILL)  # acknowledged, queued, not yet processed
+    process.wait(timeout=10)
+    assert all(shop.stock(s)[0] != q for s, q in changes.items())
+
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        assert wait_for(lambda: all(shop.stock(s)[0] == q for s, q in changes.items()),
+                        timeout=20) is not None
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    counts = Counter(pid for pid, _ in shop.stock_writes[writes_before:])
+    assert len(counts) == len(changes) and set(counts.values()) == {1}
+    with sqlite3.connect(tmp_path / "woodoo.sqlite") as db:
+        events = db.execute("select event_id, reads, done_at from events").fetchall()
+    assert sorted(e[0] for e in events) == sorted(f"k-{sku}" for sku in changes)
+    assert all(reads == 1 and done_at for _, reads, done_at in events)  # none lost
+
+
+def _listening(port: int) -> bool:
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok
+    except requests.ConnectionError:
+        return False
