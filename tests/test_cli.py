@@ -25,3 +25,26 @@ def test_dry_run_prints_changes_then_sync_and_status(make_config_file, shop):
         status.output)
     assert "skus mapped: 12" in status.output
     assert "dead letters open: 0" in status.output
+
+
+def test_setup_webhooks_dry_run_then_apply_is_idempotent(make_config_file, odoo):
+    path = str(make_config_file())
+    token = "t" * 40
+    arguments = ["odoo", "setup-webhooks", "--mode", "native", "--url",
+                 "https://woodoo.example.com", "--token", token, "-c", path]
+    runner = CliRunner()
+    dry = runner.invoke(main, [*arguments, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert dry.output.count("create: Woodoo: ") == 2 and "nothing written" in dry.output
+    applied = runner.invoke(main, arguments)
+    assert applied.exit_code == 0 and "done" in applied.output
+    again = runner.invoke(main, [*arguments, "--dry-run"])
+    assert again.output.count("unchanged: Woodoo: ") == 2
+
+
+def test_setup_webhooks_signed_without_the_module_is_explained(make_config_file, odoo):
+    result = CliRunner().invoke(main, ["odoo", "setup-webhooks", "--mode", "signed", "--url",
+                                       "https://woodoo.example.com", "-c",
+                                       str(make_config_file())])
+    assert result.exit_code == 2
+    assert "woodoo_webhook" in result.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+import time
 from collections.abc import Callable
 from functools import wraps
 from importlib import resources
@@ -19,6 +20,7 @@ from woodoo.check import run_check
 from woodoo.config import Config, ConfigError
 from woodoo.engine import RunSummary
 from woodoo.odoo import OdooError, OdooSetupError
+from woodoo.odoo_setup import apply_webhooks, plan_webhooks
 from woodoo.progress import terminal_progress
 from woodoo.state import State
 from woodoo.woocommerce import WooError
@@ -180,6 +182,13 @@ def status(config_path: str) -> None:
             click.echo("last run: none yet")
         watermark = state.get_meta("odoo_watermark")
         click.echo(f"odoo watermark: {watermark or 'none (the next poll reads everything)'}")
+        activity = state.activity(since=time.time() - 86400)
+        good = activity["last_good_poll"].get("at")
+        click.echo("last successful poll: " + (
+            dt.datetime.fromtimestamp(good).isoformat(timespec="seconds") if good else "never"))
+        for kind in ("events", "pushes"):
+            by_source = ", ".join(f"{k} {v}" for k, v in sorted(activity[kind].items())) or "none"
+            click.echo(f"{kind} in the last 24 h: {by_source}")
         for name, value in state.counts().items():
             click.echo(f"{name.replace('_', ' ')}: {value}")
         for letter in state.open_dead_letters()[:20]:
@@ -197,6 +206,41 @@ def demo(duration: float | None, poll_interval: float) -> None:
     from woodoo.demo import run_demo
 
     run_demo(duration=duration, poll_interval=poll_interval)
+
+
+@main.group(name="odoo")
+def odoo_group() -> None:
+    """Odoo-side set-up."""
+
+
+@odoo_group.command(name="setup-webhooks")
+@config_option
+@click.option("--mode", type=click.Choice(["native", "signed"]), required=True,
+              help="native: Odoo's own webhook action (Odoo Online too); signed: the "
+                   "woodoo_webhook module (on-premise).")
+@click.option("--url", "daemon_url", required=True,
+              help="The daemon's public base URL as Odoo reaches it, e.g. https://woodoo.example.com")
+@click.option("--token", default=None,
+              help="native mode: the URL token (one of webhooks.native_tokens); default: keep "
+                   "the one already set up.")
+@click.option("--dry-run", is_flag=True, help="Show what would be created or updated.")
+@_handled
+def setup_webhooks(config_path: str, mode: str, daemon_url: str, token: str | None,
+                   dry_run: bool) -> None:
+    """Create or update (idempotently) the automated actions that notify the daemon."""
+    config = _load_config(config_path)
+    with daemon.open_engine(config) as engine:
+        plan = plan_webhooks(engine.odoo, mode=mode, daemon_url=daemon_url, token=token)
+        for action in plan:
+            changes = action.details.get("changes") or {}
+            click.echo(f"{action.operation}: {action.name} ({action.model}, {action.trigger})")
+            for name, change in changes.items():
+                click.echo(f"    {name}: {change}")
+        if dry_run:
+            click.echo("dry run: nothing written")
+            return
+        apply_webhooks(engine.odoo, plan)
+    click.echo("done: Odoo now notifies the daemon on stock changes")
 
 
 @main.group(name="secret")

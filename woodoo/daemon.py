@@ -23,6 +23,8 @@ from woodoo.webhooks import HttpServer, create_app
 from woodoo.woocommerce import WooGateway
 from woodoo.worker import EventWorker
 
+EVENT_RETENTION_SECONDS = 7 * 86400  # processed events kept this long, to spot replays
+
 
 @contextmanager
 def open_engine(config: Config, *, connect: bool = True,
@@ -64,6 +66,10 @@ def build_scheduler(engine: Engine) -> BackgroundScheduler:
     scheduler.add_job(
         scheduled_poll, "interval", args=[engine], seconds=interval, id="poll",
         name="Odoo stock poll", next_run_time=datetime.now(UTC),
+    )
+    scheduler.add_job(
+        lambda: engine.state.prune_events(time.time() - EVENT_RETENTION_SECONDS), "interval",
+        hours=6, id="prune-events", name="Forget processed webhook events",
     )
     return scheduler
 

@@ -115,7 +115,7 @@ def plan_webhooks(gateway: OdooGateway, *, mode: str, daemon_url: str,
     base_url = _check_daemon_url(daemon_url)
     if gateway.client is None or not gateway.server_version:
         gateway.connect()
-    if _major_version(gateway.server_version) < MIN_VERSION:
+    if gateway.major_version < MIN_VERSION:
         raise WebhookSetupError([
             f"Odoo {gateway.server_version} has no webhook automation rules of the kind Woodoo "
             f"sets up (they changed in Odoo {MIN_VERSION}); Woodoo keeps polling Odoo instead"])
@@ -178,14 +178,6 @@ def native_url(daemon_url: str, token: str) -> str:
 
 
 # -- checks ------------------------------------------------------------------------------------
-
-def _major_version(server_version: str) -> int:
-    """The major version of "18.0", "17.0-20240101", "18.0+e" or Odoo Online's "saas~17.4+e"."""
-    # Not OdooGateway.major_version: it cannot read the "saas~" versions of Odoo Online, where
-    # native mode is the only one available.
-    match = re.match(r"\s*(?:saas~)?(\d+)", server_version or "")
-    return int(match.group(1)) if match else 0
-
 
 def _check_daemon_url(daemon_url: str) -> str:
     parsed = urlparse(daemon_url.strip())

@@ -502,6 +502,21 @@ class State:
         with self._lock:
             return list(self.db["audit"].rows_where(where, args, order_by="id desc", limit=limit))
 
+    def activity(self, since: float) -> dict[str, dict[str, int]]:
+        """Events received and stock values pushed since `since`, by source."""
+        with self._lock:
+            events = self.db.execute(
+                "select source, count(*) from events where received_at >= ? group by source",
+                [since]).fetchall()
+            pushes = self.db.execute(
+                "select source, count(*) from audit where at >= ? group by source",
+                [since]).fetchall()
+            polls = self.db.execute(
+                "select max(started_at) from runs where kind = 'poll' and error is null"
+            ).fetchone()[0]
+        return {"events": dict(events), "pushes": dict(pushes),
+                "last_good_poll": {"at": polls} if polls else {}}
+
     def counts(self) -> dict[str, int]:
         """Sizes that `woodoo status` shows."""
         with self._lock:
