@@ -13,12 +13,14 @@ import threading
 import time
 from collections import Counter
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import requests
 
 from woodoo import daemon, signing
 
+FIXTURES = Path(__file__).parent / "fixtures"
 SECRET = "whsec_realtime_0123456789"
 TOKEN = "native-token-0123456789abcdefghijklmnop"
 
@@ -164,3 +166,26 @@ def _listening(port: int) -> bool:
         return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok
     except requests.ConnectionError:
         return False
+
+
+def test_the_recorded_odoo_18_sequence_ends_with_the_shop_at_odoo_s_final_figure(
+        make_config, odoo, shop):
+    """Replays what a real Odoo 18 sent for an adjustment, a confirmed order and a delivery:
+    several requests per operation, intermediate values, the body's quantities never trusted."""
+    recorded = json.loads((FIXTURES / "odoo18" / "webhooks" /
+                           "webhook_sequence_by_operation.json").read_text())
+    port = free_port()
+    with running_daemon(make_config, shop, **realtime_sections(port)):
+        assert odoo.product_id("WDG-1005") == 5  # the recorded product id
+        operations = (lambda: odoo.set_on_hand("WDG-1005", "WH", 203),
+                      lambda: odoo.reserve("WDG-1005", "WH", 3),
+                      lambda: odoo.deliver("WDG-1005", "WH", 3))
+        for operation, step in zip(operations, recorded["steps"], strict=True):
+            operation()
+            for webhook in step["webhooks"]:
+                assert post_native(port, webhook["body_json"]).status_code == 202
+        final = odoo.free_qty("WDG-1005", ["WH"])
+        assert final == 200
+        assert wait_for(lambda: shop.stock("WDG-1005")[0] == final, timeout=5) is not None
+        time.sleep(1.6)  # the second reads happen too: they must not move the shop
+        assert shop.stock("WDG-1005")[0] == final
