@@ -238,3 +238,14 @@ def test_an_sku_with_a_slash_is_found_over_plain_http(engine, odoo, shop):
 def test_the_sku_map_knows_the_odoo_product(engine, odoo):
     engine.poll()
     assert engine.state.odoo_ids()["TSH-S-RED"] == odoo.product_id("TSH-S-RED")
+
+
+def test_skus_shared_by_several_products_are_dead_lettered_not_guessed(engine, odoo, shop,
+                                                                      shop_ids):
+    shop.set_sku(shop_ids["WDG-1004"], "WDG-1003")
+    odoo.add_product("WDG-1002", "A second Odoo product with the same reference")
+    engine.poll()
+    letters = {d.sku: d.reason for d in engine.state.open_dead_letters()}
+    assert letters["WDG-1003"].startswith("SKU WDG-1003 is used by several WooCommerce products")
+    assert letters["WDG-1002"].startswith("SKU WDG-1002 is used by several Odoo products")
+    assert shows(shop, "WDG-1002") == 0 and shows(shop, "WDG-1001") == 115

@@ -160,17 +160,10 @@ class Engine:
                 progress("index", step, total)
 
         items = self.woo.list_items(advance)
-        with_sku = [i for i in items if i.sku]
-        counts = Counter(i.sku for i in with_sku)
-        unique = {i.sku: i.as_product() for i in with_sku if counts[i.sku] == 1}
-        for sku, seen in counts.items():
-            if seen > 1:
-                ids = ", ".join(str(i.woo_id) for i in with_sku if i.sku == sku)
-                self.log.warning("duplicate sku in shop", sku=sku, woo_ids=ids)
-                if write:
-                    self.state.add_dead_letter(
-                        sku, f"SKU {sku} is used by several WooCommerce products (ids {ids}); "
-                        f"give each its own SKU in the shop", "index")
+        with_sku = [(i.sku, i.woo_id) for i in items if i.sku]
+        shared = self._shared_skus(with_sku, "WooCommerce", "give each its own SKU in the shop",
+                                   "index", write=write)
+        unique = {i.sku: i.as_product() for i in items if i.sku and i.sku not in shared}
         if write:
             self.state.replace_sku_map(unique.values())
         return unique
@@ -310,16 +303,23 @@ class Engine:
     def _usable(self, products: list[OdooProduct], *, write: bool) -> list[OdooProduct]:
         """Drop excluded SKUs and SKUs that several Odoo products share (which one is true?)."""
         excluded = set(self.config.sync.exclude_skus)
-        counts = Counter(p.sku for p in products)
-        for sku, seen in counts.items():
-            if seen > 1 and sku not in excluded:
-                ids = ", ".join(str(p.id) for p in products if p.sku == sku)
-                self.log.warning("duplicate sku in odoo", sku=sku, odoo_ids=ids)
-                if write:
-                    self.state.add_dead_letter(
-                        sku, f"SKU {sku} is used by several Odoo products (ids {ids}); give each "
-                        f"its own internal reference in Odoo", "odoo")
-        return [p for p in products if p.sku not in excluded and counts[p.sku] == 1]
+        shared = self._shared_skus(
+            [(p.sku, p.id) for p in products if p.sku not in excluded], "Odoo",
+            "give each its own internal reference in Odoo", "odoo", write=write)
+        return [p for p in products if p.sku not in excluded and p.sku not in shared]
+
+    def _shared_skus(self, skus_and_ids: list[tuple[str, int]], side: str, fix: str, source: str,
+                     *, write: bool) -> set[str]:
+        """SKUs that several records of one side share: logged, dead-lettered, to be skipped."""
+        counts = Counter(sku for sku, _ in skus_and_ids)
+        shared = {sku for sku, seen in counts.items() if seen > 1}
+        for sku in sorted(shared):
+            ids = ", ".join(str(i) for s, i in skus_and_ids if s == sku)
+            self.log.warning("duplicate sku", side=side, sku=sku, ids=ids)
+            if write:
+                self.state.add_dead_letter(
+                    sku, f"SKU {sku} is used by several {side} products (ids {ids}); {fix}", source)
+        return shared
 
     def _shop_products(self, products: list[OdooProduct]) -> dict[str, ShopProduct]:
         """The shop entries for these SKUs, looking up SKUs the map does not know yet."""
