@@ -161,6 +161,32 @@ class WebhooksConfig(_Section):
         return delays
 
 
+ShopStatus = Literal["pending", "processing", "on-hold", "completed", "cancelled", "refunded",
+                     "failed", "checkout-draft"]
+
+
+class OrdersConfig(_Section):
+    """Shop orders: pending stock, and sale orders in Odoo."""
+
+    enabled: bool = Field(False, description="take order events from the WordPress plugin")
+    create_sale_orders: bool = Field(
+        True, description="create and confirm a sale order in Odoo for each shop order "
+        "(false: only hold its quantities as pending until Odoo has the order)",
+    )
+    default_partner: str | None = Field(
+        None, description="Odoo partner (email or numeric id) for every shop order; "
+        "empty: find or create the customer's partner by email",
+    )
+    sale_order_statuses: list[ShopStatus] = Field(
+        default_factory=lambda: ["processing", "completed", "on-hold"],
+        description="shop statuses that make a sale order in Odoo",
+    )
+    client_order_ref_prefix: str = Field(
+        "WC-", description="prefix of the shop order number in the sale order's Customer Reference"
+    )
+    stuck_after_hours: float = Field(24, gt=0, description="pending orders older than this are reported")
+
+
 class StateConfig(_Section):
     """Where Woodoo keeps its SQLite state."""
 
@@ -182,6 +208,7 @@ class Config(_Section):
     odoo: OdooConfig
     woocommerce: WooCommerceConfig
     sync: SyncConfig = SyncConfig()
+    orders: OrdersConfig = OrdersConfig()
     server: ServerConfig = ServerConfig()
     webhooks: WebhooksConfig = WebhooksConfig()
     state: StateConfig = StateConfig()

@@ -17,6 +17,7 @@ from woodoo import log
 from woodoo.config import Config
 from woodoo.engine import Engine
 from woodoo.odoo import OdooError, OdooGateway
+from woodoo.orders import OrderSync
 from woodoo.retry import RetryPolicy
 from woodoo.state import State
 from woodoo.webhooks import HttpServer, create_app
@@ -131,7 +132,9 @@ def run(config: Config, *, stop: threading.Event | None = None,
             lambda: float(web_state.queue_stats()["depth"] or 0),
             lambda: float(web_state.counts()["dead_letters_open"]),
         )
-        worker = EventWorker(engine, engine.state, config.webhooks)
+        orders = (OrderSync(config.orders, engine.state, engine.odoo)
+                  if config.orders.enabled else None)
+        worker = EventWorker(engine, engine.state, config.webhooks, orders)
         scheduler = build_scheduler(engine)
         app = create_app(config, web_state, engine.metrics,
                          readiness=readiness_check(engine, scheduler), notify=worker.wake.set)

@@ -246,6 +246,7 @@ class Engine:
         if not dry_run:
             self.state.link_odoo_ids({p.sku: p.id for p in products if p.sku in shop})
         baseline = {} if index is not None else self.state.last_pushed(shop)
+        pending = self.state.pending_by_sku(shop)
         to_push: list[PushItem] = []
         for product in products:
             entry = shop.get(product.sku)
@@ -255,7 +256,8 @@ class Engine:
             if not entry.manage_stock:
                 summary.skipped += 1
                 continue
-            new = rules.stock_to_show(product.figure, 0, entry.backorders, self.policy)
+            new = rules.stock_to_show(product.figure, pending.get(product.sku, 0), entry.backorders,
+                                      self.policy)
             old = baseline.get(product.sku)
             if old is None and entry.quantity is not None:
                 old = rules.ShownStock(entry.quantity, entry.status)  # type: ignore[arg-type]

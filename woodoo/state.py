@@ -133,7 +133,26 @@ def _migration_2(db: sqlite_utils.Database) -> None:
     db["events"].create_index(["done_at", "due_at"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2]
+def _migration_3(db: sqlite_utils.Database) -> None:
+    # The latest snapshot of each shop order and where it stands in Odoo.
+    db["orders"].create(
+        {
+            "order_id": int, "number": str, "status": str, "date_modified": str, "payload": str,
+            "sale_order_id": int, "sale_order_name": str, "odoo_state": str, "sync_needed": int,
+            "next_sync_at": float, "sync_attempts": int, "last_error": str, "attention": str,
+            "received_at": float, "updated_at": float,
+        },
+        pk="order_id",
+    )
+    db["orders"].create_index(["sync_needed", "next_sync_at"])
+    # Quantities the shop has taken (its own stock is already lower) that Odoo does not have yet.
+    db["pending"].create({"order_id": int, "sku": str, "quantity": int}, pk=("order_id", "sku"))
+    db["pending"].create_index(["sku"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _migration_1, _migration_2, _migration_3,
+]
 
 
 @dataclass(frozen=True)
@@ -477,6 +496,89 @@ class State:
                 "delete from events where done_at is not null and done_at < ?", [older_than]
             ).rowcount
 
+    # -- shop orders -------------------------------------------------------------------------------
+
+    def order(self, order_id: int) -> dict[str, Any] | None:
+        """The stored snapshot of a shop order, or None."""
+        with self._lock:
+            rows = list(self.db["orders"].rows_where("order_id = ?", [order_id]))
+        if not rows:
+            return None
+        return {**rows[0], "payload": json.loads(rows[0]["payload"])}
+
+    def save_order(self, row: dict[str, Any], pending: dict[str, int]) -> None:
+        """Store an order's snapshot and its pending quantities together."""
+        now = self.clock()
+        with self.atomic() as db:
+            existing = db.execute("select received_at from orders where order_id = ?",
+                                  [row["order_id"]]).fetchone()
+            db["orders"].upsert(
+                {**row, "payload": json.dumps(row["payload"]),
+                 "received_at": existing[0] if existing else now, "updated_at": now},
+                pk="order_id", alter=False,
+            )
+            self._replace_pending(db, row["order_id"], pending)
+
+    def order_synced(self, order_id: int, *, sale_order_id: int | None, sale_order_name: str | None,
+                     odoo_state: str | None, pending: dict[str, int],
+                     attention: str | None = None) -> None:
+        """Record what Odoo now has for an order, and what of it is still pending."""
+        with self.atomic() as db:
+            db.execute(
+                "update orders set sale_order_id = ?, sale_order_name = ?, odoo_state = ?, "
+                "sync_needed = 0, sync_attempts = 0, last_error = null, attention = ?, "
+                "updated_at = ? where order_id = ?",
+                [sale_order_id, sale_order_name, odoo_state, attention, self.clock(), order_id],
+            )
+            self._replace_pending(db, order_id, pending)
+
+    def order_sync_failed(self, order_id: int, error: str, retry_at: float) -> None:
+        """Keep the order for another try at `retry_at`."""
+        with self.atomic() as db:
+            db.execute(
+                "update orders set sync_needed = 1, sync_attempts = sync_attempts + 1, "
+                "last_error = ?, next_sync_at = ? where order_id = ?",
+                [error, retry_at, order_id],
+            )
+
+    def orders_to_sync(self, limit: int = 50) -> list[dict[str, Any]]:
+        """Orders whose Odoo side needs work now, oldest first."""
+        with self._lock:
+            rows = list(self.db["orders"].rows_where(
+                "sync_needed = 1 and coalesce(next_sync_at, 0) <= ?", [self.clock()],
+                order_by="updated_at", limit=limit))
+        return [{**r, "payload": json.loads(r["payload"])} for r in rows]
+
+    def orders_needing_attention(self) -> list[dict[str, Any]]:
+        """Orders Woodoo could not bring to Odoo by itself, with the reason."""
+        with self._lock:
+            return list(self.db["orders"].rows_where(
+                "attention is not null", order_by="updated_at",
+                select="order_id, number, status, attention, updated_at"))
+
+    def pending_by_sku(self, skus: Iterable[str]) -> dict[str, int]:
+        """Total pending quantity per SKU (SKUs without pending are left out)."""
+        wanted = list(skus)
+        totals: dict[str, int] = {}
+        with self._lock:
+            for chunk in _chunks(wanted, 500):
+                marks = ",".join("?" * len(chunk))
+                for sku, total in self.db.execute(
+                    f"select sku, sum(quantity) from pending where sku in ({marks}) group by sku",
+                    chunk,
+                ):
+                    totals[sku] = int(total)
+        return totals
+
+    @staticmethod
+    def _replace_pending(db: sqlite_utils.Database, order_id: int, pending: dict[str, int]) -> None:
+        db.execute("delete from pending where order_id = ?", [order_id])
+        db["pending"].insert_all(
+            ({"order_id": order_id, "sku": sku, "quantity": quantity}
+             for sku, quantity in pending.items() if quantity > 0),
+            pk=("order_id", "sku"),
+        )
+
     # -- runs and audit --------------------------------------------------------------------------
 
     def record_run(self, kind: str, run_id: str, started_at: float, **counts: Any) -> None:
@@ -531,6 +633,10 @@ class State:
                 "unfinished_pushes": one("select count(*) from push_journal").fetchone()[0],
                 "events_waiting": one(
                     "select count(*) from events where done_at is null").fetchone()[0],
+                "orders_pending_odoo": one(
+                    "select count(*) from orders where sync_needed = 1").fetchone()[0],
+                "orders_needing_attention": one(
+                    "select count(*) from orders where attention is not null").fetchone()[0],
             }
 
     def _select_in(self, table: str, column: str, values: list[Any]) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 from woodoo import signing
 from woodoo.config import Config
 from woodoo.metrics import Metrics
+from woodoo.orders import OrderEvent
 from woodoo.state import State
 
 NATIVE_MODELS = frozenset({"stock.quant", "stock.move"})
@@ -104,7 +105,7 @@ def create_app(
 
     @app.errorhandler(Rejected)
     def rejected(error: Rejected) -> tuple[Response, int]:
-        source = "odoo-native" if request.path.startswith("/webhooks/odoo-native") else "odoo"
+        source = request.path.removeprefix("/webhooks/").split("/")[0] or "unknown"
         metrics.events_rejected.labels(source, error.reason).inc()
         body: dict[str, Any] = {"error": error.reason, "message": str(error)}
         if error.field:
@@ -122,22 +123,23 @@ def create_app(
         return jsonify(error=error.name.lower().replace(" ", "_"),
                        message=error.description), error.code or 500
 
-    @app.post("/webhooks/odoo")
-    def odoo_event() -> Response:
-        body = _body()
+    def verify(body: bytes) -> None:
         try:
             signing.verify(body, request.headers.get(signing.HEADER), secrets(),
                            now=clock(), tolerance=hooks.tolerance)
         except signing.SignatureError as error:
             reason = "stale_timestamp" if "clock" in str(error) else "bad_signature"
             raise Rejected(401, reason, str(error)) from None
+
+    @app.post("/webhooks/odoo")
+    def odoo_event() -> Response:
+        body = _body()
+        verify(body)
         data = _json(body)
         try:
             event = OdooEvent.model_validate(data)
         except ValidationError as error:
-            first = error.errors()[0]
-            field = ".".join(str(part) for part in first["loc"]) or "(body)"
-            raise Rejected(400, "schema", f"{field}: {first['msg']}", field) from None
+            raise _schema_error(error) from None
         if not event.product_ids and not event.skus:
             raise Rejected(400, "schema", "product_ids or skus must name at least one product",
                            "product_ids")
@@ -157,6 +159,20 @@ def create_app(
         payload = {"product_ids": sorted(set(event.product_ids)), "skus": skus,
                    "warehouse": event.warehouse}
         return store("odoo", event.event_id, payload, _odoo_time(event.odoo_time, clock()))
+
+    @app.post("/webhooks/woocommerce")
+    def woocommerce_event() -> Response:
+        body = _body()
+        verify(body)
+        data = _json(body)
+        try:
+            event = OrderEvent.model_validate(data)
+        except ValidationError as error:
+            raise _schema_error(error) from None
+        if not config.orders.enabled:
+            raise Rejected(503, "orders_disabled",
+                           "order events are not enabled in the daemon (orders.enabled)")
+        return store("woocommerce", event.event_id, data, clock())
 
     @app.post("/webhooks/odoo-native/<token>")
     def odoo_native(token: str) -> Response:
@@ -249,6 +265,12 @@ def _body() -> bytes:
         raise Rejected(415, "content_type",
                        f"Content-Type must be application/json, got {request.mimetype or 'none'}")
     return request.get_data(cache=True)
+
+
+def _schema_error(error: ValidationError) -> Rejected:
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "(body)"
+    return Rejected(400, "schema", f"{field}: {first['msg']}", field)
 
 
 def _json(body: bytes) -> Any:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from woodoo import log
 from woodoo.config import WebhooksConfig
 from woodoo.engine import Engine
+from woodoo.orders import OrderSync
 from woodoo.state import QueuedEvent, State
 
 IDLE_WAKE_SECONDS = 1.0
@@ -22,8 +23,9 @@ class EventWorker:
     """
 
     def __init__(self, engine: Engine, state: State, config: WebhooksConfig,
-                 clock: Callable[[], float] = time.time) -> None:
+                 orders: OrderSync | None = None, clock: Callable[[], float] = time.time) -> None:
         self.engine = engine
+        self.orders = orders
         self.state = state
         self.config = config
         self.clock = clock
@@ -42,24 +44,32 @@ class EventWorker:
             self.wake.clear()
 
     def run_once(self) -> int:
-        """Process the events due now; returns how many were claimed."""
+        """Process the events and orders due now; returns how many events were claimed."""
         events = self.state.claim_events(lease_seconds=self.config.lease_seconds)
-        if not events:
-            return 0
-        product_ids = {i for e in events for i in e.payload.get("product_ids", [])}
-        skus = {s for e in events for s in e.payload.get("skus", [])}
-        try:
-            summary = self.engine.push_products(product_ids, skus, source="webhook")
-        except Exception as error:
-            # The leases run out and the events are claimed again: nothing is lost.
-            self.log.error("webhook batch failed; will retry", events=len(events),
-                           error=str(error), retry_in_seconds=self.config.lease_seconds)
-            return len(events)
-        now = self.clock()
-        for event in events:
-            if event.reads == 0 and summary.failed == 0:
-                self.engine.metrics.sync_latency.observe(max(0.0, now - event.event_time))
-            self.state.event_read(event, self._next_due(event))
+        orders = [e for e in events if e.source == "woocommerce"]
+        stock = [e for e in events if e.source != "woocommerce"]
+        skus: set[str] = set()
+        for event in orders:
+            # Local only (SQLite): an order's pending stock counts even while Odoo is down.
+            skus |= self.orders.apply(event.payload) if self.orders else set()
+            self.state.event_read(event, None)
+        if self.orders:
+            skus |= self.orders.sync_due()
+        if stock or skus:
+            product_ids = {i for e in stock for i in e.payload.get("product_ids", [])}
+            skus |= {s for e in stock for s in e.payload.get("skus", [])}
+            try:
+                summary = self.engine.push_products(product_ids, skus, source="webhook")
+            except Exception as error:
+                # The leases run out and the events are claimed again: nothing is lost.
+                self.log.error("webhook batch failed; will retry", events=len(stock),
+                               error=str(error), retry_in_seconds=self.config.lease_seconds)
+                return len(events)
+            now = self.clock()
+            for event in stock:
+                if event.reads == 0 and summary.failed == 0:
+                    self.engine.metrics.sync_latency.observe(max(0.0, now - event.event_time))
+                self.state.event_read(event, self._next_due(event))
         return len(events)
 
     def _next_due(self, event: QueuedEvent) -> float | None:

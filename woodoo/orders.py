@@ -1,0 +1,250 @@
+"""Shop orders: pending stock, and the per-order state machine that brings them to Odoo once."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from woodoo import log
+from woodoo.config import OrdersConfig
+from woodoo.odoo import OdooGateway, SaleOrder
+from woodoo.state import State
+
+# WooCommerce lowers its own stock when an order reaches these statuses (recorded on WooCommerce
+# 11) and gives it back on cancelled, pending, failed and restocked refunds.
+STOCK_TAKEN = frozenset({"processing", "completed", "on-hold"})
+GONE = frozenset({"cancelled", "failed", "refunded", "trash", "deleted"})
+RETRY_SECONDS = (30, 60, 120, 300, 900, 1800, 3600)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class OrderLine(_Model):
+    """One line of a shop order."""
+
+    line_id: int = Field(gt=0)
+    product_id: int = Field(ge=0)
+    variation_id: int = Field(0, ge=0)
+    sku: str = Field("", max_length=100)
+    quantity: int = Field(ge=0)
+    refunded_quantity: int = Field(0, ge=0)
+
+
+class Customer(_Model):
+    """Who ordered."""
+
+    email: str = Field("", max_length=254)
+    first_name: str = Field("", max_length=200)
+    last_name: str = Field("", max_length=200)
+
+
+class ShopOrder(_Model):
+    """The whole current order, as every event carries it."""
+
+    id: int = Field(gt=0)
+    number: str = Field(min_length=1, max_length=50)
+    status: str = Field(min_length=1, max_length=50)
+    previous_status: str | None = None
+    date_modified: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?$")
+    currency: str = Field("", max_length=10)
+    customer: Customer = Customer()
+    lines: list[OrderLine] = Field(default_factory=list, max_length=1000)
+
+
+class RefundLine(_Model):
+    """Refunded quantity of one line."""
+
+    line_id: int = Field(gt=0)
+    quantity: int = Field(ge=0)
+
+
+class Refund(_Model):
+    """A full or partial refund."""
+
+    id: int = Field(gt=0)
+    amount: str | None = None
+    restock: bool = True
+    lines: list[RefundLine] = Field(default_factory=list)
+
+
+class OrderEvent(_Model):
+    """The body of `POST /webhooks/woocommerce` (see docs/order-events.md)."""
+
+    event_id: str = Field(min_length=1, max_length=200)
+    event: Literal["order.created", "order.status_changed", "order.paid", "order.cancelled",
+                   "order.refunded", "order.deleted"]
+    store_url: str = Field(max_length=500)
+    sent_at: str | None = None
+    order: ShopOrder
+    refund: Refund | None = None
+
+
+def effective_status(event: str, status: str) -> str:
+    """The order's status, with a deleted order counted as gone."""
+    return "deleted" if event == "order.deleted" else status
+
+
+def quantities(order: ShopOrder) -> dict[str, int]:
+    """Quantity per SKU still sold (ordered minus refunded), lines without SKU left out."""
+    totals: dict[str, int] = {}
+    for line in order.lines:
+        if line.sku:
+            totals[line.sku] = totals.get(line.sku, 0) + max(0, line.quantity - line.refunded_quantity)
+    return {sku: qty for sku, qty in totals.items() if qty > 0}
+
+
+def pending_quantities(order: ShopOrder, status: str, *, odoo_has_it: bool) -> dict[str, int]:
+    """What the shop has taken for this order that Odoo does not have yet. Pure."""
+    if status not in STOCK_TAKEN or odoo_has_it:
+        return {}
+    return quantities(order)
+
+
+class OrderSync:
+    """Applies order events locally (always possible) and brings orders to Odoo (when it answers)."""
+
+    def __init__(self, config: OrdersConfig, state: State, odoo: OdooGateway,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.state = state
+        self.odoo = odoo
+        self.clock = clock
+        self.log = log.get("woodoo.orders")
+
+    def apply(self, payload: dict[str, Any]) -> set[str]:
+        """Store an order event's snapshot (unless an older one) and its pending quantities.
+
+        Every event carries the whole order, so the newest snapshot is the truth: events that
+        arrive late or twice change nothing. Returns the SKUs whose pending quantity changed.
+        """
+        event = OrderEvent.model_validate(payload)
+        order = event.order
+        stored = self.state.order(order.id)
+        status = effective_status(event.event, order.status)
+        if stored and stored["status"] == "deleted" and event.event != "order.deleted":
+            return set()  # a deleted order stays deleted
+        if stored and stored["date_modified"] > order.date_modified and status != "deleted":
+            self.log.info("older order event ignored", order=order.number, event_id=event.event_id)
+            return set()
+        previous = ShopOrder.model_validate(stored["payload"]) if stored else None
+        in_odoo = bool(stored and stored["odoo_state"] in ("sale", "done"))
+        unchanged = previous is not None and quantities(previous) == quantities(order)
+        pending = pending_quantities(order, status, odoo_has_it=in_odoo and unchanged)
+        self.state.save_order({
+            "order_id": order.id, "number": order.number, "status": status,
+            "date_modified": order.date_modified, "payload": order.model_dump(),
+            "sync_needed": 1, "next_sync_at": 0, "sync_attempts": 0,
+        }, pending)
+        return _skus(order) | (_skus(previous) if previous else set())
+
+    def sync_due(self) -> set[str]:
+        """Bring due orders to Odoo; returns the SKUs of orders that changed there."""
+        touched: set[str] = set()
+        for row in self.state.orders_to_sync():
+            order = ShopOrder.model_validate(row["payload"])
+            try:
+                self._sync(row, order)
+                touched |= _skus(order)
+            except Exception as error:  # Odoo down or refusing: try again later, nothing lost
+                attempts = row["sync_attempts"] or 0
+                delay = RETRY_SECONDS[min(attempts, len(RETRY_SECONDS) - 1)]
+                self.state.order_sync_failed(order.id, str(error), self.clock() + delay)
+                self.log.error("order not synced to odoo; will retry", order=order.number,
+                               error=str(error), retry_in_seconds=delay)
+        return touched
+
+    def _sync(self, row: dict[str, Any], order: ShopOrder) -> None:
+        reference = f"{self.config.client_order_ref_prefix}{order.number}"
+        status = row["status"]
+        existing = self.odoo.find_sale_order(reference)
+        wanted = status in self.config.sale_order_statuses and status not in GONE
+        if status in GONE:
+            self._gone(order, status, existing)
+        elif wanted and self.config.create_sale_orders:
+            self._ensure_confirmed(order, status, reference, existing)
+        elif wanted:
+            # Track only: the order is entered in Odoo by someone else; pending until it is.
+            has_it = existing is not None and existing.state in ("sale", "done")
+            self._done(order, status, existing, odoo_has_it=has_it)
+            if not has_it:
+                self.state.order_sync_failed(order.id, "waiting for the order in Odoo",
+                                             self.clock() + 300)
+        else:
+            self._done(order, status, existing, odoo_has_it=False)
+
+    def _ensure_confirmed(self, order: ShopOrder, status: str, reference: str,
+                          existing: SaleOrder | None) -> None:
+        wanted = quantities(order)
+        products = self.odoo.product_ids(wanted)
+        unknown = sorted(set(wanted) - set(products))
+        missing_sku = [line.line_id for line in order.lines if not line.sku]
+        if unknown or missing_sku:
+            reason = (f"SKU {', '.join(unknown)} on order #{order.number} is not a product in Odoo"
+                      if unknown else
+                      f"order #{order.number} has lines without SKU ({missing_sku}); "
+                      f"give the products SKUs in the shop")
+            self._done(order, status, existing, odoo_has_it=False, attention=reason)
+            return
+        if existing is None:
+            partner = self.odoo.partner_for(order.customer.email, _name(order),
+                                            self.config.default_partner)
+            existing = self.odoo.create_sale_order(
+                reference, partner, {products[sku]: qty for sku, qty in wanted.items()})
+            self.log.info("sale order created", order=order.number, sale_order=existing.name)
+        elif existing.state in ("draft", "sent", "sale") and existing.quantities != {
+                products[sku]: qty for sku, qty in wanted.items()}:
+            if existing.delivered:
+                self._done(order, status, existing, odoo_has_it=True,
+                           attention=f"order #{order.number} changed after {existing.name} was "
+                                     f"(partly) delivered; adjust it in Odoo (returns)")
+                return
+            self.odoo.set_sale_order_quantities(existing, {products[s]: q for s, q in wanted.items()})
+        if existing.state in ("draft", "sent"):
+            self.odoo.confirm_sale_order(existing.id)
+        existing = self.odoo.find_sale_order(reference)
+        if existing is not None and existing.state == "cancel":
+            self._done(order, status, existing, odoo_has_it=False,
+                       attention=f"{existing.name} is cancelled in Odoo but order #{order.number} "
+                                 f"is {status} in the shop")
+            return
+        self._done(order, status, existing, odoo_has_it=True)
+
+    def _gone(self, order: ShopOrder, status: str, existing: SaleOrder | None) -> None:
+        attention = None
+        if existing is not None and existing.state not in ("cancel",):
+            if existing.delivered:
+                attention = (f"order #{order.number} is {status} in the shop but {existing.name} "
+                             f"was already delivered: handle the return in Odoo")
+            else:
+                self.odoo.cancel_sale_order(existing.id)
+                self.log.info("sale order cancelled", order=order.number, sale_order=existing.name)
+                existing = self.odoo.find_sale_order(existing.reference)
+        self._done(order, status, existing, odoo_has_it=False, attention=attention)
+
+    def _done(self, order: ShopOrder, status: str, existing: SaleOrder | None, *,
+              odoo_has_it: bool, attention: str | None = None) -> None:
+        self.state.order_synced(
+            order.id,
+            sale_order_id=existing.id if existing else None,
+            sale_order_name=existing.name if existing else None,
+            odoo_state=existing.state if existing else None,
+            pending=pending_quantities(order, status, odoo_has_it=odoo_has_it),
+            attention=attention,
+        )
+        if attention:
+            self.log.warning("order needs attention", order=order.number, reason=attention)
+
+
+
+def _skus(order: ShopOrder) -> set[str]:
+    return {line.sku for line in order.lines if line.sku}
+
+
+def _name(order: ShopOrder) -> str:
+    name = f"{order.customer.first_name} {order.customer.last_name}".strip()
+    return name or order.customer.email or f"Web customer (order #{order.number})"
