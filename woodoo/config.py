@@ -14,6 +14,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from woodoo import secret
@@ -75,6 +76,15 @@ class WooCommerceConfig(_Section):
         "Authorization header",
     )
     concurrency: int = Field(4, ge=1, le=16, description="parallel requests for reads and writes")
+    conditional_writes: bool = Field(
+        False, description="write stock through the Woodoo Companion plugin's compare-and-set "
+        "route, so a checkout between our read and our write is never overwritten (needs the "
+        "plugin and webhooks.secrets)",
+    )
+    unexplained_hold_minutes: float = Field(
+        30, gt=0, description="how long a stock drop in the shop that no order event explains "
+        "yet is held back from what Woodoo writes",
+    )
 
     _check_url = field_validator("url")(_check_http_url)
 
@@ -214,6 +224,13 @@ class Config(_Section):
     state: StateConfig = StateConfig()
     logging: LoggingConfig = LoggingConfig()
     secret_key_file: Path | None = Field(None, description="file holding the key for enc: values")
+
+    @model_validator(mode="after")
+    def _conditional_writes_need_a_secret(self) -> Config:
+        if self.woocommerce.conditional_writes and not self.webhooks.secrets:
+            raise ValueError("woocommerce.conditional_writes needs webhooks.secrets: the plugin "
+                             "checks our writes with the same secret")
+        return self
 
     def secret_values(self) -> list[str]:
         """Every secret in the config, so that logs and errors can redact them."""

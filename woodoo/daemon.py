@@ -34,7 +34,8 @@ def open_engine(config: Config, *, connect: bool = True,
     policy = RetryPolicy(config.sync.retries, config.sync.retry_base_seconds)
     state = State(config.state.path)
     odoo = OdooGateway(config.odoo, policy)
-    woo = WooGateway(config.woocommerce, policy)
+    plugin_secret = config.webhooks.secrets[0].get_secret_value() if config.webhooks.secrets else None
+    woo = WooGateway(config.woocommerce, policy, plugin_secret)
     try:
         if connect:
             odoo.connect()

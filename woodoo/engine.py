@@ -190,7 +190,8 @@ class Engine:
         self.log.warning("recovered unfinished pushes", run_id=run_id,
                          confirmed=len(items) - len(resend), resent=len(resend))
         if resend:
-            self._push(resend, source="recovery", run_id=run_id, summary=RunSummary("recovery", run_id))
+            self._push(resend, source="recovery", run_id=run_id,
+                       summary=RunSummary("recovery", run_id))
 
     # -- the watermark ---------------------------------------------------------------------------
 
@@ -229,7 +230,7 @@ class Engine:
     def _sync(
         self, products: list[OdooProduct], summary: RunSummary, *, source: str,
         progress: Progress | None, dry_run: bool = False,
-        index: dict[str, ShopProduct] | None = None,
+        index: dict[str, ShopProduct] | None = None, again: bool = False,
     ) -> bool:
         """Compute, compare and push; True when every remote call went through.
 
@@ -269,19 +270,31 @@ class Engine:
         summary.changed = len(to_push)
         if dry_run or not to_push:
             return True
-        return self._push(to_push, source=source, run_id=summary.run_id, summary=summary,
-                          progress=progress)
+        complete, conflicted = self._push(to_push, source=source, run_id=summary.run_id,
+                                          summary=summary, progress=progress)
+        if conflicted and not again:
+            # The shop's stock moved under us (a checkout whose order event is on its way): the
+            # drop is now held back, so a second computation writes Odoo minus that drop.
+            retry = [p for p in products if p.sku in conflicted]
+            return self._sync(retry, summary, source=source, progress=None, again=True) and complete
+        return complete
 
     def _push(
         self, items: list[PushItem], *, source: str, run_id: str, summary: RunSummary,
         progress: Progress | None = None,
-    ) -> bool:
+    ) -> tuple[bool, set[str]]:
+        """Journal, send and record; returns (every call went through, SKUs in conflict)."""
         planned = list(batches(items, self.config.sync.batch_size))
         batch_ids = {id(batch): f"{run_id}-{n}" for n, batch in enumerate(planned, start=1)}
         for batch in planned:
             self.state.journal(batch_ids[id(batch)], batch, source, run_id)
+        expected = None
+        if self.config.woocommerce.conditional_writes:
+            known = self.state.products(i.sku for i in items)
+            expected = {sku: product.quantity for sku, product in known.items()}
         complete = True
-        for batch, outcome in self.woo.push_all(planned):
+        conflicted: set[str] = set()
+        for batch, outcome in self.woo.push_all(planned, expected):
             batch_id = batch_ids[id(batch)]
             if isinstance(outcome, WooError):
                 complete = False
@@ -291,6 +304,9 @@ class Engine:
             for sku in outcome.stale_skus:
                 # The shop no longer knows this id (product deleted or recreated): look it up anew.
                 self.state.forget_product(sku)
+            for item, current in outcome.conflicts:
+                conflicted.add(item.sku)
+                self._conflict(item, (expected or {}).get(item.sku), current, run_id)
             summary.pushed += len(outcome.applied)
             summary.failed += len(outcome.failed)
             self.metrics.pushes.labels(source).inc(len(outcome.applied))
@@ -300,7 +316,18 @@ class Engine:
                                reason=reason)
             if progress:
                 progress("push", len(batch), len(items))
-        return complete
+        return complete, conflicted
+
+    def _conflict(self, item: PushItem, expected: int | None, current: int | None,
+                  run_id: str) -> None:
+        """The shop no longer showed what we expected: learn what it shows, hold back a drop."""
+        self.state.note_shop_quantity(item.sku, current)
+        drop = (expected or 0) - (current or 0)
+        if drop > 0:
+            hold = self.config.woocommerce.unexplained_hold_minutes * 60
+            self.state.hold_unexplained(item.sku, drop, self.clock() + hold)
+        self.log.warning("shop stock moved under us", run_id=run_id, sku=item.sku,
+                         expected=expected, current=current, held_back=max(drop, 0))
 
     def _usable(self, products: list[OdooProduct], *, write: bool) -> list[OdooProduct]:
         """Drop excluded SKUs and SKUs that several Odoo products share (which one is true?)."""

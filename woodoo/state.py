@@ -148,6 +148,9 @@ def _migration_3(db: sqlite_utils.Database) -> None:
     # Quantities the shop has taken (its own stock is already lower) that Odoo does not have yet.
     db["pending"].create({"order_id": int, "sku": str, "quantity": int}, pk=("order_id", "sku"))
     db["pending"].create_index(["sku"])
+    # Stock drops seen in the shop (a conditional write's conflict) that no order event has
+    # explained yet: held back like pending until an order explains them or they expire.
+    db["unexplained"].create({"sku": str, "quantity": int, "expires_at": float}, pk="sku")
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
@@ -556,22 +559,52 @@ class State:
                 "attention is not null", order_by="updated_at",
                 select="order_id, number, status, attention, updated_at"))
 
-    def pending_by_sku(self, skus: Iterable[str]) -> dict[str, int]:
-        """Total pending quantity per SKU (SKUs without pending are left out)."""
+    def pending_by_sku(self, skus: Iterable[str], *, orders_only: bool = False) -> dict[str, int]:
+        """Quantity per SKU the shop has taken that Odoo does not have yet: pending order lines
+        plus unexpired unexplained drops (SKUs with nothing pending are left out)."""
         wanted = list(skus)
         totals: dict[str, int] = {}
+        query = "select sku, sum(quantity) from pending where sku in ({}) group by sku"
+        if not orders_only:
+            query = (
+                "select sku, sum(quantity) from (select sku, quantity from pending union all "
+                "select sku, quantity from unexplained where expires_at > ?) "
+                "where sku in ({}) group by sku"
+            )
         with self._lock:
             for chunk in _chunks(wanted, 500):
                 marks = ",".join("?" * len(chunk))
-                for sku, total in self.db.execute(
-                    f"select sku, sum(quantity) from pending where sku in ({marks}) group by sku",
-                    chunk,
-                ):
+                arguments = chunk if orders_only else [self.clock(), *chunk]
+                for sku, total in self.db.execute(query.format(marks), arguments):
                     totals[sku] = int(total)
         return totals
 
+    def hold_unexplained(self, sku: str, quantity: int, expires_at: float) -> None:
+        """Hold back a stock drop seen in the shop that no order event has explained yet."""
+        with self.atomic() as db:
+            db.execute(
+                "insert into unexplained (sku, quantity, expires_at) values (?, ?, ?) "
+                "on conflict (sku) do update set quantity = case when unexplained.expires_at > ? "
+                "then unexplained.quantity + excluded.quantity else excluded.quantity end, "
+                "expires_at = excluded.expires_at",
+                [sku, quantity, expires_at, self.clock()],
+            )
+
+    def note_shop_quantity(self, sku: str, quantity: int | None) -> None:
+        """Remember what the shop was found to show for an SKU."""
+        with self.atomic() as db:
+            db.execute("update sku_map set quantity = ? where sku = ?", [quantity, sku])
+
     @staticmethod
     def _replace_pending(db: sqlite_utils.Database, order_id: int, pending: dict[str, int]) -> None:
+        before = dict(db.execute("select sku, quantity from pending where order_id = ?",
+                                 [order_id]).fetchall())
+        for sku, quantity in pending.items():
+            # An order's new pending quantity explains that much of an unexplained drop.
+            explained = quantity - before.get(sku, 0)
+            if explained > 0:
+                db.execute("update unexplained set quantity = max(0, quantity - ?) where sku = ?",
+                           [explained, sku])
         db.execute("delete from pending where order_id = ?", [order_id])
         db["pending"].insert_all(
             ({"order_id": order_id, "sku": sku, "quantity": quantity}

@@ -15,7 +15,7 @@ import woocommerce
 from requests.adapters import HTTPAdapter
 from requests.auth import HTTPBasicAuth
 
-from woodoo import retry
+from woodoo import retry, signing
 from woodoo.config import WooCommerceConfig
 from woodoo.state import PushItem, ShopProduct
 
@@ -55,6 +55,8 @@ class BatchOutcome:
     applied: list[PushItem]
     failed: list[tuple[PushItem, str]]
     stale_skus: list[str] = field(default_factory=list)  # ids the shop no longer knows
+    # Conditional writes the shop refused because its stock had moved: (item, what it shows).
+    conflicts: list[tuple[PushItem, int | None]] = field(default_factory=list)
 
 
 class _PooledAPI(woocommerce.API):
@@ -103,9 +105,11 @@ class _PooledAPI(woocommerce.API):
 class WooGateway:
     """Lists, looks up and writes stock in the shop; hides the REST API and its quirks."""
 
-    def __init__(self, config: WooCommerceConfig, policy: retry.RetryPolicy) -> None:
+    def __init__(self, config: WooCommerceConfig, policy: retry.RetryPolicy,
+                 plugin_secret: str | None = None) -> None:
         self.config = config
         self.policy = policy
+        self.plugin_secret = plugin_secret
         self.api = _PooledAPI(
             config.url,
             config.consumer_key.get_secret_value(),
@@ -250,11 +254,55 @@ class WooGateway:
                 outcome.stale_skus.append(item.sku)
         return outcome
 
+    def push_conditional(self, items: list[PushItem], expected: dict[str, int | None]) -> BatchOutcome:
+        """Write through the Woodoo Companion plugin: each item only if the shop still shows
+        `expected[sku]` (compare-and-set in one SQL statement, see docs/order-events.md)."""
+        if not self.plugin_secret:
+            raise ValueError("conditional writes need the plugin's secret")
+        body = json.dumps({"items": [
+            {"id": i.woo_id, "expected": expected.get(i.sku), "quantity": i.quantity}
+            for i in items]}).encode()
+        url = f"{self.config.url}/wp-json/woodoo/v1/stock"
+
+        def attempt() -> Any:
+            headers = {"Content-Type": "application/json",
+                       signing.HEADER: signing.sign(body, self.plugin_secret or "")}
+            try:
+                response = self.api.session.post(url, data=body, headers=headers,
+                                                 timeout=self.config.timeout,
+                                                 verify=self.config.verify_tls)
+            except (requests.Timeout, requests.ConnectionError) as error:
+                raise WooError(f"cannot reach the Woodoo plugin at {url}: {_root_cause(error)}",
+                               retryable=True) from None
+            if response.status_code >= 400:
+                raise self._http_error(response, "POST", "woodoo/v1/stock")
+            return self._json(response, "POST", "woodoo/v1/stock")
+
+        answer = retry.call(attempt, self.policy, "woodoo-plugin.stock")
+        results = answer.get("results") if isinstance(answer, dict) else None
+        if not isinstance(results, list) or len(results) != len(items):
+            reason = "the Woodoo plugin answered without one result per item; nothing confirmed"
+            return BatchOutcome([], [(i, reason) for i in items])
+        outcome = BatchOutcome([], [])
+        for item, result in zip(items, results, strict=True):
+            status = result.get("status") if isinstance(result, dict) else None
+            if status == "applied" and result.get("quantity") == item.quantity:
+                outcome.applied.append(item)
+            elif status == "conflict":
+                outcome.conflicts.append((item, result.get("current")))
+            else:
+                outcome.failed.append((item, f"SKU {item.sku} (WooCommerce id {item.woo_id}): "
+                                             f"the Woodoo plugin answered {result!r}"))
+        return outcome
+
     def push_all(
-        self, batches: list[list[PushItem]]
+        self, batches: list[list[PushItem]], expected: dict[str, int | None] | None = None,
     ) -> Iterator[tuple[list[PushItem], BatchOutcome | WooError]]:
-        """Send batches with bounded concurrency; yield each with its outcome as it completes."""
-        futures = {self.pool.submit(self.push, batch): index for index, batch in enumerate(batches)}
+        """Send batches with bounded concurrency (conditionally when `expected` is given);
+        yield each with its outcome as it completes."""
+        send = self.push if expected is None else (
+            lambda batch: self.push_conditional(batch, expected))
+        futures = {self.pool.submit(send, batch): index for index, batch in enumerate(batches)}
         for future in as_completed(futures):
             batch = batches[futures[future]]
             try:

@@ -32,6 +32,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from woodoo import signing
 from woodoo.simulators.catalog import DEMO_CATALOG, DEMO_PARENTS, CatalogItem
 from woodoo.simulators.server import SimulatorServer
 
@@ -40,6 +41,7 @@ __all__ = ["WC_VERSION", "WooSimulator"]
 WC_VERSION = "11.0.1"
 WP_VERSION = "7.0.4"
 NAMESPACE = "wc/v3"
+PLUGIN_STOCK_ROUTE = "/wp-json/woodoo/v1/stock"
 API_PREFIX = "/wp-json/wc/v3"
 
 STOCK_STATUSES = ("instock", "outofstock", "onbackorder")
@@ -593,6 +595,9 @@ class WooSimulator:
         self.consumer_secret = consumer_secret
         self.home_host = home_host
         self.batch_limit = batch_limit
+        # The Woodoo Companion plugin's secret: when set, the plugin's conditional stock route
+        # POST /wp-json/woodoo/v1/stock answers (see docs/order-events.md).
+        self.plugin_secret: str | None = None
         # The API key's permissions ("read", "write" or "read_write"), as chosen in WooCommerce.
         self.permissions = "read_write"
         # WordPress behind a TLS-terminating proxy with the usual wp-config.php line that turns
@@ -762,6 +767,14 @@ class WooSimulator:
             product = self._get(product_id)
             product.manage_stock = True
             product.stock_quantity = quantity
+            self._save(product)
+
+    def checkout(self, sku: str, quantity: int) -> None:
+        """A customer buys `quantity`: WooCommerce lowers its own stock at once (as recorded for
+        every order path reaching processing), long before any order event leaves the shop."""
+        with self._lock:
+            product = self._products[min(self._by_sku[sku])]
+            product.stock_quantity = (product.stock_quantity or 0) - quantity
             self._save(product)
 
     def set_manage_stock(self, product_id: int, manage: bool) -> None:
@@ -1251,6 +1264,8 @@ class WooSimulator:
                 "application/x-www-form-urlencoded" in content_type.lower()):
             form = _php_query(raw_body.decode("utf-8", "replace"))
         path = request.path.rstrip("/") or "/"
+        if path == PLUGIN_STOCK_ROUTE and request.method == "POST" and self.plugin_secret:
+            return self._plugin_stock(request, raw_body)
         is_woocommerce = path.startswith("/wp-json/wc/")
         authenticated = False
         if is_woocommerce:
@@ -1280,6 +1295,39 @@ class WooSimulator:
         if authenticated or endpoint in ("index", "site_index"):
             reply.headers.append(("Allow", _ALLOW[str(endpoint)]))
         return reply
+
+    def _plugin_stock(self, request: Request, raw_body: bytes) -> _Reply:
+        """The plugin's compare-and-set route: set `_stock` only where it still equals `expected`
+        (one UPDATE ... WHERE meta_value = expected in the real plugin)."""
+        try:
+            signing.verify(raw_body, request.headers.get(signing.HEADER), [self.plugin_secret or ""])
+        except signing.SignatureError as error:
+            return _Reply({"code": "woodoo_bad_signature", "message": str(error),
+                           "data": {"status": 401}}, 401)
+        try:
+            items = json.loads(raw_body)["items"]
+            assert isinstance(items, list) and len(items) <= 100
+        except (ValueError, KeyError, TypeError, AssertionError):
+            return _Reply({"code": "woodoo_bad_body", "message": "expected {items: [...]} with "
+                           "at most 100 items", "data": {"status": 400}}, 400)
+        results = []
+        with self._lock:
+            for item in items:
+                product = self._products.get(item.get("id"))
+                if product is None or not product.manage_stock:
+                    results.append({"id": item.get("id"), "status": "error", "code": "not_found",
+                                    "message": f"no product {item.get('id')} managing stock"})
+                elif product.stock_quantity != item.get("expected"):
+                    results.append({"id": product.id, "status": "conflict",
+                                    "current": product.stock_quantity})
+                else:
+                    product.stock_quantity = int(item["quantity"])
+                    self._save(product)
+                    self.stock_writes.append((product.id, product.stock_quantity))
+                    results.append({"id": product.id, "status": "applied",
+                                    "quantity": product.stock_quantity,
+                                    "stock_status": self._stock_status(product)})
+        return _Reply({"results": results})
 
     # -- authentication ----------------------------------------------------------------------------
 

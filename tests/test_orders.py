@@ -1,0 +1,106 @@
+"""Shop orders: pending stock, the checkout race, and sale orders in Odoo."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from woodoo.orders import OrderSync, pending_quantities, quantities
+from woodoo.orders import ShopOrder as Order
+
+SECRET = "whsec_orders_0123456789"
+
+
+def order_event(event_id: str, event: str = "order.created", *, order_id: int = 501,
+                status: str = "processing", modified: str = "2026-11-23T13:52:30Z",
+                lines: list[tuple[str, int, int]] = (("WDG-1002", 2, 0),)) -> dict:
+    return {
+        "event_id": event_id, "event": event, "store_url": "http://shop.test",
+        "sent_at": "2026-11-23T13:52:31Z", "refund": None,
+        "order": {
+            "id": order_id, "number": str(order_id), "status": status, "previous_status": None,
+            "date_modified": modified, "currency": "EUR",
+            "customer": {"email": "ann@example.com", "first_name": "Ann", "last_name": "Lee"},
+            "lines": [{"line_id": n, "product_id": 10 + n, "variation_id": 0, "sku": sku,
+                       "quantity": quantity, "refunded_quantity": refunded}
+                      for n, (sku, quantity, refunded) in enumerate(lines, start=1)],
+        },
+    }
+
+
+def test_pending_counts_only_what_the_shop_took_and_odoo_lacks():
+    order = Order.model_validate(order_event("e")["order"])
+    assert pending_quantities(order, "processing", odoo_has_it=False) == {"WDG-1002": 2}
+    assert pending_quantities(order, "processing", odoo_has_it=True) == {}
+    assert pending_quantities(order, "pending", odoo_has_it=False) == {}  # not paid: no stock taken
+    assert pending_quantities(order, "cancelled", odoo_has_it=False) == {}
+    refunded = Order.model_validate(order_event("e", lines=[("A", 3, 1), ("A", 1, 0)])["order"])
+    assert quantities(refunded) == {"A": 3}
+
+
+@pytest.fixture
+def conditional(make_engine, shop):
+    shop.plugin_secret = SECRET
+    return make_engine(woocommerce={"conditional_writes": True}, webhooks={"secrets": [SECRET]})
+
+
+def writes_of(shop, product_id: int) -> list[int]:
+    return [quantity for pid, quantity in shop.stock_writes if pid == product_id]
+
+
+def test_a_checkout_between_read_and_write_is_never_overwritten(conditional, odoo, shop,
+                                                               shop_ids):
+    engine = conditional
+    engine.poll()
+    assert shop.stock("WDG-1002")[0] == 80
+    shop.checkout("WDG-1002", 2)  # the shop lowers its stock; the order event is still on its way
+    odoo.set_on_hand("WDG-1002", "WH", 90)
+    engine.poll()
+    # Odoo has 90, the shop has sold 2 Odoo does not know of: 88, never 90.
+    assert shop.stock("WDG-1002")[0] == 88
+    assert max(writes_of(shop, shop_ids["WDG-1002"])[1:]) <= 88
+
+    orders = OrderSync(engine.config.orders, engine.state, engine.odoo)
+    orders.apply(order_event("w-1"))  # now the event arrives: it explains the drop
+    assert engine.state.pending_by_sku(["WDG-1002"]) == {"WDG-1002": 2}
+    engine.push_products([], ["WDG-1002"], source="webhook")
+    assert shop.stock("WDG-1002")[0] == 88
+    assert max(writes_of(shop, shop_ids["WDG-1002"])[1:]) <= 88
+
+
+def test_without_conditional_writes_the_same_race_oversells(make_engine, odoo, shop):
+    """The control: a plain batch write raises the shop back above what can be sold."""
+    engine = make_engine()
+    engine.poll()
+    shop.checkout("WDG-1002", 2)
+    odoo.set_on_hand("WDG-1002", "WH", 90)
+    engine.poll()
+    assert shop.stock("WDG-1002")[0] == 90  # 2 more than Odoo can deliver
+
+
+def test_an_unexplained_drop_is_released_after_its_hold(conditional, odoo, shop):
+    engine = conditional
+    engine.poll()
+    shop.checkout("WDG-1002", 3)  # e.g. edited by hand: no order event will ever come
+    odoo.set_on_hand("WDG-1002", "WH", 70)
+    engine.poll()
+    assert shop.stock("WDG-1002")[0] == 67
+    engine.clock = lambda: __import__("time").time() + 31 * 60
+    engine.state.clock = engine.clock
+    odoo.set_on_hand("WDG-1002", "WH", 71)
+    engine.push_products([], ["WDG-1002"], source="webhook")
+    assert shop.stock("WDG-1002")[0] == 71
+
+
+def test_order_events_out_of_order_and_twice_end_in_the_newest_state(conditional, odoo):
+    engine = conditional
+    orders = OrderSync(engine.config.orders, engine.state, engine.odoo)
+    cancelled = order_event("c", "order.cancelled", status="cancelled",
+                            modified="2026-11-23T14:00:00Z")
+    created = order_event("a", modified="2026-11-23T13:00:00Z")
+    orders.apply(cancelled)  # "cancelled before created"
+    orders.apply(created)
+    orders.apply(copy.deepcopy(created))
+    assert engine.state.order(501)["status"] == "cancelled"
+    assert engine.state.pending_by_sku(["WDG-1002"]) == {}
