@@ -193,6 +193,8 @@ def status(config_path: str) -> None:
             click.echo(f"{name.replace('_', ' ')}: {value}")
         for letter in state.open_dead_letters()[:20]:
             click.echo(f"  dead letter {letter.sku}: {letter.reason} (attempts {letter.attempts})")
+        for order in state.orders_needing_attention()[:20]:
+            click.echo(f"  order #{order['number']} needs attention: {order['attention']}")
     finally:
         state.close()
 
@@ -241,6 +243,25 @@ def setup_webhooks(config_path: str, mode: str, daemon_url: str, token: str | No
             return
         apply_webhooks(engine.odoo, plan)
     click.echo("done: Odoo now notifies the daemon on stock changes")
+
+
+@main.group(name="orders")
+def orders_group() -> None:
+    """Shop orders on their way to Odoo."""
+
+
+@orders_group.command(name="retry")
+@config_option
+@click.argument("order_ids", nargs=-1, type=int)
+def retry_orders(config_path: str, order_ids: tuple[int, ...]) -> None:
+    """Try again to bring orders needing attention (or ORDER_IDS) to Odoo, e.g. after fixing an SKU."""
+    config = _load_config(config_path)
+    state = State(config.state.path)
+    try:
+        count = state.retry_orders(list(order_ids) or None)
+    finally:
+        state.close()
+    click.echo(f"{count} orders queued for the next sync with Odoo (the running daemon takes them)")
 
 
 @main.group(name="secret")

@@ -552,6 +552,15 @@ class State:
                 order_by="updated_at", limit=limit))
         return [{**r, "payload": json.loads(r["payload"])} for r in rows]
 
+    def retry_orders(self, order_ids: list[int] | None = None) -> int:
+        """Bring orders needing attention (or the given ones) back to the Odoo sync; how many."""
+        where, args = ("attention is not null", []) if not order_ids else (
+            f"order_id in ({','.join('?' * len(order_ids))})", order_ids)
+        with self.atomic() as db:
+            return db.execute(
+                f"update orders set sync_needed = 1, next_sync_at = 0, attention = null "
+                f"where {where}", args).rowcount
+
     def orders_needing_attention(self) -> list[dict[str, Any]]:
         """Orders Woodoo could not bring to Odoo by itself, with the reason."""
         with self._lock:

@@ -82,6 +82,9 @@ DEFAULT_ORDER = {
     "stock.location": "complete_name, id",
     "stock.warehouse": "id",
     "res.partner": "name, id",
+    # sale (18: _order = 'date_order desc, id desc'; sale.order.line: 'order_id, sequence, id')
+    "sale.order": "date_order desc, id desc",
+    "sale.order.line": "order_id, sequence, id",
     "res.users": "name, login",
     "ir.model": "model",
     # The configuration models `woodoo odoo setup-webhooks` reads and writes (see the section
@@ -101,6 +104,7 @@ MODEL_NAMES = {
     "ir.model.fields": "Fields", "ir.model.fields.selection": "Fields Selection",
     "ir.module.module": "Module", "ir.actions.server": "Server Actions",
     "base.automation": "Automation Rule",  # "Automated Action" in 16
+    "sale.order": "Sales Order", "sale.order.line": "Sales Order Line",
 }
 MODULE_TITLES = {"base": "Base", "web": "Web", "mail": "Discuss", "product": "Products & Pricelists",
                  "stock": "Inventory", "base_automation": "Automation Rules",
@@ -129,6 +133,21 @@ DOMAIN_FIELD = re.compile(r"""[(\[]\s*(?P<quote>['"])(?P<field>[a-z]\w*)(?:\.[.\
 CONFIG_MODELS = ("ir.model.fields", "ir.model.fields.selection", "ir.module.module",
                  "ir.actions.server", "base.automation")
 WRITABLE_MODELS = frozenset({"ir.actions.server", "base.automation"})
+# Added after the configuration models, so those keep their ir.model ids too.
+SALE_MODELS = ("sale.order", "sale.order.line")
+# Model methods beyond the read methods, per model (see the section "Sales" of OdooSimulator).
+SALE_METHODS: dict[str, frozenset[str]] = {
+    "res.partner": frozenset({"create", "write"}),
+    "sale.order": frozenset({"create", "write", "action_confirm", "action_cancel"}),
+}
+# What sale.order.action_cancel returns when it shows the cancel wizard: recorded (06e) from the
+# Odoo 18 server, whose database gave the view sale.sale_order_cancel_view_form id 1129 and the
+# template sale.mail_template_sale_cancellation id 14 (ids of that database, kept as recorded).
+CANCEL_WIZARD_VIEW_ID = 1129
+CANCEL_TEMPLATE_ID = 14
+# The recorded server's default sales tax: 15% (Odoo's generic chart of accounts), price excluded.
+# Recorded 06c: 6 x WDG-1009 at its lst_price 15.00 gave amount_total 103.5 = 90 * 1.15.
+DEFAULT_SALE_TAX = 0.15
 # What a database with Woodoo's prerequisites has installed (base_automation pulls in mail).
 DEFAULT_INSTALLED_MODULES = frozenset({"base", "web", "mail", "product", "stock",
                                        "base_automation"})
@@ -147,9 +166,11 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "create": ("vals_list",),
     "write": ("ids", "vals"),
     "unlink": ("ids",),
+    "action_confirm": ("ids",),
+    "action_cancel": ("ids",),
 }
 REQUIRED = {"search": 1, "search_count": 1, "read": 1, "name_get": 1, "create": 1, "write": 2,
-            "unlink": 1}
+            "unlink": 1, "action_confirm": 1, "action_cancel": 1}
 
 
 def _utcnow() -> datetime:
@@ -287,6 +308,7 @@ class _Move:
     date: datetime
     create_date: datetime
     write_date: datetime
+    sale_line_id: int | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -299,6 +321,35 @@ class _Picking:
     location_dest_id: int
     create_date: datetime
     write_date: datetime
+    sale_id: int | None = None
+
+
+@dataclass(slots=True, eq=False)
+class _SaleOrder:
+    id: int
+    name: str
+    state: str
+    partner_id: int
+    client_order_ref: str | None
+    origin: str | None
+    warehouse_id: int
+    date_order: datetime
+    create_date: datetime
+    write_date: datetime
+    locked: bool = False
+
+
+@dataclass(slots=True, eq=False)
+class _SaleLine:
+    id: int
+    order_id: int
+    product_id: int
+    name: str
+    product_uom_qty: float
+    price_unit: float
+    sequence: int
+    create_date: datetime
+    write_date: datetime
 
 
 @dataclass(slots=True, eq=False)
@@ -309,6 +360,7 @@ class _Partner:
     create_date: datetime
     write_date: datetime
     active: bool = True
+    customer_rank: int = 0
 
 
 @dataclass(slots=True, eq=False)
@@ -569,8 +621,13 @@ class OdooSimulator:
     def __init__(self, *, database: str = "woodoo", login: str = "admin",
                  password: str = "admin", api_key: str | None = None, version: str = "18.0",
                  port: int = 0, clock: Callable[[], datetime] | None = None,
-                 installed_modules: Iterable[str] | None = None) -> None:
+                 installed_modules: Iterable[str] | None = None,
+                 sale_tax: float = DEFAULT_SALE_TAX) -> None:
         self.database = database
+        # The tax rate applied to every sale order line (one price-excluded tax, as the recorded
+        # server's default); 0 to leave taxes out. See _order_amounts.
+        self.sale_tax = float(sale_tax)
+        self._sale_sequence = 0  # the last number the sale.order sequence gave (S00001, ...)
         self.login = login
         self.password = password
         self.api_key = api_key
@@ -1110,8 +1167,7 @@ class OdooSimulator:
         users[ADMIN_UID] = _User(ADMIN_UID, self.login, "Administrator", ADMIN_PARTNER_ID,
                                  now, now)
         self._sequences["res.users"] = 3
-        for index, model in enumerate(
-                sorted(self._columns, key=lambda m: (m in CONFIG_MODELS, m)), start=1):
+        for index, model in enumerate(sorted(self._columns, key=_model_rank), start=1):
             name = MODEL_NAMES[model]
             if model == "base.automation" and self._major < 17:
                 name = "Automated Action"
@@ -1167,11 +1223,12 @@ class OdooSimulator:
         return move
 
     def _new_picking(self, now: datetime, warehouse: _Warehouse, origin: str | None,
-                     state: str) -> _Picking:
+                     state: str, *, picking_id: int | None = None,
+                     sale_id: int | None = None) -> _Picking:
         warehouse.out_sequence += 1
-        picking = _Picking(self._alloc("stock.picking"),
+        picking = _Picking(self._alloc("stock.picking", picking_id),
                            f"{warehouse.code}/OUT/{warehouse.out_sequence:05d}", origin, state,
-                           warehouse.lot_stock_id, CUSTOMERS, now, now)
+                           warehouse.lot_stock_id, CUSTOMERS, now, now, sale_id=sale_id)
         self._tables["stock.picking"][picking.id] = picking
         return picking
 
@@ -1204,6 +1261,10 @@ class OdooSimulator:
                    f"{self._display('product.product', product)}"
         if model == "stock.move":
             return record.reference or str(record.id)
+        if model == "sale.order.line":
+            # sale.order.line._compute_display_name (17/18): "<order> - <first line of name>"
+            order = self._tables["sale.order"].get(record.order_id)
+            return f"{order.name if order else ''} - {record.name.splitlines()[0]}"
         if model == "ir.model":
             return record.name
         if model == "ir.model.fields":
@@ -1345,6 +1406,7 @@ class OdooSimulator:
                 col("picking_id", "many2one", "Transfer", relation="stock.picking"),
                 col("date", "datetime", "Date Scheduled"),
                 *dates(),
+                col("sale_line_id", "many2one", "Sale Line", relation="sale.order.line"),
             ],
             "stock.picking": [
                 col("id", "integer", "ID"),
@@ -1356,6 +1418,7 @@ class OdooSimulator:
                 col("location_dest_id", "many2one", "Destination Location",
                     relation="stock.location"),
                 *dates(),
+                col("sale_id", "many2one", "Sales Order", relation="sale.order"),
             ],
             "res.partner": [
                 col("id", "integer", "ID"),
@@ -1364,6 +1427,7 @@ class OdooSimulator:
                 col("email", "char", "Email"),
                 col("active", "boolean", "Active"),
                 *dates(),
+                col("customer_rank", "integer", "Customer Rank"),
             ],
             "res.users": [
                 col("id", "integer", "ID"),
@@ -1382,6 +1446,7 @@ class OdooSimulator:
             ],
         }
         schema.update(self._configuration_schema(col, display, dates))
+        schema.update(self._sale_schema(col, display, dates))
         return {model: dict(columns) for model, columns in schema.items()}
 
     # -- configuration models: automation rules and what they point at ----------------------
@@ -1551,7 +1616,7 @@ class OdooSimulator:
         model_ids = {row.model: row.id for row in self._tables["ir.model"].values()}
         fields_table = self._tables["ir.model.fields"]
         selections = self._tables["ir.model.fields.selection"]
-        for model in sorted(self._columns, key=lambda m: (m in CONFIG_MODELS, m)):
+        for model in sorted(self._columns, key=_model_rank):
             for name, column in self._columns[model].items():
                 spec = column.field
                 field_id = self._alloc("ir.model.fields")
@@ -2004,6 +2069,556 @@ class OdooSimulator:
         return [self._field_ids[(model, n)] for n in dict.fromkeys(names)
                 if (model, n) in self._field_ids]
 
+    # -- sales: res.partner, sale.order, sale.order.line -------------------------------------
+    #
+    # What the daemon's order sync calls, as Odoo 16-18 (sale + sale_stock) answer it. Read in
+    # the public copy of Odoo 18 named in _Query.selected_locations (informaticeng0011/odoo_18.0
+    # @ 011dedd, addons/sale/models/sale_order.py, addons/sale_stock/models/sale_order_line.py):
+    # - action_confirm: UserError "Some orders are not in a state requiring confirmation." unless
+    #   every order is draft/sent (_confirmation_error_message); state 'sale', date_order now;
+    #   sale_stock launches the stock rule: one delivery per order from the warehouse's stock to
+    #   Partners/Customers, a move per goods line whose origin is "<name> - <client_order_ref>"
+    #   (or just the name), reserved at once (delivery type reservation_method 'at_confirm').
+    #   Recorded: 06b/06c (picking_ids), 06d (free_qty drops, on hand does not), 07a/07b.
+    # - action_cancel: UserError for a locked order; unless the context has
+    #   `disable_cancel_warning`, any order not in draft makes it return the sale.order.cancel
+    #   wizard action (ensure_one: one order only) and cancel nothing (recorded 06e); otherwise
+    #   _action_cancel: the deliveries not done are cancelled (moves cancelled, reservations
+    #   released) and the state is 'cancel' (recorded 06f/06g). Same in 16 and 17.
+    # - a confirmed order's lines cannot be deleted (_check_line_unlink / _unlink_except_confirmed,
+    #   17/18): "set the quantity to 0 instead". A changed quantity on a confirmed order is
+    #   procured again for the difference (_action_launch_stock_rule with the previous quantity):
+    #   more is added to the line's open move and reserved, less lowers it and frees the excess.
+    # - amounts: price_unit defaults to the product's lst_price (the default pricelist), and one
+    #   price-excluded tax `sale_tax` (15% as on the recorded server; 0 to ignore taxes) rounded
+    #   per line to the cent (round_per_line); no discounts, pricelists, fiscal positions.
+    # Not modelled: locking ('done' in 16, `locked` in 17+; off by default), quotation sending,
+    # invoices, routes other than one-step delivery, UoMs other than Units.
+    def _sale_schema(
+        self, col: Callable[..., tuple[str, _Column]], display: Callable[[str], tuple[str, _Column]],
+        dates: Callable[[], list[tuple[str, _Column]]],
+    ) -> dict[str, list[tuple[str, _Column]]]:
+        """sale.order and sale.order.line, with the sale_stock fields."""
+        states = (("draft", "Quotation"), ("sent", "Quotation Sent"), ("sale", "Sales Order"),
+                  *((("done", "Locked"),) if self._major < 17 else ()), ("cancel", "Cancelled"))
+
+        def amount(index: int) -> Callable[[Any, _Query], float]:
+            return lambda record, query: self._order_amounts(record.id)[index]
+
+        def type_name(record: _SaleOrder, query: _Query) -> str:
+            # sale.order._compute_type_name
+            return "Quotation" if record.state in ("draft", "sent", "cancel") else "Sales Order"
+
+        return {
+            "sale.order": [
+                col("id", "integer", "ID"),
+                col("name", "char", "Order Reference"),
+                display("sale.order"),
+                col("state", "selection", "Status", selection=states),
+                col("partner_id", "many2one", "Customer", relation="res.partner"),
+                col("client_order_ref", "char", "Customer Reference"),
+                col("origin", "char", "Source Document"),
+                col("warehouse_id", "many2one", "Warehouse", relation="stock.warehouse"),
+                col("date_order", "datetime", "Order Date"),
+                col("order_line", "one2many", "Order Lines",
+                    lambda r, q: [line.id for line in self._order_lines(r.id)],
+                    relation="sale.order.line", store=False),
+                col("picking_ids", "one2many", "Transfers",
+                    lambda r, q: [p.id for p in self._order_pickings(r.id)],
+                    relation="stock.picking", store=False),
+                col("delivery_count", "integer", "Delivery Orders",
+                    lambda r, q: len(self._order_pickings(r.id)), store=False),
+                col("amount_untaxed", "monetary", "Untaxed Amount", amount(0)),
+                col("amount_tax", "monetary", "Taxes", amount(1)),
+                col("amount_total", "monetary", "Total", amount(2)),
+                col("type_name", "char", "Type Name", type_name, store=False),
+                *([col("locked", "boolean", "Locked")] if self._major >= 17 else []),
+                *dates(),
+            ],
+            "sale.order.line": [
+                col("id", "integer", "ID"),
+                col("order_id", "many2one", "Order Reference", relation="sale.order"),
+                col("sequence", "integer", "Sequence"),
+                col("name", "text", "Description"),
+                display("sale.order.line"),
+                col("product_id", "many2one", "Product", relation="product.product"),
+                col("product_uom_qty", "float", "Quantity"),
+                col("price_unit", "float", "Unit Price"),
+                col("price_subtotal", "monetary", "Subtotal",
+                    lambda r, q: round(r.product_uom_qty * r.price_unit, 2)),
+                col("qty_delivered", "float", "Delivery Quantity",
+                    lambda r, q: self._qty_delivered(r.id)),
+                col("state", "selection", "Order Status",
+                    lambda r, q: self._tables["sale.order"][r.order_id].state,
+                    selection=states),
+                *dates(),
+            ],
+        }
+
+    def _order_lines(self, order_id: int) -> list[_SaleLine]:
+        return sorted((line for line in self._tables["sale.order.line"].values()
+                       if line.order_id == order_id), key=lambda line: (line.sequence, line.id))
+
+    def _order_pickings(self, order_id: int) -> list[_Picking]:
+        return sorted((p for p in self._tables["stock.picking"].values() if p.sale_id == order_id),
+                      key=lambda p: p.id)
+
+    def _line_moves(self, line_id: int) -> list[_Move]:
+        return [m for m in self._tables["stock.move"].values() if m.sale_line_id == line_id]
+
+    def _qty_delivered(self, line_id: int) -> float:
+        """sale_stock's qty_delivered: done moves to a customer location (minus returns)."""
+        total = 0.0
+        for move in self._line_moves(line_id):
+            if move.state == "done":
+                total += move.quantity if move.location_dest_id == CUSTOMERS else -move.quantity
+        return round(total, 2)
+
+    def _order_amounts(self, order_id: int) -> tuple[float, float, float]:
+        """(amount_untaxed, amount_tax, amount_total), rounded per line to the cent."""
+        untaxed = tax = 0.0
+        for line in self._order_lines(order_id):
+            subtotal = round(line.product_uom_qty * line.price_unit, 2)
+            untaxed += subtotal
+            tax += round(subtotal * self.sale_tax, 2)
+        return round(untaxed, 2), round(tax, 2), round(untaxed + tax, 2)
+
+    def _sale_call(self, query: _Query, model: str, method: str, bound: dict[str, Any]) -> Any:
+        """create/write on res.partner and sale.order, action_confirm/action_cancel: all or
+        nothing (everything is checked before anything is written), one write time."""
+        now = self._clock()
+        try:
+            if method == "create":
+                vals_list = bound["vals_list"]
+                items = [vals_list] if isinstance(vals_list, dict) else vals_list
+                if not isinstance(items, list) or not all(isinstance(v, dict) for v in items):
+                    raise _type_error("create() takes a dict of values or a list of them")
+                if model == "res.partner":
+                    checked = [self._partner_values(vals, creating=True) for vals in items]
+                    ids = [self._create_partner(now, vals) for vals in checked]
+                else:
+                    plans = [self._order_plan(vals) for vals in items]
+                    ids = [self._create_order(now, plan) for plan in plans]
+                # odoo.api.call_kw: a dict gives one id, a list gives a list of ids
+                return ids[0] if isinstance(vals_list, dict) else ids
+            ids = self._existing(model, bound["ids"])
+            if method == "write":
+                vals = bound["vals"]
+                if not isinstance(vals, dict):
+                    raise _type_error("write() takes a dict of values")
+                if model == "res.partner":
+                    checked = self._partner_values(vals, creating=False)
+                    for partner_id in ids:
+                        partner = self._tables["res.partner"][partner_id]
+                        for name, value in checked.items():
+                            setattr(partner, name, value)
+                        partner.write_date = now
+                    return True
+                self._write_orders(now, ids, vals)
+                return True
+            if method == "action_confirm":
+                self._confirm_orders(now, ids)
+                return True
+            return self._cancel_orders(now, ids, query.context)
+        finally:
+            self._changed()
+
+    def _partner_values(self, vals: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+        columns = self._columns["res.partner"]
+        checked: dict[str, Any] = {}
+        for name, value in vals.items():
+            column = columns.get(name)
+            if column is None:
+                raise ValueError(f"Invalid field {name!r} on model 'res.partner'")
+            if name in ("id", "display_name", "create_date", "write_date"):
+                continue
+            converted = self._convert("res.partner", column.field, value, None)
+            checked[name] = converted
+        if (creating or "name" in checked) and not checked.get("name"):
+            # res.partner's SQL constraint check_name, as odoo.service.model reports a violated
+            # constraint (not recorded)
+            raise OdooFault("odoo.exceptions.ValidationError",
+                            "The operation cannot be completed: Contacts require a name")
+        return checked
+
+    def _create_partner(self, now: datetime, vals: dict[str, Any]) -> int:
+        partner_id = self._alloc("res.partner")
+        partner = _Partner(partner_id, vals["name"], vals.get("email"), now, now)
+        partner.active = vals.get("active", True) is not False
+        partner.customer_rank = int(vals.get("customer_rank") or 0)
+        self._tables["res.partner"][partner_id] = partner
+        return partner_id
+
+    def _mandatory(self, model: str, name: str) -> OdooFault:
+        string = self._columns[model][name].field.string
+        # NOT NULL violation as odoo.service.model reports it (not recorded)
+        return OdooFault("odoo.exceptions.ValidationError",
+                         "The operation cannot be completed:\n"
+                         "- Create/update: a mandatory field is not set.\n"
+                         "- Delete: another model requires the record being deleted. "
+                         "If possible, archive it instead.\n\n"
+                         f"Model: {MODEL_NAMES[model]} ({model})\n"
+                         f"Field: {string} ({name})")
+
+    def _product_for_line(self, value: Any) -> _Product:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"Wrong value for sale.order.line.product_id: {value!r}")
+        product = self._tables["product.product"].get(value)
+        if product is None:
+            # The line's precomputed fields (name, price, UoM) read the product first: Odoo
+            # answers the MissingError of browsing a record that does not exist (not recorded).
+            raise OdooFault("odoo.exceptions.MissingError",
+                            "Record does not exist or has been deleted.\n"
+                            f"(Record: product.product({value},), User: {ADMIN_UID})")
+        return product
+
+    def _line_values(self, vals: Any, *, creating: bool) -> dict[str, Any]:
+        """Checked values of one sale.order.line command (product, quantity, price, name)."""
+        if not isinstance(vals, dict):
+            raise ValueError(f"Wrong value for sale.order.order_line: {vals!r}")
+        columns = self._columns["sale.order.line"]
+        checked: dict[str, Any] = {}
+        for name, value in vals.items():
+            if name not in columns:
+                raise ValueError(f"Invalid field {name!r} on model 'sale.order.line'")
+            if name == "product_id":
+                checked[name] = self._product_for_line(value)
+            elif name in ("product_uom_qty", "price_unit"):
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise ValueError(f"Wrong value for sale.order.line.{name}: {value!r}")
+                checked[name] = float(value)
+            elif name == "name":
+                checked[name] = str(value) if value else None
+            elif name == "sequence":
+                checked[name] = int(value)
+            # other fields (computed or read-only here) are ignored, as Odoo ignores them
+        if creating and "product_id" not in checked:
+            raise self._mandatory("sale.order.line", "product_id")
+        return checked
+
+    def _order_plan(self, vals: dict[str, Any]) -> dict[str, Any]:
+        """Checked values of one sale.order create."""
+        columns = self._columns["sale.order"]
+        plan: dict[str, Any] = {"lines": []}
+        for name, value in vals.items():
+            column = columns.get(name)
+            if column is None:
+                raise ValueError(f"Invalid field {name!r} on model 'sale.order'")
+            if name == "order_line":
+                plan["lines"] = self._line_commands(None, value)
+            elif name in ("partner_id", "warehouse_id"):
+                plan[name] = self._convert("sale.order", column.field, value, None)
+            elif name in ("client_order_ref", "origin", "name"):
+                plan[name] = str(value) if value else None
+            # state, amounts, pickings...: read-only or computed, ignored like Odoo does
+        if not plan.get("partner_id"):
+            raise self._mandatory("sale.order", "partner_id")
+        if not plan.get("warehouse_id"):
+            # sale_stock's default: the company's first warehouse
+            warehouses = sorted(w.id for w in self._tables["stock.warehouse"].values() if w.active)
+            if not warehouses:
+                raise self._mandatory("sale.order", "warehouse_id")
+            plan["warehouse_id"] = warehouses[0]
+        return plan
+
+    def _line_commands(self, order: _SaleOrder | None, value: Any) -> list[tuple[int, Any, Any]]:
+        """order_line x2many commands, checked: (0, None, vals), (1, line, vals), (2, line, None)."""
+        if value is None or value is False:
+            return []
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"Wrong value for sale.order.order_line: {value!r}")
+        lines = self._tables["sale.order.line"]
+        commands: list[tuple[int, Any, Any]] = []
+        for command in value:
+            if not isinstance(command, (list, tuple)) or not command:
+                raise ValueError(f"Wrong value for sale.order.order_line: {command!r}")
+            code = command[0]
+            if code == 0:
+                commands.append((0, None, self._line_values(
+                    command[2] if len(command) > 2 else None, creating=True)))
+                continue
+            if code not in (1, 2) or len(command) < 2:
+                raise OdooFault("builtins.NotImplementedError",
+                                f"x2many command {command!r} on sale.order.order_line is not "
+                                f"simulated")
+            line = lines.get(command[1]) if isinstance(command[1], int) else None
+            if line is None or order is None or line.order_id != order.id:
+                raise OdooFault("odoo.exceptions.MissingError",
+                                "Record does not exist or has been deleted.\n"
+                                f"(Record: sale.order.line({command[1]!r},), User: {ADMIN_UID})")
+            if code == 1:
+                commands.append((1, line, self._line_values(
+                    command[2] if len(command) > 2 else {}, creating=False)))
+            else:
+                if order.state == "sale":
+                    # sale.order.line._unlink_except_confirmed (17/18; 16 alike), not recorded
+                    raise OdooFault(
+                        "odoo.exceptions.UserError",
+                        "Once a sales order is confirmed, you can't remove one of its lines (we "
+                        "need to track if something gets invoiced or delivered).\n"
+                        "Set the quantity to 0 instead.")
+                commands.append((2, line, None))
+        return commands
+
+    def _create_order(self, now: datetime, plan: dict[str, Any]) -> int:
+        order_id = self._alloc("sale.order")
+        self._sale_sequence += 1
+        # the sale.order sequence: S + 5 digits (name given on create since 16)
+        name = plan.get("name") or f"S{self._sale_sequence:05d}"
+        order = _SaleOrder(order_id, name, "draft", plan["partner_id"],
+                           plan.get("client_order_ref"), plan.get("origin"),
+                           plan["warehouse_id"], now, now, now)
+        self._tables["sale.order"][order_id] = order
+        for _code, _line, vals in plan["lines"]:
+            self._new_sale_line(now, order, vals)
+        return order_id
+
+    def _new_sale_line(self, now: datetime, order: _SaleOrder, vals: dict[str, Any]) -> _SaleLine:
+        product: _Product = vals["product_id"]
+        sequence = vals.get("sequence")
+        if sequence is None:
+            sequence = 10  # the field's default
+        line = _SaleLine(self._alloc("sale.order.line"), order.id, product.id,
+                         vals.get("name") or self._display("product.product", product),
+                         vals.get("product_uom_qty", 1.0),
+                         vals.get("price_unit", product.lst_price), sequence, now, now)
+        self._tables["sale.order.line"][line.id] = line
+        return line
+
+    def _write_orders(self, now: datetime, ids: list[int], vals: dict[str, Any]) -> None:
+        columns = self._columns["sale.order"]
+        orders = self._tables["sale.order"]
+        plans: list[tuple[_SaleOrder, dict[str, Any], list[tuple[int, Any, Any]]]] = []
+        for order_id in ids:
+            order = orders[order_id]
+            fields: dict[str, Any] = {}
+            commands: list[tuple[int, Any, Any]] = []
+            for name, value in vals.items():
+                column = columns.get(name)
+                if column is None:
+                    raise ValueError(f"Invalid field {name!r} on model 'sale.order'")
+                if name == "order_line":
+                    commands = self._line_commands(order, value)
+                elif name in ("partner_id", "warehouse_id"):
+                    converted = self._convert("sale.order", column.field, value, None)
+                    if not converted:
+                        raise self._mandatory("sale.order", name)
+                    fields[name] = converted
+                elif name in ("client_order_ref", "origin", "name"):
+                    fields[name] = str(value) if value else None
+            plans.append((order, fields, commands))
+        for order, fields, commands in plans:
+            for name, value in fields.items():
+                setattr(order, name, value)
+            for code, line, line_vals in commands:
+                if code == 0:
+                    line = self._new_sale_line(now, order, line_vals)
+                    if order.state == "sale":
+                        self._procure(now, order, line, line.product_uom_qty)
+                elif code == 1:
+                    previous = line.product_uom_qty
+                    if "product_id" in line_vals:
+                        line.product_id = line_vals["product_id"].id
+                    for name in ("product_uom_qty", "price_unit", "name", "sequence"):
+                        if name in line_vals and line_vals[name] is not None:
+                            setattr(line, name, line_vals[name])
+                    line.write_date = now
+                    if order.state == "sale" and line.product_uom_qty != previous:
+                        self._procure(now, order, line, line.product_uom_qty - previous)
+                else:
+                    for move in self._line_moves(line.id):
+                        self._cancel_move(now, move)
+                    del self._tables["sale.order.line"][line.id]
+            order.write_date = now
+
+    def _confirm_orders(self, now: datetime, ids: list[int]) -> None:
+        orders = [self._tables["sale.order"][i] for i in ids]
+        for order in orders:
+            if order.state not in ("draft", "sent"):
+                # sale.order._confirmation_error_message (17/18), not recorded
+                raise OdooFault("odoo.exceptions.UserError",
+                                "Some orders are not in a state requiring confirmation.")
+        for order in orders:
+            order.state, order.date_order, order.write_date = "sale", now, now
+            for line in self._order_lines(order.id):
+                self._procure(now, order, line, line.product_uom_qty)
+
+    def _procure(self, now: datetime, order: _SaleOrder, line: _SaleLine, delta: float) -> None:
+        """sale_stock's procurement of `delta` more (or, negative, less) of a confirmed line."""
+        product = self._tables["product.product"][line.product_id]
+        if product.type == "service" or product.type == "combo" or not delta:
+            return
+        warehouse = self._tables["stock.warehouse"][order.warehouse_id]
+        stock = warehouse.lot_stock_id
+        open_moves = [m for m in self._line_moves(line.id) if m.state in OPEN_MOVE_STATES]
+        if delta < 0:  # a negative procurement merges into the open move: less demand
+            for move in reversed(open_moves):
+                take = min(-delta, move.product_uom_qty)
+                move.product_uom_qty = round(move.product_uom_qty - take, 6)
+                delta += take
+                if move.product_uom_qty <= 0:
+                    self._cancel_move(now, move)
+                else:
+                    self._unreserve(now, move, max(0.0, move.quantity - move.product_uom_qty))
+                    self._set_move_state(move)
+                    move.write_date = now
+                    self._sync_picking(now, move.picking_id)
+                if delta >= 0:
+                    break
+            return
+        move = open_moves[0] if open_moves else None
+        if move is None:
+            picking = next((p for p in self._order_pickings(order.id)
+                            if p.state not in ("done", "cancel")), None)
+            origin = (f"{order.name} - {order.client_order_ref}" if order.client_order_ref
+                      else order.name)
+            if picking is None:
+                picking = self._new_picking(now, warehouse, origin, "confirmed", sale_id=order.id)
+            move = self._new_move(now, product.id, "confirmed", 0.0, 0.0, stock, CUSTOMERS,
+                                  origin, picking.name, picking.id)
+            move.sale_line_id = line.id
+        move.product_uom_qty = round(move.product_uom_qty + delta, 6)
+        move.write_date = now
+        if product.storable:
+            quant = self._quant_at.get((product.id, stock))
+            free = quant.quantity - quant.reserved_quantity if quant is not None else 0.0
+            reserved = max(0.0, min(delta, free))
+            if quant is not None and reserved:
+                quant.reserved_quantity = round(quant.reserved_quantity + reserved, 6)
+                quant.write_date = now
+                move.quantity = round(move.quantity + reserved, 6)
+        else:
+            move.quantity = move.product_uom_qty  # consumables are always available
+        self._set_move_state(move)
+        self._sync_picking(now, move.picking_id)
+
+    @staticmethod
+    def _set_move_state(move: _Move) -> None:
+        move.state = ("assigned" if move.quantity >= move.product_uom_qty
+                      else "partially_available" if move.quantity else "confirmed")
+
+    def _unreserve(self, now: datetime, move: _Move, quantity: float) -> None:
+        """Give back `quantity` of what the move reserved in its source quant."""
+        if quantity <= 0:
+            return
+        move.quantity = round(move.quantity - quantity, 6)
+        quant = self._quant_at.get((move.product_id, move.location_id))
+        if quant is not None and self._tables["product.product"][move.product_id].storable:
+            quant.reserved_quantity = round(max(0.0, quant.reserved_quantity - quantity), 6)
+            quant.write_date = now
+
+    def _cancel_move(self, now: datetime, move: _Move) -> None:
+        if move.state in ("done", "cancel"):
+            return
+        self._unreserve(now, move, move.quantity)
+        move.state, move.quantity, move.write_date = "cancel", 0.0, now
+        self._sync_picking(now, move.picking_id)
+
+    def _cancel_orders(self, now: datetime, ids: list[int], context: dict[str, Any]) -> Any:
+        orders = [self._tables["sale.order"][i] for i in ids]
+        if any(order.locked for order in orders):
+            raise OdooFault("odoo.exceptions.UserError",
+                            "You cannot cancel a locked order. Please unlock it first.")
+        if not context.get("disable_cancel_warning") and any(
+                order.state != "draft" for order in orders):
+            # _show_cancel_wizard: the wizard, for one order only (ensure_one); recorded 06e
+            if len(orders) != 1:
+                raise ValueError(f"Expected singleton: sale.order{tuple(ids)!r}")
+            order = orders[0]
+            kind = ("Quotation" if order.state in ("draft", "sent", "cancel")
+                    else "Sales Order")
+            return {
+                "name": f"Cancel {kind}", "view_mode": "form", "res_model": "sale.order.cancel",
+                "view_id": CANCEL_WIZARD_VIEW_ID, "type": "ir.actions.act_window",
+                "context": {
+                    "default_template_id": CANCEL_TEMPLATE_ID, "default_order_id": order.id,
+                    "mark_so_as_canceled": True,
+                    "default_email_layout_xmlid":
+                        "mail.mail_notification_layout_with_responsible_signature",
+                    "model_description": kind},
+                "target": "new"}
+        for order in orders:
+            for picking in self._order_pickings(order.id):
+                if picking.state in ("done", "cancel"):
+                    continue
+                for move in self._tables["stock.move"].values():
+                    if move.picking_id == picking.id:
+                        self._cancel_move(now, move)
+                picking.state, picking.write_date = "cancel", now
+            order.state, order.write_date = "cancel", now
+        return True
+
+    # -- sales: Python API ----------------------------------------------------------------------
+    def sale_orders(self, client_order_ref: str | None = None) -> list[dict[str, Any]]:
+        """The sale orders (all, or those with this Customer Reference), by id.
+
+        Each: id, name, state, client_order_ref, partner_id, warehouse (code), amount_total,
+        picking_ids, lines [(sku, ordered qty, delivered qty)].
+        """
+        with self._lock:
+            result = []
+            for order in sorted(self._tables["sale.order"].values(), key=lambda o: o.id):
+                if client_order_ref is not None and order.client_order_ref != client_order_ref:
+                    continue
+                lines = []
+                for line in self._order_lines(order.id):
+                    product = self._tables["product.product"][line.product_id]
+                    lines.append((product.default_code, line.product_uom_qty,
+                                  self._qty_delivered(line.id)))
+                warehouse = self._tables["stock.warehouse"].get(order.warehouse_id)
+                result.append({
+                    "id": order.id, "name": order.name, "state": order.state,
+                    "client_order_ref": order.client_order_ref, "partner_id": order.partner_id,
+                    "warehouse": warehouse.code if warehouse else None,
+                    "amount_total": self._order_amounts(order.id)[2],
+                    "picking_ids": [p.id for p in self._order_pickings(order.id)],
+                    "lines": lines})
+            return result
+
+    def partners(self) -> list[dict[str, Any]]:
+        """Every contact (archived ones too), by id: id, name, email, customer_rank, active."""
+        with self._lock:
+            return [{"id": p.id, "name": p.name, "email": p.email,
+                     "customer_rank": p.customer_rank, "active": p.active}
+                    for p in sorted(self._tables["res.partner"].values(), key=lambda p: p.id)]
+
+    def deliver_order(self, order_id: int) -> None:
+        """Ship a confirmed order: validate its open deliveries, as a picker doing all of it.
+
+        Every open move is done for its full demand (Odoo lets the quantity exceed what was
+        reserved; the stock quant may go negative): the stock quant loses the quantity and its
+        reservation, the customers' quant gains it, moves and pickings are done, and the lines'
+        qty_delivered follows. Quants, moves and pickings get the write time.
+        """
+        with self._lock:
+            order = self._tables["sale.order"].get(order_id)
+            if order is None:
+                raise KeyError(f"no sale order with id {order_id}")
+            if order.state != "sale":
+                raise ValueError(f"sale order {order.name} is {order.state!r}, not confirmed")
+
+        def validate(now: datetime) -> None:
+            for picking in self._order_pickings(order_id):
+                if picking.state in ("done", "cancel"):
+                    continue
+                for move in [m for m in self._tables["stock.move"].values()
+                             if m.picking_id == picking.id and m.state in OPEN_MOVE_STATES]:
+                    product = self._tables["product.product"][move.product_id]
+                    if product.storable:
+                        quant = self._quant(now, move.product_id, move.location_id)
+                        quant.quantity = round(quant.quantity - move.product_uom_qty, 6)
+                        quant.reserved_quantity = round(
+                            max(0.0, quant.reserved_quantity - move.quantity), 6)
+                        quant.write_date = now
+                        customer = self._quant(now, move.product_id, move.location_dest_id)
+                        customer.quantity = round(customer.quantity + move.product_uom_qty, 6)
+                        customer.write_date = now
+                    move.state, move.quantity = "done", move.product_uom_qty
+                    move.date = move.write_date = now
+                picking.state, picking.write_date = "done", now
+
+        self._write(validate)
+
     # -- ORM methods ------------------------------------------------------------------------
     def _search(self, query: _Query, model: str, domain: Any, offset: int = 0,
                 limit: int | None = None, order: str | None = None) -> list[int]:
@@ -2148,6 +2763,8 @@ class OdooSimulator:
             available.add("context_get")
         if model in WRITABLE_MODELS:
             available |= {"create", "write", "unlink"}
+        sale_methods = SALE_METHODS.get(model, frozenset())
+        available |= sale_methods
         if method not in available:
             # odoo.api.call_kw (17/18); not recorded
             raise OdooFault("builtins.AttributeError",
@@ -2160,6 +2777,8 @@ class OdooSimulator:
             query = _Query(self, context)
             if model == "ir.module.module":
                 self._sync_modules()
+            if method in sale_methods:
+                return self._sale_call(query, model, method, bound)
             if method in ("create", "write", "unlink"):
                 return self._config_call(model, method, bound)
             if method == "context_get":
@@ -2398,6 +3017,11 @@ class OdooSimulator:
             return self._call_model(uid, model, model_method, call_args, call_kwargs)
         self._log(RpcCall(str(service), str(method)))
         raise OdooFault("builtins.Exception", f"Unknown service {service!r}")
+
+
+def _model_rank(model: str) -> tuple[int, str]:
+    """Creation order of the simulated models: stock first, then configuration, then sales."""
+    return (2 if model in SALE_MODELS else 1 if model in CONFIG_MODELS else 0, model)
 
 
 def _as_ids(value: Any) -> list[Any]:
