@@ -51,9 +51,10 @@ class Web:
         return self.state.db.execute("select count(*) from events").fetchone()[0]
 
 
-def serve(tmp_path, **webhooks) -> Iterator[Web]:
+def serve(tmp_path, orders: bool = False, **webhooks) -> Iterator[Web]:
     settings = {"secrets": [SECRET, OLD_SECRET], "native_tokens": [TOKEN], **webhooks}
-    text = BASE + yaml.safe_dump({"webhooks": settings, "state": {"path": "w.sqlite"}})
+    text = BASE + yaml.safe_dump({"webhooks": settings, "state": {"path": "w.sqlite"},
+                                  "orders": {"enabled": orders}})
     config = config_module.parse(text, base_dir=tmp_path)
     state = State(config.state.path)
     state.replace_sku_map([ShopProduct("WDG-1001", 11, 0, True, "no", 5, "instock"),
@@ -217,3 +218,37 @@ def test_health_readiness_and_metrics(web):
     text = web.session.get(f"{web.url}/metrics").text
     assert 'woodoo_events_received_total{source="odoo"} 1.0' in text
     assert "woodoo_sync_latency_seconds_bucket" in text
+
+
+def shop_order_event(event_id: str = "o-1", **order) -> dict:
+    return {"event_id": event_id, "event": "order.created", "store_url": "http://shop.test",
+            "sent_at": None, "refund": None,
+            "order": {"id": 501, "number": "501", "status": "processing",
+                      "date_modified": "2026-11-23T13:52:30Z",
+                      "lines": [{"line_id": 1, "product_id": 11, "sku": "WDG-1001",
+                                 "quantity": 2}], **order}}
+
+
+def post_woocommerce(web: Web, payload: dict, secret: str = SECRET):
+    body = json.dumps(payload).encode()
+    return web.session.post(f"{web.url}/webhooks/woocommerce", data=body, headers={
+        "Content-Type": "application/json", signing.HEADER: signing.sign(body, secret)})
+
+
+def test_order_events_are_stored_once_and_validated(tmp_path):
+    for web in serve(tmp_path, orders=True):
+        assert post_woocommerce(web, shop_order_event()).json()["status"] == "queued"
+        assert post_woocommerce(web, shop_order_event()).json()["status"] == "duplicate"
+        bad = post_woocommerce(web, shop_order_event("o-2", lines=[{"line_id": 1, "quantity": -1,
+                                                                      "product_id": 1}]))
+        assert (bad.status_code, bad.json()["field"]) == (400, "order.lines.0.quantity")
+        assert post_woocommerce(web, shop_order_event("o-3"), secret="nope").status_code == 401
+        test = post_woocommerce(web, {"event_id": "t", "event": "test", "store_url": "x"})
+        assert (test.status_code, test.json()["status"]) == (200, "ok")
+        assert web.stored() == 1
+
+
+def test_order_events_wait_in_the_shop_while_orders_are_disabled(web):
+    answer = post_woocommerce(web, shop_order_event())
+    assert (answer.status_code, answer.json()["error"]) == (503, "orders_disabled")
+    assert web.stored() == 0

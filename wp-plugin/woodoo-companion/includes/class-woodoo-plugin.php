@@ -1,0 +1,68 @@
+<?php
+/**
+ * Bootstrap: wires everything once WooCommerce is known to be active.
+ *
+ * @package WoodooCompanion
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Bootstrap.
+ */
+final class Woodoo_Plugin {
+
+	/**
+	 * On plugins_loaded.
+	 */
+	public static function load() {
+		if ( ! class_exists( 'WooCommerce' ) ) {
+			add_action( 'admin_notices', array( __CLASS__, 'missing_woocommerce_notice' ) );
+			return;
+		}
+		Woodoo_Queue::maybe_install();
+		Woodoo_Hooks::register();
+		Woodoo_Stock_Route::register();
+		if ( is_admin() ) {
+			Woodoo_Settings::register();
+			add_filter( 'plugin_action_links_' . plugin_basename( WOODOO_COMPANION_FILE ), array( __CLASS__, 'action_links' ) );
+		}
+		add_action( 'action_scheduler_init', array( 'Woodoo_Queue', 'ensure_sweep' ) );
+	}
+
+	/**
+	 * Activation: the events table.
+	 */
+	public static function activate() {
+		Woodoo_Queue::install();
+	}
+
+	/**
+	 * Deactivation: stops the recurring sweep (events and their actions stay; they resume on activation).
+	 */
+	public static function deactivate() {
+		if ( function_exists( 'as_unschedule_all_actions' ) ) {
+			as_unschedule_all_actions( Woodoo_Queue::SWEEP_HOOK, array(), Woodoo_Queue::GROUP );
+		}
+	}
+
+	/**
+	 * Admin notice without WooCommerce.
+	 */
+	public static function missing_woocommerce_notice() {
+		if ( current_user_can( 'activate_plugins' ) ) {
+			echo '<div class="notice notice-error"><p>' . esc_html__( 'Woodoo Companion needs WooCommerce 8 or later to be installed and active.', 'woodoo-companion' ) . '</p></div>';
+		}
+	}
+
+	/**
+	 * "Settings" link on the plugins screen.
+	 *
+	 * @param array $links Links.
+	 * @return array
+	 */
+	public static function action_links( $links ) {
+		array_unshift( $links, '<a href="' . esc_url( admin_url( 'admin.php?page=wc-settings&tab=' . Woodoo_Settings::TAB ) ) . '">' . esc_html__( 'Settings', 'woodoo-companion' ) . '</a>' );
+		return $links;
+	}
+}

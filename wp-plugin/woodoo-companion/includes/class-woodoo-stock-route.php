@@ -1,0 +1,280 @@
+<?php
+/**
+ * POST /wp-json/woodoo/v1/stock: the daemon's conditional stock writes (docs/order-events.md §2).
+ *
+ * Authenticated by the Woodoo signature over the raw body (no WordPress user). Each item is a
+ * compare-and-set of _stock in one UPDATE, so a checkout that lowered the stock after the daemon
+ * looked wins, and the daemon is told the current figure instead.
+ *
+ * @package WoodooCompanion
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * The stock route.
+ */
+final class Woodoo_Stock_Route {
+
+	const NAMESPACE_V1 = 'woodoo/v1';
+	const ROUTE        = '/stock';
+	const MAX_BODY     = 65536;
+	const MAX_ITEMS    = 100;
+	const MAX_QUANTITY = 1000000000;
+
+	/**
+	 * Adds the hooks.
+	 */
+	public static function register() {
+		add_action( 'rest_api_init', array( __CLASS__, 'register_route' ) );
+	}
+
+	/**
+	 * Registers the route. Authorisation is the signature, checked over the raw body in handle().
+	 */
+	public static function register_route() {
+		register_rest_route(
+			self::NAMESPACE_V1,
+			self::ROUTE,
+			array(
+				'methods'             => 'POST',
+				'callback'            => array( __CLASS__, 'rest' ),
+				'permission_callback' => '__return_true',
+			)
+		);
+	}
+
+	/**
+	 * REST callback.
+	 *
+	 * @param WP_REST_Request $request Request.
+	 * @return WP_REST_Response
+	 */
+	public static function rest( $request ) {
+		list( $status, $data ) = self::handle( (string) $request->get_body(), $request->get_header( 'x-woodoo-signature' ) );
+		$response              = new WP_REST_Response( $data, $status );
+		$response->header( 'Cache-Control', 'no-store' );
+		return $response;
+	}
+
+	/**
+	 * The whole request: array( HTTP status, response data ).
+	 *
+	 * @param string      $body   Raw body.
+	 * @param string|null $header X-Woodoo-Signature.
+	 * @param int|null    $now    Clock.
+	 * @return array
+	 */
+	public static function handle( $body, $header, $now = null ) {
+		$secret = Woodoo_Settings::secret();
+		if ( '' === $secret ) {
+			return self::error( 503, 'not_configured', 'the Woodoo secret is not set in the shop (WooCommerce > Settings > Woodoo or WOODOO_SECRET)' );
+		}
+		if ( strlen( $body ) > self::MAX_BODY ) {
+			return self::error( 400, 'too_large', 'body larger than ' . self::MAX_BODY . ' bytes' );
+		}
+		$problem = Woodoo_Signer::check( $body, $header, array( $secret ), $now );
+		if ( null !== $problem ) {
+			return self::error( 401, false !== strpos( $problem, 'clock' ) ? 'stale_timestamp' : 'bad_signature', $problem );
+		}
+		$items = self::validate( $body );
+		if ( isset( $items['error'] ) ) {
+			return self::error( 400, 'schema', $items['error'], $items['field'] );
+		}
+		$results = array();
+		foreach ( $items as $item ) {
+			$results[] = self::apply( $item['id'], $item['expected'], $item['quantity'] );
+		}
+		return array( 200, array( 'results' => $results ) );
+	}
+
+	/**
+	 * The items of a body, or array( 'error' => ..., 'field' => ... ).
+	 *
+	 * @param string $body Raw body.
+	 * @return array
+	 */
+	public static function validate( $body ) {
+		$data = json_decode( $body, true );
+		if ( ! is_array( $data ) || ( $data && array_keys( $data ) === range( 0, count( $data ) - 1 ) ) ) {
+			return array(
+				'error' => 'expected a JSON object {"items": [...]}',
+				'field' => '(body)',
+			);
+		}
+		if ( ! isset( $data['items'] ) || ! is_array( $data['items'] ) || ( $data['items'] && array_keys( $data['items'] ) !== range( 0, count( $data['items'] ) - 1 ) ) ) {
+			return array(
+				'error' => 'items must be a list',
+				'field' => 'items',
+			);
+		}
+		if ( count( $data['items'] ) > self::MAX_ITEMS ) {
+			return array(
+				'error' => 'at most ' . self::MAX_ITEMS . ' items per request, got ' . count( $data['items'] ),
+				'field' => 'items',
+			);
+		}
+		$items = array();
+		foreach ( $data['items'] as $index => $item ) {
+			if ( ! is_array( $item ) ) {
+				return array(
+					'error' => 'each item must be an object {"id", "expected", "quantity"}',
+					'field' => "items.{$index}",
+				);
+			}
+			$clean = array();
+			foreach ( array( 'id', 'expected', 'quantity' ) as $key ) {
+				$value = isset( $item[ $key ] ) ? $item[ $key ] : null;
+				if ( is_float( $value ) && floor( $value ) === $value ) {
+					$value = (int) $value;
+				}
+				if ( ! is_int( $value ) || abs( $value ) > self::MAX_QUANTITY || ( 'id' === $key && $value <= 0 ) ) {
+					return array(
+						'error' => 'id' === $key ? 'id must be a positive integer' : "{$key} must be an integer",
+						'field' => "items.{$index}.{$key}",
+					);
+				}
+				$clean[ $key ] = $value;
+			}
+			$items[] = $clean;
+		}
+		return $items;
+	}
+
+	/**
+	 * Compare-and-set of one product's stock.
+	 *
+	 * @param int $id       Product or variation id.
+	 * @param int $expected Stock the daemon believes the shop shows.
+	 * @param int $quantity New stock.
+	 * @return array Result.
+	 */
+	public static function apply( $id, $expected, $quantity ) {
+		global $wpdb;
+		$product = wc_get_product( $id );
+		if ( ! $product || ! $product->managing_stock() || (int) $product->get_stock_managed_by_id() !== (int) $id ) {
+			$message = $product && $product->managing_stock()
+				? sprintf( 'product %d takes its stock from product %d', $id, $product->get_stock_managed_by_id() )
+				: sprintf( 'no product %d managing stock', $id );
+			return self::item_error( $id, 'not_found', $message );
+		}
+		// WooCommerce stores "24" through $product->save() and "24.000000" through
+		// wc_update_product_stock() (its SQL uses %f), so the expected value is matched in both forms.
+		$rows = $wpdb->query(
+			$wpdb->prepare(
+				"UPDATE {$wpdb->postmeta} SET meta_value = %s WHERE post_id = %d AND meta_key = '_stock' AND meta_value IN (%s, %s)",
+				(string) $quantity,
+				$id,
+				(string) $expected,
+				sprintf( '%.6F', $expected )
+			)
+		);
+		if ( false === $rows ) {
+			return self::item_error( $id, 'db_error', (string) $wpdb->last_error );
+		}
+		if ( 0 === (int) $rows ) {
+			$current = $wpdb->get_var( $wpdb->prepare( "SELECT meta_value FROM {$wpdb->postmeta} WHERE post_id = %d AND meta_key = '_stock' LIMIT 1", $id ) );
+			if ( null === $current ) {
+				return self::item_error( $id, 'not_found', sprintf( 'product %d has no stock figure', $id ) );
+			}
+			$current = self::number( $current );
+			// MySQL counts changed rows: writing the figure already there changes none.
+			if ( ! ( $expected === $quantity && $current === $expected ) ) {
+				return array(
+					'id'      => $id,
+					'status'  => 'conflict',
+					'current' => $current,
+				);
+			}
+		}
+		return array(
+			'id'           => $id,
+			'status'       => 'applied',
+			'quantity'     => $quantity,
+			'stock_status' => self::after_write( $id ),
+		);
+	}
+
+	/**
+	 * Lets WooCommerce catch up after the direct write: caches, stock status, lookup table.
+	 *
+	 * @param int $id Product id.
+	 * @return string The product's stock status.
+	 */
+	public static function after_write( $id ) {
+		global $wpdb;
+		wp_cache_delete( $id, 'post_meta' );
+		clean_post_cache( $id );
+		$product = wc_get_product( $id );
+		if ( ! $product ) {
+			return '';
+		}
+		// A fresh object has no pending changes: save() derives the stock status from the new
+		// figure (validate_props) and writes only what changed, never _stock itself.
+		$product->save();
+		$status = (string) $product->get_stock_status();
+		$wpdb->query(
+			$wpdb->prepare(
+				"UPDATE {$wpdb->prefix}wc_product_meta_lookup SET stock_quantity = %f, stock_status = %s WHERE product_id = %d",
+				(float) $product->get_stock_quantity(),
+				$status,
+				$id
+			)
+		);
+		do_action( $product->is_type( 'variation' ) ? 'woocommerce_variation_set_stock' : 'woocommerce_product_set_stock', $product );
+		wc_delete_product_transients( $id );
+		$parent = (int) $product->get_parent_id();
+		if ( $parent > 0 ) {
+			wc_delete_product_transients( $parent );
+		}
+		return $status;
+	}
+
+	/**
+	 * A stored figure as int (or float when fractional).
+	 *
+	 * @param string $value meta_value.
+	 * @return int|float
+	 */
+	private static function number( $value ) {
+		$float = (float) $value;
+		return floor( $float ) === $float ? (int) $float : $float;
+	}
+
+	/**
+	 * Per-item error.
+	 *
+	 * @param int    $id      Id.
+	 * @param string $code    Code.
+	 * @param string $message Message.
+	 * @return array
+	 */
+	private static function item_error( $id, $code, $message ) {
+		return array(
+			'id'      => $id,
+			'status'  => 'error',
+			'code'    => $code,
+			'message' => $message,
+		);
+	}
+
+	/**
+	 * Whole-request error: array( status, data ).
+	 *
+	 * @param int         $status  HTTP status.
+	 * @param string      $error   Code.
+	 * @param string      $message Message.
+	 * @param string|null $field   Field.
+	 * @return array
+	 */
+	private static function error( $status, $error, $message, $field = null ) {
+		$data = array(
+			'error'   => $error,
+			'message' => $message,
+		);
+		if ( null !== $field ) {
+			$data['field'] = $field;
+		}
+		return array( $status, $data );
+	}
+}

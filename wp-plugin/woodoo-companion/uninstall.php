@@ -1,0 +1,22 @@
+<?php
+/**
+ * Uninstall: options, the events table, scheduled actions.
+ *
+ * @package WoodooCompanion
+ */
+
+defined( 'WP_UNINSTALL_PLUGIN' ) || exit;
+
+global $wpdb;
+
+foreach ( array( 'woodoo_companion_daemon_url', 'woodoo_companion_secret', 'woodoo_companion_db_version' ) as $woodoo_option ) {
+	delete_option( $woodoo_option );
+}
+
+if ( function_exists( 'as_unschedule_all_actions' ) ) {
+	as_unschedule_all_actions( 'woodoo_companion_deliver', array(), 'woodoo' );
+	as_unschedule_all_actions( 'woodoo_companion_sweep', array(), 'woodoo' );
+	as_unschedule_all_actions( '', array(), 'woodoo' );
+}
+
+$wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}woodoo_events" ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.SchemaChange
