@@ -284,13 +284,16 @@ class OdooGateway:
         return created
 
     def set_sale_order_quantities(self, order: SaleOrder, quantities: dict[int, int]) -> None:
-        """Make the order's lines hold exactly `quantities` (update, add, remove lines)."""
+        """Make the order's lines hold exactly `quantities` (update and add lines).
+
+        A line no longer wanted is set to 0 rather than deleted: Odoo refuses to delete a line
+        of a confirmed order ("set the quantity to 0 instead").
+        """
         commands: list[list[Any]] = []
         for product_id, line_id in order.line_ids.items():
-            if product_id not in quantities:
-                commands.append([2, line_id, 0])
-            elif order.quantities[product_id] != quantities[product_id]:
-                commands.append([1, line_id, {"product_uom_qty": quantities[product_id]}])
+            wanted = quantities.get(product_id, 0)
+            if order.quantities[product_id] != wanted:
+                commands.append([1, line_id, {"product_uom_qty": wanted}])
         commands += [[0, 0, {"product_id": pid, "product_uom_qty": qty}]
                      for pid, qty in quantities.items() if pid not in order.line_ids]
         if commands:

@@ -18,6 +18,11 @@ ir.actions.server and base.automation), with each version's field names and the 
 recompute an automation rule's fields; see `_configuration_schema` and `_recompute_automation`.
 Automation rules are stored, not run: stock changes do not fire the simulated webhooks.
 
+Sales (sale + sale_stock): res.partner search/create, sale.order create/write/action_confirm/
+action_cancel and sale.order.line reads, with confirmation reserving stock in the order's warehouse
+and cancellation releasing it, as recorded (06*); `deliver_order` ships an order. See the section
+"sales" of OdooSimulator.
+
 Everything is computed from the simulator's state; nothing is replayed from the recordings.
 """
 
@@ -918,12 +923,59 @@ class OdooSimulator:
                     sim._quant(now, product["id"], INVENTORY_ADJUSTMENT).quantity = (
                         -totals[product["id"]])
             sim._changed()
+        reserved: dict[str, dict[int, float]] = {}
         for product in products:
             for code in codes:
                 on_hand, free = figures[product["id"]].get(code, [0.0, 0.0])[:2]
                 if float(on_hand) - float(free) > 0:
-                    sim.reserve(product["id"], code, float(on_hand) - float(free))
+                    reserved.setdefault(code, {})[product["id"]] = float(on_hand) - float(free)
+        sim._seed_sale_orders(seeded.get("sale_orders") or [], reserved)
+        for code, quantities in reserved.items():  # reservations no seeded order holds
+            for product_id, quantity in quantities.items():
+                sim.reserve(product_id, code, quantity)
         return sim
+
+    def _seed_sale_orders(self, orders: list[dict[str, Any]],
+                          reserved: dict[str, dict[int, float]]) -> None:
+        """The recorded sale orders (`seeded_state.json` "sale_orders"), same ids, names, pickings.
+
+        Only their headers are recorded (no customer, no lines): they are sold to the
+        Administrator's partner. The recorded reservations of a warehouse (the README's "reserved
+        sale order") become lines of its first confirmed order, reserved in that order's first
+        delivery; the other deliveries are 'cancel' for cancelled orders and 'done' otherwise,
+        without moves. The sale.order sequence continues after the highest recorded name.
+        """
+        with self._lock:
+            now = self._clock()
+            for record in sorted(orders, key=lambda o: o["id"]):
+                warehouse_ref = record.get("warehouse_id")
+                warehouse = (self._tables["stock.warehouse"][warehouse_ref[0]] if warehouse_ref
+                             else min(self._tables["stock.warehouse"].values(),
+                                      key=lambda w: w.id))
+                order = _SaleOrder(self._alloc("sale.order", record["id"]), record["name"],
+                                   record["state"], ADMIN_PARTNER_ID,
+                                   record.get("client_order_ref") or None, None, warehouse.id,
+                                   now, now, now)
+                self._tables["sale.order"][order.id] = order
+                number = re.search(r"(\d+)$", order.name)
+                if number:
+                    self._sale_sequence = max(self._sale_sequence, int(number.group(1)))
+                holds = reserved.pop(warehouse.code, {}) if order.state == "sale" else {}
+                origin = (f"{order.name} - {order.client_order_ref}" if order.client_order_ref
+                          else order.name)
+                for index, picking_id in enumerate(record.get("picking_ids") or []):
+                    state = ("cancel" if order.state == "cancel"
+                             else "confirmed" if holds and index == 0 else "done")
+                    self._new_picking(now, warehouse, origin, state, picking_id=picking_id,
+                                      sale_id=order.id)
+                for product_id, quantity in holds.items():
+                    product = self._tables["product.product"][product_id]
+                    line = _SaleLine(self._alloc("sale.order.line"), order.id, product_id,
+                                     self._display("product.product", product), quantity,
+                                     product.lst_price, 10, now, now)
+                    self._tables["sale.order.line"][line.id] = line
+                    self._procure(now, order, line, quantity)
+            self._changed()
 
     def bulk_add(self, count: int, *, sku_format: str = "SKU-{:06d}", warehouse: str = "WH",
                  quantity: Callable[[int], float] = lambda i: i % 50) -> None:
@@ -2490,7 +2542,12 @@ class OdooSimulator:
         else:
             move.quantity = move.product_uom_qty  # consumables are always available
         self._set_move_state(move)
-        self._sync_picking(now, move.picking_id)
+        picking = self._tables["stock.picking"].get(move.picking_id)
+        if picking is not None and picking.state not in ("done", "cancel"):
+            states = {m.state for m in self._tables["stock.move"].values()
+                      if m.picking_id == picking.id and m.state != "cancel"}
+            picking.state = "assigned" if states == {"assigned"} else "confirmed"
+            picking.write_date = now
 
     @staticmethod
     def _set_move_state(move: _Move) -> None:
@@ -2714,7 +2771,7 @@ class OdooSimulator:
             return [raw, self._display(relation, target) if target is not None else ""]
         if kind == "datetime":
             return raw.strftime(ODOO_DATETIME) if raw else False
-        if kind == "float":
+        if kind in ("float", "monetary"):
             return float(raw or 0.0)
         if kind == "integer":
             return int(raw or 0)
