@@ -104,3 +104,111 @@ def test_order_events_out_of_order_and_twice_end_in_the_newest_state(conditional
     orders.apply(copy.deepcopy(created))
     assert engine.state.order(501)["status"] == "cancelled"
     assert engine.state.pending_by_sku(["WDG-1002"]) == {}
+
+
+@pytest.fixture
+def orders(make_engine):
+    engine = make_engine(orders={"enabled": True})
+    engine.poll()
+    return OrderSync(engine.config.orders, engine.state, engine.odoo), engine
+
+
+def sync(orders, *events):
+    sync_, engine = orders
+    skus = set()
+    for event in events:
+        skus |= sync_.apply(event)
+    skus |= sync_.sync_due()
+    if skus:
+        engine.push_products([], skus, source="webhook")
+    return engine
+
+
+def test_the_same_order_event_twice_makes_one_confirmed_sale_order(orders, odoo, shop):
+    event = order_event("e-1")
+    engine = sync(orders, event, copy.deepcopy(event))
+    sync(orders, order_event("e-1b", "order.paid"))
+    [sale] = odoo.sale_orders("WC-501")
+    assert sale["state"] == "sale"
+    assert sale["lines"] == [("WDG-1002", 2.0, 0.0)]
+    assert odoo.free_qty("WDG-1002", ["WH"]) == 78
+    assert engine.state.pending_by_sku(["WDG-1002"]) == {}  # Odoo has it: nothing pending
+    assert shop.stock("WDG-1002")[0] == 78
+    partner = next(p for p in odoo.partners() if p["id"] == sale["partner_id"])
+    assert (partner["email"], partner["name"]) == ("ann@example.com", "Ann Lee")
+
+
+def test_cancelled_before_created_ends_with_no_stock_taken(orders, odoo, shop):
+    sync(orders, order_event("c", "order.cancelled", status="cancelled",
+                             modified="2026-11-23T14:00:00Z"),
+         order_event("a", modified="2026-11-23T13:00:00Z"))
+    assert odoo.sale_orders("WC-501") == []  # the older "created" changed nothing
+    assert odoo.free_qty("WDG-1002", ["WH"]) == 80
+
+
+def test_cancel_in_the_shop_cancels_in_odoo_and_releases_stock(orders, odoo, shop):
+    sync(orders, order_event("a"))
+    assert odoo.free_qty("WDG-1002", ["WH"]) == 78
+    engine = sync(orders, order_event("c", "order.cancelled", status="cancelled",
+                                      modified="2026-11-23T14:00:00Z"))
+    assert [s["state"] for s in odoo.sale_orders("WC-501")] == ["cancel"]
+    assert odoo.free_qty("WDG-1002", ["WH"]) == 80
+    assert engine.state.pending_by_sku(["WDG-1002"]) == {}
+    assert shop.stock("WDG-1002")[0] == 80
+
+
+def test_an_order_while_odoo_is_down_is_pending_then_synced(orders, odoo, shop):
+    sync_, engine = orders
+    odoo.server.go_down()
+    sync_.apply(order_event("a"))
+    assert engine.state.pending_by_sku(["WDG-1002"]) == {"WDG-1002": 2}
+    assert sync_.sync_due() == set()  # Odoo down: kept for a retry
+    assert engine.state.order(501)["sync_needed"] == 1
+    odoo.server.come_back()
+    engine.state.db.execute("update orders set next_sync_at = 0")
+    sync(orders)
+    assert [s["state"] for s in odoo.sale_orders("WC-501")] == ["sale"]
+    assert engine.state.pending_by_sku(["WDG-1002"]) == {}
+    assert shop.stock("WDG-1002")[0] == 78
+
+
+def test_pending_keeps_the_shop_right_until_odoo_has_the_order(make_engine, odoo, shop):
+    engine = make_engine(orders={"enabled": True, "create_sale_orders": False})
+    engine.poll()
+    sync_ = OrderSync(engine.config.orders, engine.state, engine.odoo)
+    sync_.apply(order_event("a"))
+    sync_.sync_due()
+    engine.push_products([], ["WDG-1002"], source="webhook")
+    assert shop.stock("WDG-1002")[0] == 78  # Odoo still 80 free: 80 - 2 pending
+    assert odoo.sale_orders("WC-501") == []
+
+
+def test_an_unknown_sku_needs_attention_and_blocks_no_other_order(orders, odoo):
+    _, engine = orders
+    sync(orders, order_event("x", order_id=601, lines=[("NOT-IN-ODOO", 1, 0)]),
+         order_event("y", order_id=602))
+    [attention] = engine.state.orders_needing_attention()
+    assert attention["number"] == "601"
+    assert attention["attention"] == "SKU NOT-IN-ODOO on order #601 is not a product in Odoo"
+    assert [s["state"] for s in odoo.sale_orders("WC-602")] == ["sale"]
+
+
+def test_partial_refund_before_delivery_reduces_the_line(orders, odoo):
+    sync(orders, order_event("a", lines=[("WDG-1002", 3, 0)]))
+    sync(orders, order_event("r", "order.refunded", modified="2026-11-23T15:00:00Z",
+                             lines=[("WDG-1002", 3, 1)]))
+    [sale] = odoo.sale_orders("WC-501")
+    assert sale["lines"] == [("WDG-1002", 2.0, 0.0)]
+    assert odoo.free_qty("WDG-1002", ["WH"]) == 78
+
+
+def test_cancel_after_delivery_is_left_for_returns_in_odoo(orders, odoo):
+    _, engine = orders
+    sync(orders, order_event("a"))
+    [sale] = odoo.sale_orders("WC-501")
+    odoo.deliver_order(sale["id"])
+    sync(orders, order_event("c", "order.cancelled", status="cancelled",
+                             modified="2026-11-23T14:00:00Z"))
+    assert [s["state"] for s in odoo.sale_orders("WC-501")] == ["sale"]
+    [attention] = engine.state.orders_needing_attention()
+    assert "already delivered: handle the return in Odoo" in attention["attention"]

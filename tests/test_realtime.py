@@ -189,3 +189,26 @@ def test_the_recorded_odoo_18_sequence_ends_with_the_shop_at_odoo_s_final_figure
         assert wait_for(lambda: shop.stock("WDG-1005")[0] == final, timeout=5) is not None
         time.sleep(1.6)  # the second reads happen too: they must not move the shop
         assert shop.stock("WDG-1005")[0] == final
+
+
+def test_an_order_event_from_the_plugin_becomes_a_sale_order(make_config, odoo, shop):
+    port = free_port()
+    sections = realtime_sections(port)
+    with running_daemon(make_config, shop, orders={"enabled": True}, **sections):
+        shop.checkout("WDG-1003", 4)
+        body = json.dumps({
+            "event_id": "wc-1", "event": "order.created", "store_url": shop.url,
+            "sent_at": None, "refund": None,
+            "order": {"id": 900, "number": "900", "status": "processing",
+                      "date_modified": "2026-11-23T13:52:30Z",
+                      "customer": {"email": "bo@example.com"},
+                      "lines": [{"line_id": 1, "product_id": 13, "sku": "WDG-1003",
+                                 "quantity": 4}]},
+        }).encode()
+        answer = requests.post(f"http://127.0.0.1:{port}/webhooks/woocommerce", data=body,
+                               timeout=5, headers={"Content-Type": "application/json",
+                                                   signing.HEADER: signing.sign(body, SECRET)})
+        assert answer.status_code == 202
+        assert wait_for(lambda: [o["state"] for o in odoo.sale_orders("WC-900")] == ["sale"])
+        assert odoo.free_qty("WDG-1003", ["WH"]) == 41
+        assert wait_for(lambda: shop.stock("WDG-1003")[0] == 41) is not None
