@@ -98,3 +98,31 @@ def test_sku_map_links_odoo_ids(state):
     state.link_odoo_ids({"A": 1, "C": 3})
     state.link_odoo_ids({"A": 7})
     assert state.odoo_ids() == {"A": 7}
+
+
+def test_two_connections_writing_at_once_wait_for_each_other(tmp_path):
+    """A read-then-write transaction must queue behind another writer, not fail at once."""
+    import threading
+
+    first, second = State(tmp_path / "s.sqlite"), State(tmp_path / "s.sqlite")
+    first.replace_sku_map([shop("A", 11)])
+    errors = []
+
+    def enqueue_many():
+        try:
+            for n in range(300):
+                second.enqueue("odoo", f"e{n}", {"product_ids": [1]}, event_time=0, due_at=0)
+        except Exception as error:  # pragma: no cover - the failure this test looks for
+            errors.append(error)
+
+    writer = threading.Thread(target=enqueue_many)
+    writer.start()
+    for n in range(100):
+        item = PushItem("A", 11, 0, n, "instock")
+        first.journal(f"b{n}", [item], "poll", "r")
+        first.record_outcome(f"b{n}", [item], [], "poll", "r")
+    writer.join()
+    assert errors == []
+    assert second.queue_stats()["depth"] == 300
+    first.close()
+    second.close()

@@ -193,9 +193,25 @@ class State:
 
     @contextmanager
     def atomic(self) -> Iterator[sqlite_utils.Database]:
-        """One transaction: everything inside commits together or not at all."""
-        with self._lock, self.db.atomic() as db:
-            yield db
+        """One transaction: everything inside commits together or not at all.
+
+        It starts with BEGIN IMMEDIATE (sqlite-utils' atomic() says BEGIN): the daemon writes
+        from several connections (web acks, engine), and a deferred transaction that reads and
+        then writes fails at once with "database is locked" when another connection committed
+        in between, instead of waiting its turn.
+        """
+        with self._lock:
+            if self.db.conn.in_transaction:
+                with self.db.atomic() as db:  # nested: a savepoint
+                    yield db
+                return
+            self.db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.conn.rollback()
+                raise
+            self.db.conn.execute("COMMIT")
 
     def _migrate(self) -> None:
         with self._lock:
