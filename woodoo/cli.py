@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from woodoo import config as config_module
-from woodoo import daemon, log, secret
+from woodoo import daemon, log, reconcile, report, secret
 from woodoo.check import run_check
 from woodoo.config import Config, ConfigError
 from woodoo.engine import RunSummary
@@ -102,15 +102,16 @@ def check(config_path: str) -> None:
         click.echo(f"error: {problem}", err=True)
     if not report.ok:
         raise SystemExit(EXIT_REMOTE)
+    problems = report.problems
     sections = [
         ("SKUs used by several Odoo products",
-         [f"{s} (ids {', '.join(map(str, ids))})" for s, ids in report.duplicate_odoo_skus.items()]),
+         [f"{s} (ids {', '.join(map(str, ids))})" for s, ids in problems.duplicate_odoo.items()]),
         ("SKUs used by several shop products",
-         [f"{s} (ids {', '.join(map(str, ids))})" for s, ids in report.duplicate_shop_skus.items()]),
-        ("Odoo SKUs the shop does not have", report.odoo_only),
-        ("shop SKUs Odoo does not have (left alone)", report.shop_only),
-        ("shop products that do not manage stock (left alone)", report.unmanaged),
-        ("variations without SKU (left alone)", report.variations_without_sku),
+         [f"{s} (ids {', '.join(map(str, ids))})" for s, ids in problems.duplicate_shop.items()]),
+        ("Odoo SKUs the shop does not have", problems.odoo_only),
+        ("shop SKUs Odoo does not have (left alone)", problems.shop_only),
+        ("shop products that do not manage stock (left alone)", problems.unmanaged),
+        ("variations without SKU (left alone)", problems.variations_without_sku),
     ]
     for title, rows in sections:
         if rows:
@@ -119,10 +120,10 @@ def check(config_path: str) -> None:
                 click.echo(f"  - {row}")
             if len(rows) > 50:
                 click.echo(f"  ... and {len(rows) - 50} more")
-    if report.products_without_sku:
-        click.echo(f"shop products without SKU (left alone): {report.products_without_sku}")
-    verdict = "no mapping problems" if not report.mapping_problems else (
-        f"{report.mapping_problems} mapping problems (warnings)")
+    if problems.products_without_sku:
+        click.echo(f"shop products without SKU (left alone): {problems.products_without_sku}")
+    verdict = "no mapping problems" if not problems.count else (
+        f"{problems.count} mapping problems (warnings)")
     click.echo(f"check passed: {verdict}")
 
 
@@ -161,6 +162,46 @@ def run(config_path: str, run_for: float | None) -> None:
     """Run the daemon: poll on a schedule until stopped (SIGTERM or Ctrl-C)."""
     config = _load_config(config_path)
     daemon.run(config, run_for=run_for)
+
+
+@main.command(name="reconcile")
+@config_option
+@click.option("--dry-run", is_flag=True, help="Compare and report; correct nothing.")
+@click.option("--no-email", is_flag=True, help="Save the report but do not email it.")
+@_handled
+def reconcile_command(config_path: str, dry_run: bool, no_email: bool) -> None:
+    """Compare both sides in full now, correct drift, save and email the report."""
+    config = _load_config(config_path)
+    with daemon.open_engine(config) as engine, terminal_progress() as progress:
+        found, saved, (sent, note) = reconcile.reconcile_and_report(
+            engine, dry_run=dry_run, email=not no_email, progress=progress)
+    state = "needs attention" if found.needs_attention else "all good"
+    corrected = "none corrected (report only)" if dry_run or not found.correct else (
+        f"{found.corrected} corrected")
+    click.echo(f"{state}: {found.checked} SKUs checked, {len(found.drift)} drifted, {corrected}")
+    for drift in found.drift[:50]:
+        click.echo(f"  {drift.sku}: shop {drift.shop_before} -> {drift.should_show} "
+                   f"(Odoo {drift.odoo_figure:g}, pending {drift.pending})")
+    for failure in found.failures:
+        click.echo(f"failure: {failure}", err=True)
+    click.echo(f"report: {saved['html']}")
+    click.echo(f"email: {'sent' if sent else note}")
+    if found.failures:
+        raise SystemExit(EXIT_REMOTE)
+
+
+@main.command(name="report")
+@config_option
+@click.option("--last", is_flag=True, required=True, help="The latest saved report.")
+@click.option("--html", "as_html", is_flag=True, help="Print the HTML path instead of the text.")
+def report_command(config_path: str, last: bool, as_html: bool) -> None:
+    """Print the latest reconciliation report (text), or the path of its HTML."""
+    config = _load_config(config_path)
+    saved = report.latest(reconcile.reports_directory(config))
+    if saved is None:
+        click.echo("no report yet: run `woodoo reconcile`", err=True)
+        raise SystemExit(EXIT_REMOTE)
+    click.echo(str(saved["html"]) if as_html else saved["txt"].read_text())
 
 
 @main.command()

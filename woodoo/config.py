@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -197,6 +199,50 @@ class OrdersConfig(_Section):
     stuck_after_hours: float = Field(24, gt=0, description="pending orders older than this are reported")
 
 
+class ReconciliationConfig(_Section):
+    """The nightly full comparison of both sides, and its report."""
+
+    enabled: bool = Field(True, description="run it on the schedule inside `woodoo run`")
+    schedule: str = Field("0 2 * * *", description="cron line (minute hour day month weekday)")
+    timezone: str = Field("UTC", description="the store's time zone, e.g. Europe/Brussels")
+    correct: bool = Field(True, description="correct drift (false: report only)")
+    catch_up_hours: float = Field(
+        6, ge=0, le=72, description="a run missed while the daemon was down runs once at start-up "
+        "if it was due at most this long ago",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown time zone; use an IANA name such as Europe/Paris") from None
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as error:
+            raise ValueError(f"not a cron line ({error}); e.g. '0 2 * * *' for 02:00") from None
+        return value
+
+
+class SmtpConfig(_Section):
+    """Where the reconciliation report is emailed (no host: saved only)."""
+
+    host: str | None = Field(None, description="SMTP server; empty: reports are only saved")
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str = Field("woodoo@localhost", description="From address")
+    recipients: list[str] = Field(default_factory=list, description="staff who get the report")
+    timeout: float = Field(30, gt=0, le=300)
+
+
 class StateConfig(_Section):
     """Where Woodoo keeps its SQLite state."""
 
@@ -219,6 +265,8 @@ class Config(_Section):
     woocommerce: WooCommerceConfig
     sync: SyncConfig = SyncConfig()
     orders: OrdersConfig = OrdersConfig()
+    reconciliation: ReconciliationConfig = ReconciliationConfig()
+    smtp: SmtpConfig = SmtpConfig()
     server: ServerConfig = ServerConfig()
     webhooks: WebhooksConfig = WebhooksConfig()
     state: StateConfig = StateConfig()
@@ -236,7 +284,7 @@ class Config(_Section):
         """Every secret in the config, so that logs and errors can redact them."""
         secrets = [self.odoo.password, self.woocommerce.consumer_key,
                    self.woocommerce.consumer_secret, *self.webhooks.secrets,
-                   *self.webhooks.native_tokens]
+                   *self.webhooks.native_tokens, *([self.smtp.password] if self.smtp.password else [])]
         return [s.get_secret_value() for s in secrets if s.get_secret_value()]
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from woodoo import log
+from woodoo import log, reconcile
 from woodoo.config import Config
 from woodoo.engine import Engine
 from woodoo.odoo import OdooError, OdooGateway
@@ -73,7 +73,34 @@ def build_scheduler(engine: Engine) -> BackgroundScheduler:
         lambda: engine.state.prune_events(time.time() - EVENT_RETENTION_SECONDS), "interval",
         hours=6, id="prune-events", name="Forget processed webhook events",
     )
+    settings = engine.config.reconciliation
+    if settings.enabled:
+        schedule = reconcile.trigger(engine.config)
+        scheduler.add_job(
+            scheduled_reconciliation, schedule, args=[engine], id="reconcile",
+            name="Nightly reconciliation", misfire_grace_time=int(settings.catch_up_hours * 3600) or 1,
+        )
+        last_run = engine.state.get_meta(reconcile.LAST_RUN)
+        if last_run is None:
+            # A new installation missed nothing: count from now.
+            engine.state.set_meta(reconcile.LAST_RUN, repr(time.time()))
+        missed = reconcile.missed_run(schedule, float(last_run) if last_run else None,
+                                      datetime.now(UTC), settings.catch_up_hours)
+        if missed is not None:
+            log.get("woodoo.daemon").warning("catching up a missed reconciliation",
+                                             was_due=missed.isoformat())
+            scheduler.add_job(scheduled_reconciliation, "date", args=[engine],
+                              id="reconcile-catch-up", name="Missed nightly reconciliation")
     return scheduler
+
+
+def scheduled_reconciliation(engine: Engine) -> None:
+    """The scheduler's reconciliation job: a failure is logged, the daemon goes on."""
+    try:
+        reconcile.reconcile_and_report(engine)
+    except Exception as error:  # the daemon must outlive a failed reconciliation
+        log.get("woodoo.daemon").error("reconciliation failed", error=str(error),
+                                       error_type=type(error).__name__)
 
 
 def readiness_check(engine: Engine, scheduler: BackgroundScheduler, *,

@@ -17,7 +17,7 @@ from woodoo.config import Config
 from woodoo.metrics import Metrics
 from woodoo.odoo import OdooGateway, OdooProduct, shift
 from woodoo.state import PushItem, ShopProduct, State
-from woodoo.woocommerce import BatchOutcome, WooError, WooGateway, batches
+from woodoo.woocommerce import BatchOutcome, ShopItem, WooError, WooGateway, batches
 
 WATERMARK = "odoo_watermark"
 WATERMARK_SEEN_AT = "odoo_watermark_seen_at"
@@ -27,11 +27,13 @@ Progress = Callable[[str, int, int], None]  # (task, advance, total)
 
 @dataclass(frozen=True)
 class PlannedChange:
-    """One SKU whose shop stock differs from what it should show."""
+    """One SKU whose shop stock differs from what it should show, and why."""
 
     sku: str
     old: rules.ShownStock | None
     new: rules.ShownStock
+    figure: float = 0.0  # Odoo's figure in the configured warehouses
+    pending: int = 0  # shop orders Odoo does not have yet
 
 
 @dataclass
@@ -49,6 +51,7 @@ class RunSummary:
     duration: float = 0.0
     dry_run: bool = False
     changes: list[PlannedChange] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)  # SKU -> why its write failed
     error: str | None = None
 
     def counts(self) -> dict[str, int]:
@@ -155,11 +158,31 @@ class Engine:
         self, progress: Progress | None = None, *, write: bool = True
     ) -> dict[str, ShopProduct]:
         """Read every shop product and variation; store it as the SKU map unless `write` is off."""
+        return self._index_from(self._list_shop(progress), write=write)
+
+    def _list_shop(self, progress: Progress | None) -> list[ShopItem]:
         def advance(step: int, total: int) -> None:
             if progress:
                 progress("index", step, total)
 
-        items = self.woo.list_items(advance)
+        return self.woo.list_items(advance)
+
+    def reconcile(self, *, dry_run: bool, progress: Progress | None = None,
+                  ) -> tuple[RunSummary, list[ShopItem], list[OdooProduct]]:
+        """Read both sides in full, compare with what the shop shows now, and (unless
+        `dry_run`) write every difference; returns the run and both catalogs as read."""
+        with self._run("reconcile", dry_run=dry_run) as summary:
+            if not dry_run:
+                self.recover(summary.run_id)
+            items = self._list_shop(progress)
+            index = self._index_from(items, write=not dry_run)
+            products = self.odoo.read_products()
+            self._sync(products, summary, source="reconcile", progress=progress, dry_run=dry_run,
+                       index=index)
+        return summary, items, products
+
+    def _index_from(self, items: list[ShopItem], *, write: bool) -> dict[str, ShopProduct]:
+        """The SKU map of a full listing (shared SKUs left out); stored unless `write` is off."""
         with_sku = [(i.sku, i.woo_id) for i in items if i.sku]
         shared = self._shared_skus(with_sku, "WooCommerce", "give each its own SKU in the shop",
                                    "index", write=write)
@@ -264,7 +287,8 @@ class Engine:
                 old = rules.ShownStock(entry.quantity, entry.status)  # type: ignore[arg-type]
             if old == new:
                 continue
-            summary.changes.append(PlannedChange(product.sku, old, new))
+            summary.changes.append(PlannedChange(product.sku, old, new, product.figure,
+                                                 pending.get(product.sku, 0)))
             to_push.append(PushItem(product.sku, entry.woo_id, entry.parent_id, new.quantity,
                                     new.status, product.id))
         summary.changed = len(to_push)
@@ -277,6 +301,8 @@ class Engine:
             # drop is now held back, so a second computation writes Odoo minus that drop.
             retry = [p for p in products if p.sku in conflicted]
             return self._sync(retry, summary, source=source, progress=None, again=True) and complete
+        for sku in conflicted:
+            summary.failures[sku] = "the shop's stock kept changing while Woodoo wrote it"
         return complete
 
     def _push(
@@ -312,6 +338,7 @@ class Engine:
             self.metrics.pushes.labels(source).inc(len(outcome.applied))
             self.metrics.push_failures.labels(source).inc(len(outcome.failed))
             for item, reason in outcome.failed:
+                summary.failures[item.sku] = reason
                 self.log.error("push failed", run_id=run_id, batch_id=batch_id, sku=item.sku,
                                reason=reason)
             if progress:

@@ -124,7 +124,7 @@ def _migration_2(db: sqlite_utils.Database) -> None:
         {
             "id": int, "source": str, "event_id": str, "payload": str, "received_at": float,
             "event_time": float, "due_at": float, "reads": int, "lease_until": float,
-            "done_at": float,
+            "first_read_at": float, "done_at": float,
         },
         pk="id",
     )
@@ -151,6 +151,9 @@ def _migration_3(db: sqlite_utils.Database) -> None:
     # Stock drops seen in the shop (a conditional write's conflict) that no order event has
     # explained yet: held back like pending until an order explains them or they expire.
     db["unexplained"].create({"sku": str, "quantity": int, "expires_at": float}, pk="sku")
+    # Which SKUs each reconciliation found drifted, to spot SKUs that drift night after night.
+    db["drift_history"].create({"run_id": str, "sku": str, "day": str}, pk=("run_id", "sku"))
+    db["drift_history"].create_index(["sku", "day"])
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
@@ -469,8 +472,9 @@ class State:
             )
             return cursor.rowcount == 1
 
-    def claim_events(self, *, lease_seconds: float, limit: int = 500) -> list[QueuedEvent]:
-        """Lease the events that are due and not leased by a live worker."""
+    def claim_events(self, *, lease_seconds: float, limit: int = 500,
+                     early: float = 0.0) -> list[QueuedEvent]:
+        """Lease the events due now (or within `early` seconds) and not leased by a live worker."""
         now = self.clock()
         with self.atomic() as db:
             rows = db.execute(
@@ -478,7 +482,7 @@ class State:
                 "where done_at is null and due_at <= ? and (lease_until is null or lease_until < ?) "
                 "order by due_at limit ?) returning id, source, event_id, payload, received_at, "
                 "event_time, reads",
-                [now + lease_seconds, now, now, limit],
+                [now + lease_seconds, now + early, now, limit],
             ).fetchall()
         return [QueuedEvent(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6]) for r in rows]
 
@@ -488,8 +492,9 @@ class State:
         with self.atomic() as db:
             db.execute(
                 "update events set reads = reads + 1, lease_until = null, due_at = coalesce(?, due_at), "
+                "first_read_at = coalesce(first_read_at, ?), "
                 "done_at = case when ? is null then ? end where id = ?",
-                [next_due, next_due, now, event.id],
+                [next_due, now, next_due, now, event.id],
             )
 
     def release_leases(self) -> int:
@@ -676,6 +681,52 @@ class State:
             ).fetchone()[0]
         return {"events": dict(events), "pushes": dict(pushes),
                 "last_good_poll": {"at": polls} if polls else {}}
+
+    def record_drift(self, run_id: str, skus: Iterable[str], day: str) -> None:
+        """Remember which SKUs a reconciliation found drifted on `day` (YYYY-MM-DD, store time)."""
+        with self.atomic() as db:
+            db["drift_history"].upsert_all(
+                ({"run_id": run_id, "sku": sku, "day": day} for sku in skus),
+                pk=("run_id", "sku"))
+
+    def repeat_drifters(self, since_day: str, nights: int = 2) -> list[tuple[str, int]]:
+        """SKUs found drifted on at least `nights` different days since `since_day`."""
+        with self._lock:
+            return [(sku, count) for sku, count in self.db.execute(
+                "select sku, count(distinct day) as n from drift_history where day >= ? "
+                "group by sku having n >= ? order by n desc, sku", [since_day, nights])]
+
+    def stuck_orders(self, older_than: float) -> list[dict[str, Any]]:
+        """Orders still holding pending stock, received before `older_than` (unix time)."""
+        with self._lock:
+            rows = self.db.execute(
+                "select o.order_id, o.number, o.status, o.received_at, o.last_error, "
+                "group_concat(p.sku || ' x' || p.quantity, ', ') from orders o "
+                "join pending p on p.order_id = o.order_id where o.received_at < ? "
+                "group by o.order_id order by o.received_at", [older_than]).fetchall()
+        return [{"order_id": r[0], "number": r[1], "status": r[2], "received_at": r[3],
+                 "last_error": r[4], "skus": r[5]} for r in rows]
+
+    def health(self, since: float) -> dict[str, Any]:
+        """The sync's figures since `since`: polls, events, pushes, failures, latencies, queue."""
+        with self._lock:
+            one = self.db.execute
+            polls, failed = one(
+                "select count(*), count(error) from runs where kind = 'poll' and started_at >= ?",
+                [since]).fetchone()
+            latencies = [row[0] for row in one(
+                "select first_read_at - event_time from events where first_read_at is not null "
+                "and received_at >= ? order by 1", [since])]
+            push_failures = one(
+                "select count(*) from dead_letters where last_attempt_at >= ?", [since]
+            ).fetchone()[0]
+        activity = self.activity(since)
+        return {
+            "polls": polls, "polls_failed": failed, "webhook_events": activity["events"],
+            "pushes": activity["pushes"], "push_failures": push_failures,
+            "latencies": [max(0.0, value) for value in latencies],
+            "queue_depth": self.queue_stats()["depth"] or 0,
+        }
 
     def counts(self) -> dict[str, int]:
         """Sizes that `woodoo status` shows."""

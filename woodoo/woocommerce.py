@@ -20,8 +20,9 @@ from woodoo.config import WooCommerceConfig
 from woodoo.state import PushItem, ShopProduct
 
 PAGE_SIZE = 100  # the REST API's maximum per_page (101 is a 400)
-INDEX_FIELDS = "id,sku,type,parent_id,manage_stock,stock_quantity,stock_status,backorders,variations"
-VARIATION_FIELDS = "id,sku,parent_id,manage_stock,stock_quantity,stock_status,backorders"
+INDEX_FIELDS = ("id,sku,name,type,parent_id,manage_stock,stock_quantity,stock_status,backorders,"
+                "variations")
+VARIATION_FIELDS = "id,sku,name,parent_id,manage_stock,stock_quantity,stock_status,backorders"
 SKUS_PER_LOOKUP = 50  # keeps the query string far below common URL limits
 
 
@@ -41,6 +42,7 @@ class ShopItem:
     quantity: int | None
     status: str
     backorders: str
+    name: str = ""
 
     def as_product(self) -> ShopProduct:
         """The SKU map entry for this item."""
@@ -431,6 +433,7 @@ class WooGateway:
             quantity=None if quantity is None else math.floor(float(quantity)),
             status=str(row.get("stock_status") or ""),
             backorders=str(row.get("backorders") or "no"),
+            name=str(row.get("name") or ""),
         )
 
 

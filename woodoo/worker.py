@@ -13,6 +13,9 @@ from woodoo.orders import OrderSync
 from woodoo.state import QueuedEvent, State
 
 IDLE_WAKE_SECONDS = 1.0
+# Events due this soon are read with those due now: under a steady stream each event comes due
+# on its own, and one Odoo read per event would starve the request threads (seen at 500 req/s).
+GATHER_SECONDS = 0.2
 
 
 class EventWorker:
@@ -45,7 +48,8 @@ class EventWorker:
 
     def run_once(self) -> int:
         """Process the events and orders due now; returns how many events were claimed."""
-        events = self.state.claim_events(lease_seconds=self.config.lease_seconds)
+        events = self.state.claim_events(lease_seconds=self.config.lease_seconds,
+                                         early=GATHER_SECONDS)
         orders = [e for e in events if e.source == "woocommerce"]
         stock = [e for e in events if e.source != "woocommerce"]
         skus: set[str] = set()

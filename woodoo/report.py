@@ -1,0 +1,546 @@
+"""The reconciliation report: rendered (HTML, text, CSV), saved atomically, and emailed by SMTP.
+
+Rendering prepares plain data (strings, sections of rows) here and leaves all markup to the Jinja2
+templates in `woodoo/templates/` (the HTML one is autoescaped, with inline CSS only, so it reads the
+same in Gmail and Outlook). Saving always comes before sending, and sending never raises: it
+returns whether the mail went out and, if not, why in words.
+"""
+
+from __future__ import annotations
+
+import csv
+import email.policy
+import io
+import json
+import os
+import re
+import smtplib
+import socket
+import ssl
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import jinja2
+
+from woodoo import log, retry
+from woodoo.findings import ReconcileReport
+from woodoo.retry import RemoteError, RetryPolicy
+
+SUFFIXES = ("html", "txt", "csv", "json")
+CSV_COLUMNS = ("sku", "name", "shop_before", "shop_status_before", "odoo_figure", "pending",
+               "should_show", "shop_after", "corrected", "error")
+REPEAT_HINT = "someone edits stock in the shop by hand, or an order path bypasses the plugin"
+
+_environment = jinja2.Environment(
+    loader=jinja2.PackageLoader("woodoo", "templates"),
+    autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"),
+                                        default_for_string=True, default=False),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where and how to send the report (`password` is the plain secret, never logged)."""
+
+    host: str
+    port: int = 587
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    sender: str = "woodoo@localhost"
+    recipients: tuple[str, ...] = ()
+    timeout: float = 30
+
+
+@dataclass(frozen=True)
+class RenderedReport:
+    """One report, ready to save and send."""
+
+    subject: str
+    html: str
+    text: str
+    csv: str
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell: its text, whether it is a number (right-aligned), and a tone for colour."""
+
+    text: str
+    numeric: bool = False
+    tone: str = ""  # "", "bad" or "good"
+
+
+@dataclass(frozen=True)
+class Section:
+    """One finding's table, shown only when it has rows."""
+
+    key: str
+    title: str
+    note: str
+    headers: list[str]
+    rows: list[list[Cell]]
+    numeric: list[bool]  # per column
+    widths: list[int]  # per column, for the text part
+
+
+# -- rendering ---------------------------------------------------------------------------------
+
+def render(report: ReconcileReport, *, shop_name: str) -> RenderedReport:
+    """The subject, HTML, plain text and CSV of `report`."""
+    context = _context(report, shop_name)
+    return RenderedReport(
+        subject=context["subject"],
+        html=_environment.get_template("report.html.j2").render(context),
+        text=_environment.get_template("report.txt.j2").render(context),
+        csv=_csv(report),
+    )
+
+
+def problem_count(report: ReconcileReport) -> int:
+    """How many findings besides drift want a person (the same ones as `needs_attention`)."""
+    return (len(report.failures) + len(report.duplicate_shop) + len(report.duplicate_odoo)
+            + len(report.dead_letters) + len(report.orders_attention) + len(report.stuck_orders)
+            + len(report.repeat_drifters) + len(report.odoo_only) + len(report.unmanaged))
+
+
+def _zone(report: ReconcileReport) -> ZoneInfo:
+    try:
+        return ZoneInfo(report.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
+def _number(value: float | int | None, empty: str = "—") -> str:
+    if value is None:
+        return empty
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.3f}".rstrip("0").rstrip(".")
+
+
+def _plain_number(value: float | int | None) -> str:
+    """A number for the CSV: no thousands separators, integers without a decimal point."""
+    if value is None:
+        return ""
+    if float(value).is_integer():
+        return str(int(value))
+    return repr(float(value))
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "no data"
+    if value < 10:
+        return f"{value:.2f} s"
+    if value < 120:
+        return f"{value:.0f} s"
+    return f"{value / 60:.1f} min"
+
+
+def _by_source(counts: dict[str, int]) -> str:
+    if not counts:
+        return "none"
+    total = sum(counts.values())
+    parts = ", ".join(f"{source} {count:,}" for source, count in sorted(counts.items()))
+    return f"{total:,} ({parts})"
+
+
+def _when(value: Any, zone: ZoneInfo) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, zone).strftime("%Y-%m-%d %H:%M")
+    return "" if value is None else str(value)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _subject(report: ReconcileReport, shop_name: str, day: str) -> str:
+    drifted, corrected, problems = len(report.drift), report.corrected, problem_count(report)
+    prefix = "[Woodoo] " + ("(dry run) " if report.dry_run else "")
+    if report.needs_attention:
+        parts = []
+        if report.failures:
+            parts.append("the run failed")
+        if drifted:
+            parts.append(f"{drifted:,} drifted ({corrected:,} corrected)")
+        non_failures = problems - len(report.failures)
+        if non_failures:
+            parts.append(_plural(non_failures, "problem"))
+        head = "Needs attention: " + ", ".join(parts)
+    else:
+        head = f"All good: {_plural(report.checked, 'SKU')} checked"
+        if drifted:
+            head += f", {drifted:,} drifted ({corrected:,} corrected)"
+    return f"{prefix}{head} — {shop_name} {day}"
+
+
+def _section(key: str, title: str, note: str, headers: list[str],
+             rows: list[list[Cell]]) -> Section:
+    numeric = [bool(rows) and all(row[i].numeric for row in rows) for i in range(len(headers))]
+    widths = [max([len(headers[i]), *(len(row[i].text) for row in rows)]) for i in range(len(headers))]
+    return Section(key, title, note, headers, rows, numeric, widths)
+
+
+def _sections(report: ReconcileReport, zone: ZoneInfo) -> list[Section]:
+    uncorrected_note = ("dry run" if report.dry_run
+                        else "report only" if not report.correct else "not corrected")
+    drift_rows = []
+    for d in report.drift:
+        if d.shop_after is not None:
+            after = Cell(_number(d.shop_after), numeric=True, tone="good")
+        else:
+            after = Cell(uncorrected_note + (f": {d.error}" if d.error else ""), tone="bad")
+        before = _number(d.shop_before)
+        if d.shop_status_before and d.shop_status_before != "instock":
+            before += f" ({d.shop_status_before})"
+        drift_rows.append([
+            Cell(d.sku), Cell(d.name), Cell(before, numeric=True), Cell(_number(d.odoo_figure), True),
+            Cell(_number(d.pending), True), Cell(_number(d.should_show), True), after])
+    drift_note = ("Shop stock that differed from what it should show "
+                  "(should show = the Odoo figure minus stock held by pending orders).")
+    if report.dry_run:
+        drift_note += " Dry run: nothing was corrected."
+    elif not report.correct:
+        drift_note += " Correction is turned off (report only): nothing was corrected."
+    sections = [
+        _section("failures", "Failures of the run itself",
+                 "The reconciliation did not finish cleanly; the figures below may be incomplete.",
+                 ["What went wrong"], [[Cell(f, tone="bad")] for f in report.failures]),
+        _section("drift", "Drift", drift_note,
+                 ["SKU", "Name", "Shop before", "Odoo figure", "Pending", "Should show", "Shop after"],
+                 drift_rows),
+        _section("repeat_drifters", "SKUs that drifted on several nights",
+                 f"These keep drifting: {REPEAT_HINT}.",
+                 ["SKU", "Nights (last 7)"],
+                 [[Cell(sku), Cell(_number(nights), True)] for sku, nights in report.repeat_drifters]),
+        _section("odoo_only", "Only in Odoo",
+                 "Odoo products with no shop product of the same SKU: the shop does not sell them.",
+                 ["SKU"], [[Cell(s)] for s in report.odoo_only]),
+        _section("shop_only", "Only in the shop",
+                 "Shop products whose SKU Odoo does not track: their stock is not synced.",
+                 ["SKU"], [[Cell(s)] for s in report.shop_only]),
+        _section("duplicates", "Duplicate SKUs",
+                 "An SKU on more than one product is not synced until only one product carries it.",
+                 ["SKU", "Side", "Product ids"],
+                 [[Cell(sku), Cell(side), Cell(", ".join(str(i) for i in ids))]
+                  for side, found in (("shop", report.duplicate_shop), ("Odoo", report.duplicate_odoo))
+                  for sku, ids in sorted(found.items())]),
+        _section("unmanaged", "Shop products not managing stock",
+                 "“Manage stock” is off for these shop products, so the shop never runs out of them.",
+                 ["Product"], [[Cell(u)] for u in report.unmanaged]),
+        _section("dead_letters", "Open dead letters",
+                 "Stock updates Woodoo gave up on after all retries; the shop may show a wrong figure.",
+                 ["SKU", "Reason", "Attempts", "Since"],
+                 [[Cell(_text(d.get("sku"))), Cell(_text(d.get("reason")), tone="bad"),
+                   Cell(_number(d.get("attempts")), True), Cell(_when(d.get("since"), zone))]
+                  for d in report.dead_letters]),
+        _section("orders_attention", "Orders needing attention",
+                 "Orders whose stock could not be held or released automatically.",
+                 ["Order", "Status", "Reason"],
+                 [[Cell(_text(o.get("number"))), Cell(_text(o.get("status"))),
+                   Cell(_text(o.get("reason")), tone="bad")] for o in report.orders_attention]),
+        _section("stuck_orders", "Stuck pending orders",
+                 "Orders still holding stock as pending long after they came in.",
+                 ["Order", "Status", "Age", "SKUs", "Last error"],
+                 [[Cell(_text(o.get("number"))), Cell(_text(o.get("status"))),
+                   Cell(f"{_number(o.get('age_hours'))} h", True), Cell(_text(o.get("skus"))),
+                   Cell(_text(o.get("last_error")), tone="bad" if o.get("last_error") else "")]
+                  for o in report.stuck_orders]),
+    ]
+    return [s for s in sections if s.rows]
+
+
+def _context(report: ReconcileReport, shop_name: str) -> dict[str, Any]:
+    zone = _zone(report)
+    started = datetime.fromtimestamp(report.started_at, zone)
+    finished = datetime.fromtimestamp(report.finished_at or report.started_at, zone)
+    duration = max(0.0, (report.finished_at or report.started_at) - report.started_at)
+    drifted, corrected = len(report.drift), report.corrected
+    problems = problem_count(report)
+    summary = [
+        ("SKUs checked", _number(report.checked), ""),
+        ("Drift found", _number(drifted), "bad" if drifted else "good"),
+        ("Drift corrected", _number(corrected),
+         "bad" if corrected < drifted else ("good" if drifted else "")),
+        ("Problems", _number(problems), "bad" if problems else "good"),
+    ]
+    h = report.health
+    failed = f"{_number(h.polls_failed)} failed" if h.polls_failed else "none failed"
+    polls = f"{_number(h.polls)} ({failed})"
+    health = [
+        ("Polls", polls, "bad" if h.polls_failed else ""),
+        ("Webhook events", _by_source(h.webhook_events), ""),
+        ("Pushes", _by_source(h.pushes), ""),
+        ("Push failures", _number(h.push_failures), "bad" if h.push_failures else ""),
+        ("Sync latency p50", _seconds(h.latency_p50), ""),
+        ("Sync latency p95", _seconds(h.latency_p95), ""),
+        ("Queue depth", _number(h.queue_depth), ""),
+    ]
+    if report.needs_attention:
+        headline = "Needs attention"
+        reasons = []
+        if report.failures:
+            reasons.append("the run itself failed")
+        if drifted > corrected:
+            reasons.append(f"{_plural(drifted - corrected, 'drifted SKU')} not corrected")
+        if problems - len(report.failures):
+            reasons.append(_plural(problems - len(report.failures), "problem"))
+        detail = "A person should look at: " + "; ".join(reasons) + "." if reasons else ""
+    else:
+        headline = "All good"
+        detail = (f"Every SKU matched after {_plural(corrected, 'correction')}." if drifted
+                  else "Shop and Odoo agree on every SKU.")
+    mode = "dry run (nothing corrected)" if report.dry_run else (
+        "report only (correction off)" if not report.correct else "correcting")
+    return {
+        "subject": _subject(report, shop_name, started.date().isoformat()),
+        "shop": shop_name,
+        "run_id": report.run_id or "(none)",
+        "needs_attention": report.needs_attention,
+        "headline": headline,
+        "detail": detail,
+        "started": started.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "finished": finished.strftime("%H:%M:%S"),
+        "duration": _seconds(duration) if duration < 120 else f"{duration / 60:.1f} min",
+        "timezone": report.timezone,
+        "mode": mode,
+        "summary": summary,
+        "health": health,
+        "sections": _sections(report, zone),
+    }
+
+
+def _csv(report: ReconcileReport) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for d in report.drift:
+        writer.writerow([
+            _cell_text(d.sku), _cell_text(d.name), _plain_number(d.shop_before), d.shop_status_before,
+            _plain_number(d.odoo_figure), _plain_number(d.pending), _plain_number(d.should_show),
+            _plain_number(d.shop_after), "yes" if d.shop_after is not None else "no",
+            _cell_text(d.error or ""),
+        ])
+    return out.getvalue()
+
+
+def _cell_text(value: str) -> str:
+    """Text a spreadsheet will not run as a formula (staff open this attachment in Excel)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+# -- saving ------------------------------------------------------------------------------------
+
+def _stem(report: ReconcileReport, directory: Path) -> str:
+    started = datetime.fromtimestamp(report.started_at, _zone(report))
+    run_id = re.sub(r"[^A-Za-z0-9_.-]+", "_", report.run_id).strip("._") or "run"
+    stem = f"{started:%Y-%m-%dT%H%M%S}-{run_id}"
+    candidate, n = stem, 1
+    while any((directory / f"{candidate}.{suffix}").exists() for suffix in SUFFIXES):
+        n += 1
+        candidate = f"{stem}-{n}"
+    return candidate
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _summary(rendered: RenderedReport, report: ReconcileReport) -> dict[str, Any]:
+    return {
+        "run_id": report.run_id, "started_at": report.started_at,
+        "finished_at": report.finished_at, "timezone": report.timezone,
+        "dry_run": report.dry_run, "correct": report.correct, "subject": rendered.subject,
+        "needs_attention": report.needs_attention, "checked": report.checked,
+        "drifted": len(report.drift), "corrected": report.corrected,
+        "problems": problem_count(report),
+        "counts": {name: len(getattr(report, name)) for name in (
+            "shop_only", "odoo_only", "duplicate_shop", "duplicate_odoo", "unmanaged",
+            "dead_letters", "orders_attention", "stuck_orders", "repeat_drifters", "failures")},
+    }
+
+
+def save(rendered: RenderedReport, report: ReconcileReport, directory: Path) -> dict[str, Path]:
+    """Write the report's .html, .txt, .csv and (last) .json under `directory`; suffix -> path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = _stem(report, directory)
+    contents = {
+        "html": rendered.html.encode(),
+        "txt": rendered.text.encode(),
+        "csv": rendered.csv.encode(),
+        "json": (json.dumps(_summary(rendered, report), indent=2) + "\n").encode(),
+    }
+    paths = {}
+    for suffix in SUFFIXES:  # the .json last: its presence marks a complete report
+        paths[suffix] = directory / f"{stem}.{suffix}"
+        _write_atomically(paths[suffix], contents[suffix])
+    return paths
+
+
+def latest(directory: Path) -> dict[str, Path] | None:
+    """The paths (suffix -> path) of the most recently started complete report, if any."""
+    if not directory.is_dir():
+        return None
+    found: list[tuple[float, str, Path]] = []
+    for marker in directory.glob("*.json"):
+        try:
+            started = float(json.loads(marker.read_text())["started_at"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        found.append((started, marker.name, marker))
+    for _, _, marker in sorted(found, reverse=True):
+        paths = {suffix: marker.with_suffix(f".{suffix}") for suffix in SUFFIXES}
+        if all(p.exists() for p in paths.values()):
+            return paths
+    return None
+
+
+# -- sending -----------------------------------------------------------------------------------
+
+def build_message(rendered: RenderedReport, settings: SmtpSettings, *, filename: str) -> EmailMessage:
+    """The email: text and HTML alternatives, the CSV of differences attached as `filename`."""
+    # Fold only at SMTP's hard limit: folding at 78 puts a stray space before an encoded word
+    # (CPython's folder), so "problems — shop" would arrive as "problems  — shop".
+    message = EmailMessage(policy=email.policy.default.clone(max_line_length=998))
+    message["Subject"] = rendered.subject
+    message["From"] = settings.sender
+    message["To"] = ", ".join(settings.recipients)
+    message["Date"] = formatdate(localtime=True)
+    domain = settings.sender.rpartition("@")[2] or None
+    message["Message-ID"] = make_msgid(domain=domain)
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
+    message.add_attachment(rendered.csv.encode(), maintype="text", subtype="csv", filename=filename)
+    return message
+
+
+def _deliver(message: EmailMessage, settings: SmtpSettings) -> dict[str, tuple[int, bytes]]:
+    context = ssl.create_default_context()
+    client: smtplib.SMTP
+    if settings.security == "ssl":
+        client = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
+                                  context=context)
+    else:
+        client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+    with client:
+        client.ehlo()
+        if settings.security == "starttls":
+            client.starttls(context=context)
+            client.ehlo()
+        if settings.username:
+            client.login(settings.username, settings.password or "")
+        return client.send_message(message, from_addr=settings.sender,
+                                   to_addrs=list(settings.recipients))
+
+
+def _smtp_words(error: smtplib.SMTPResponseException) -> str:
+    text = error.smtp_error.decode(errors="replace") if isinstance(error.smtp_error, bytes) else str(
+        error.smtp_error)
+    return f"{error.smtp_code} {text}".strip()
+
+
+def _as_remote_error(error: Exception, settings: SmtpSettings) -> RemoteError:
+    """`error` in words, retryable when trying again later could help."""
+    where = f"{settings.host}:{settings.port}"
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return RemoteError(f"the mail server at {where} rejected the username or password "
+                           f"({_smtp_words(error)})", retryable=False)
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return RemoteError(f"the mail server at {where} cannot do what the config asks: {error} "
+                           f"(check smtp.security and smtp.username)", retryable=False)
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        refused = "; ".join(f"{who}: {code} {text.decode(errors='replace')}"
+                            for who, (code, text) in error.recipients.items())
+        return RemoteError(f"the mail server at {where} refused every recipient ({refused})",
+                           retryable=any(code < 500 for code, _ in error.recipients.values()))
+    if isinstance(error, smtplib.SMTPSenderRefused):
+        return RemoteError(f"the mail server at {where} refused the sender {error.sender} "
+                           f"({_smtp_words(error)})", retryable=error.smtp_code < 500)
+    if isinstance(error, smtplib.SMTPResponseException):
+        return RemoteError(f"the mail server at {where} answered {_smtp_words(error)}",
+                           retryable=error.smtp_code < 500)
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return RemoteError(f"the mail server at {where} closed the connection ({error})",
+                           retryable=True)
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return RemoteError(f"the mail server at {where} has a certificate that cannot be trusted "
+                           f"({error.verify_message})", retryable=False)
+    if isinstance(error, ssl.SSLError):
+        return RemoteError(f"TLS with the mail server at {where} failed ({error.reason or error}); "
+                           f"check smtp.security and smtp.port", retryable=False)
+    if isinstance(error, ConnectionRefusedError):
+        return RemoteError(f"could not connect to the mail server at {where}: connection refused "
+                           f"(is it running, and is the port right?)", retryable=True)
+    if isinstance(error, socket.gaierror):
+        return RemoteError(f"could not find the mail server {settings.host!r} ({error.strerror})",
+                           retryable=True)
+    if isinstance(error, TimeoutError):
+        return RemoteError(f"the mail server at {where} did not answer within "
+                           f"{settings.timeout:g} s", retryable=True)
+    if isinstance(error, OSError | smtplib.SMTPException):
+        return RemoteError(f"sending to the mail server at {where} failed: {error}", retryable=True)
+    return RemoteError(f"sending the report failed unexpectedly: {error!r}", retryable=False)
+
+
+def send(rendered: RenderedReport, settings: SmtpSettings, *, filename: str,
+         policy: RetryPolicy = RetryPolicy(3, 1.0)) -> tuple[bool, str]:  # noqa: B008 (frozen)
+    """Email the report, retrying with backoff; (sent, reason) and never an exception."""
+    logger = log.get("woodoo.report", host=settings.host, port=settings.port,
+                     security=settings.security)
+    try:
+        if not settings.host:
+            raise RemoteError("no mail server configured (smtp.host)", retryable=False)
+        if not settings.recipients:
+            raise RemoteError("no recipients configured (smtp.recipients)", retryable=False)
+        message = build_message(rendered, settings, filename=filename)
+
+        def attempt() -> dict[str, tuple[int, bytes]]:
+            try:
+                return _deliver(message, settings)
+            except Exception as error:
+                raise _as_remote_error(error, settings) from error
+
+        refused = retry.call(attempt, policy, "send report email")
+    except RemoteError as error:
+        logger.error("report email failed", reason=str(error), subject=rendered.subject)
+        return False, str(error)
+    except Exception as error:  # never into the caller: the report is saved already
+        logger.exception("report email failed", reason=repr(error), subject=rendered.subject)
+        return False, f"sending the report failed unexpectedly: {error!r}"
+    accepted = [r for r in settings.recipients if r not in refused]
+    note = f"sent to {', '.join(accepted)}"
+    if refused:
+        note += "; refused: " + "; ".join(
+            f"{who} ({code} {text.decode(errors='replace')})" for who, (code, text) in refused.items())
+        logger.warning("report email partly refused", refused=sorted(refused), subject=rendered.subject)
+    logger.info("report emailed", recipients=accepted, subject=rendered.subject)
+    return True, note
