@@ -21,7 +21,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[email.message.EmailMessage] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
@@ -100,7 +100,7 @@ def test_report_only_config_corrects_nothing(make_engine, odoo, shop, shop_ids):
 def test_smtp_down_keeps_the_report_and_says_why(make_engine, odoo, shop, shop_ids):
     engine = make_engine(smtp=smtp(free_port()))
     drift_the_shop(engine, odoo, shop, shop_ids)
-    found, saved, (sent, note) = reconcile.reconcile_and_report(engine)
+    _, saved, (sent, note) = reconcile.reconcile_and_report(engine)
     assert not sent and "refused" in note.lower()
     assert saved["txt"].exists() and "WDG-1001" in saved["txt"].read_text()
     assert shop.stock("WDG-1001")[0] == 115  # the correction did not depend on the mail

@@ -13,7 +13,7 @@ import copy
 import json
 import re
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +22,7 @@ import odoorpc
 import pytest
 import requests
 
+from woodoo.simulators.clock import ManualClock
 from woodoo.simulators.odoo import OdooSimulator
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "odoo18"
@@ -42,27 +43,13 @@ SALE_STEPS = ("06a_sale_order_create", "06b_sale_order_action_confirm", "06c_sal
               "06g_product_free_qty_after_cancel_WH")
 
 
-class Clock:
-    """A settable clock for the simulator (naive UTC)."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> datetime:
-        self.now += timedelta(seconds=seconds)
-        return self.now
-
-
 def recording(name: str) -> dict[str, Any]:
     return json.loads(RECORDINGS[name].read_text())
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(SEEDED_AT)
+def clock() -> ManualClock:
+    return ManualClock(SEEDED_AT)
 
 
 @pytest.fixture
@@ -125,19 +112,19 @@ def same_error(got: dict[str, Any], want: dict[str, Any]) -> None:
 
 # -- one check per recording ------------------------------------------------------------------
 
-def check_exact(simulator: OdooSimulator, clock: Clock, recorded: dict[str, Any]) -> None:
+def check_exact(simulator: OdooSimulator, clock: ManualClock, recorded: dict[str, Any]) -> None:
     body = envelope(recorded, replay(simulator, recorded))
     assert body == recorded["response"]["body_json"]
 
 
-def check_db_list(simulator: OdooSimulator, clock: Clock, recorded: dict[str, Any]) -> None:
+def check_db_list(simulator: OdooSimulator, clock: ManualClock, recorded: dict[str, Any]) -> None:
     body = envelope(recorded, replay(simulator, recorded))
     # The recorded server had a second database; the simulator serves just its own.
     assert body["result"] == ["woodoo"]
     assert set(body["result"]) <= set(recorded["response"]["body_json"]["result"])
 
 
-def check_session_authenticate(simulator: OdooSimulator, clock: Clock,
+def check_session_authenticate(simulator: OdooSimulator, clock: ManualClock,
                                recorded: dict[str, Any]) -> None:
     response = replay(simulator, recorded)
     body = envelope(recorded, response)
@@ -150,7 +137,7 @@ def check_session_authenticate(simulator: OdooSimulator, clock: Clock,
     assert re.match(r"session_id=[\w-]+; .*HttpOnly; Path=/", response.headers["Set-Cookie"])
 
 
-def check_call_kw_with_cookie(simulator: OdooSimulator, clock: Clock,
+def check_call_kw_with_cookie(simulator: OdooSimulator, clock: ManualClock,
                               recorded: dict[str, Any]) -> None:
     login = replay(simulator, recording("03_web_session_authenticate"))
     cookie = login.cookies["session_id"]
@@ -162,23 +149,23 @@ def check_call_kw_with_cookie(simulator: OdooSimulator, clock: Clock,
     assert refused["error"]["data"]["name"] == "odoo.http.SessionExpiredException"
 
 
-def check_product_rows(simulator: OdooSimulator, clock: Clock, recorded: dict[str, Any]) -> None:
+def check_product_rows(simulator: OdooSimulator, clock: ManualClock, recorded: dict[str, Any]) -> None:
     body = envelope(recorded, replay(simulator, recorded))
     same_rows(body["result"], recorded["response"]["body_json"]["result"])
 
 
-def check_partner_search(simulator: OdooSimulator, clock: Clock, recorded: dict[str, Any]) -> None:
+def check_partner_search(simulator: OdooSimulator, clock: ManualClock, recorded: dict[str, Any]) -> None:
     # The recorded database had this guest partner (id 8); give the simulator the same.
     simulator.add_partner("Woo Guest", email="woo-guest@example.com", partner_id=8)
     check_exact(simulator, clock, recorded)
 
 
-def check_error(simulator: OdooSimulator, clock: Clock, recorded: dict[str, Any]) -> None:
+def check_error(simulator: OdooSimulator, clock: ManualClock, recorded: dict[str, Any]) -> None:
     body = envelope(recorded, replay(simulator, recorded))
     same_error(body["error"], recorded["response"]["body_json"]["error"])
 
 
-def _delta(simulator: OdooSimulator, clock: Clock, recorded: dict[str, Any]) -> tuple[
+def _delta(simulator: OdooSimulator, clock: ManualClock, recorded: dict[str, Any]) -> tuple[
         list[dict[str, Any]], list[dict[str, Any]], str]:
     """Replay a delta query with our own watermark before and after a confirmed order."""
     clock.advance(600)
@@ -196,14 +183,14 @@ def _delta(simulator: OdooSimulator, clock: Clock, recorded: dict[str, Any]) -> 
     return before, after, watermark
 
 
-def check_quant_delta(simulator: OdooSimulator, clock: Clock, recorded: dict[str, Any]) -> None:
+def check_quant_delta(simulator: OdooSimulator, clock: ManualClock, recorded: dict[str, Any]) -> None:
     _, rows, watermark = _delta(simulator, clock, recorded)
     # Same row, even the quant id: quants are seeded in the order Odoo created them.
     same_rows(rows, recorded["response"]["body_json"]["result"])
     assert all(row["write_date"] > watermark for row in rows)
 
 
-def check_move_delta(simulator: OdooSimulator, clock: Clock, recorded: dict[str, Any]) -> None:
+def check_move_delta(simulator: OdooSimulator, clock: ManualClock, recorded: dict[str, Any]) -> None:
     _, rows, watermark = _delta(simulator, clock, recorded)
     want = recorded["response"]["body_json"]["result"]
     same_rows(rows, want, ignore=("id", "reference"))
@@ -227,7 +214,7 @@ def _order_state(simulator: OdooSimulator, order_id: int) -> str:
     return replay(simulator, recording("06c_sale_order_read"), body).json()["result"][0]["state"]
 
 
-def check_sale_order(simulator: OdooSimulator, clock: Clock, recorded: dict[str, Any]) -> None:
+def check_sale_order(simulator: OdooSimulator, clock: ManualClock, recorded: dict[str, Any]) -> None:
     """Replay the 06 sequence up to this recording, each step checked, the last one in detail.
 
     The order is created for the recorded guest partner (id 8, as in 05) and 6 x WDG-1009
@@ -279,7 +266,7 @@ def _delta_rows(simulator: OdooSimulator, name: str, watermark: str) -> list[dic
     return replay(simulator, recorded, body).json()["result"]
 
 
-CHECKS: dict[str, Callable[[OdooSimulator, Clock, dict[str, Any]], None]] = {
+CHECKS: dict[str, Callable[[OdooSimulator, ManualClock, dict[str, Any]], None]] = {
     "01_version_info": check_exact,
     "01b_db_list": check_db_list,
     "02_login_common_login": check_exact,

@@ -14,6 +14,7 @@ import odoorpc
 import pytest
 import requests
 
+from woodoo.simulators.clock import ManualClock
 from woodoo.simulators.odoo import (
     CUSTOMERS,
     INVENTORY_ADJUSTMENT,
@@ -24,20 +25,6 @@ SEEDED = json.loads(
     (Path(__file__).parent.parent / "fixtures" / "odoo18" / "seeded_state.json").read_text())
 T0 = datetime(2026, 3, 2, 9, 30, 0, 250_000)  # microseconds on purpose: RPC shows seconds only
 QTY_FIELDS = ["qty_available", "free_qty", "virtual_available"]
-
-
-class Clock:
-    """A settable clock for the simulator (naive UTC)."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> datetime:
-        self.now += timedelta(seconds=seconds)
-        return self.now
 
 
 class Fault(Exception):
@@ -79,11 +66,11 @@ def stamp(moment: datetime) -> str:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(T0)
+def clock() -> ManualClock:
+    return ManualClock(T0)
 
 
-def demo(clock: Clock, version: str = "18.0", **options: Any) -> OdooSimulator:
+def demo(clock: ManualClock, version: str = "18.0", **options: Any) -> OdooSimulator:
     simulator = OdooSimulator(version=version, clock=clock, **options)
     simulator.load_catalog()
     return simulator

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 class OffsetClock:
@@ -23,3 +23,18 @@ class OffsetClock:
     def utc(self) -> datetime:
         """Naive UTC datetime, as the Odoo simulator's clock returns it."""
         return datetime.fromtimestamp(self.time(), UTC).replace(tzinfo=None)
+
+
+class ManualClock:
+    """A clock that stands still until moved: naive UTC datetimes, as the Odoo simulator takes."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        """Move the clock `seconds` ahead; returns the new time."""
+        self.now += timedelta(seconds=seconds)
+        return self.now
