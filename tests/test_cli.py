@@ -26,6 +26,9 @@ def test_dry_run_prints_changes_then_sync_and_status(make_config_file, shop):
     assert "skus mapped: 12" in status.output
     assert "dead letters open: 0" in status.output
 
+    audit = runner.invoke(main, ["audit", "--sku", "WDG-1001", "-c", path])
+    assert "WDG-1001: 0 outofstock -> 115 instock  (sync, run" in audit.output
+
 
 def test_setup_webhooks_dry_run_then_apply_is_idempotent(make_config_file, odoo):
     path = str(make_config_file())

@@ -164,6 +164,24 @@ def run(config_path: str, run_for: float | None) -> None:
     daemon.run(config, run_for=run_for)
 
 
+@main.command()
+@config_option
+@click.option("--sku", default=None, help="Only this SKU.")
+@click.option("--limit", default=50, show_default=True, help="How many rows, newest first.")
+def audit(config_path: str, sku: str | None, limit: int) -> None:
+    """Show the audit log: every stock value written to the shop, newest first."""
+    config = _load_config(config_path)
+    state = State(config.state.path)
+    try:
+        for row in state.audit(sku, limit=limit):
+            when = dt.datetime.fromtimestamp(row["at"]).isoformat(timespec="seconds")
+            click.echo(f"{when}  {row['sku']}: {row['old_quantity']} {row['old_status'] or ''} -> "
+                       f"{row['new_quantity']} {row['new_status']}  ({row['source']}, "
+                       f"run {row['correlation_id']})")
+    finally:
+        state.close()
+
+
 @main.command(name="reconcile")
 @config_option
 @click.option("--dry-run", is_flag=True, help="Compare and report; correct nothing.")
@@ -221,6 +239,7 @@ def status(config_path: str) -> None:
             )
         else:
             click.echo("last run: none yet")
+        click.echo(f"state: {config.state.path} (schema {state.schema_version})")
         watermark = state.get_meta("odoo_watermark")
         click.echo(f"odoo watermark: {watermark or 'none (the next poll reads everything)'}")
         activity = state.activity(since=time.time() - 86400)

@@ -127,7 +127,7 @@ def plan_webhooks(gateway: OdooGateway, *, mode: str, daemon_url: str,
     ids = {label: field_id for field_id, label in names.items()}
     existing = _existing_rules(gateway)
     if mode == "native":
-        url = f"{base_url}{NATIVE_PATH}{_native_token(token, existing)}"
+        url = native_url(base_url, _native_token(token, existing))
     else:
         # Not written anywhere by this: the module's system parameter woodoo_webhook.url
         # must hold it (set in Odoo, with the secret; see odoo-addon/woodoo_webhook/README.md).

@@ -409,11 +409,6 @@ class State:
         with self.atomic() as db:
             self._add_dead_letter(db, sku, reason, source, payload or {}, self.clock())
 
-    def resolve_dead_letters(self, skus: Iterable[str]) -> None:
-        """Close the open dead letters of SKUs that have now been handled."""
-        with self.atomic() as db:
-            self._resolve_dead_letters(db, list(skus), self.clock())
-
     def open_dead_letters(self) -> list[DeadLetter]:
         """Dead letters not yet resolved, oldest first."""
         with self._lock:
