@@ -249,3 +249,15 @@ def test_skus_shared_by_several_products_are_dead_lettered_not_guessed(engine, o
     assert letters["WDG-1003"].startswith("SKU WDG-1003 is used by several WooCommerce products")
     assert letters["WDG-1002"].startswith("SKU WDG-1002 is used by several Odoo products")
     assert shows(shop, "WDG-1002") == 0 and shows(shop, "WDG-1001") == 115
+
+
+def test_the_shop_connections_are_reused(make_engine, shop):
+    for n in range(250):  # three pages of products
+        shop.add_simple(f"EXTRA-{n:03d}", 1)
+    engine = make_engine()
+    before = shop.server.connections_seen
+    engine.poll()
+    requests_made = shop.server.count()
+    assert requests_made >= 4
+    # One pool of at most `woocommerce.concurrency` (4) keep-alive connections for every request.
+    assert shop.server.connections_seen - before <= 4

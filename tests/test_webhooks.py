@@ -13,9 +13,10 @@ import yaml
 
 from woodoo import config as config_module
 from woodoo import signing
+from woodoo.httpserver import HttpServer
 from woodoo.metrics import Metrics
 from woodoo.state import ShopProduct, State
-from woodoo.webhooks import HttpServer, create_app
+from woodoo.webhooks import create_app
 
 SECRET = "whsec_current_0123456789"
 OLD_SECRET = "whsec_previous_0123456789"

@@ -16,11 +16,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from woodoo import log, reconcile
 from woodoo.config import Config
 from woodoo.engine import Engine
+from woodoo.httpserver import HttpServer
 from woodoo.odoo import OdooError, OdooGateway
 from woodoo.orders import OrderSync
 from woodoo.retry import RetryPolicy
 from woodoo.state import State
-from woodoo.webhooks import HttpServer, create_app
+from woodoo.webhooks import create_app
 from woodoo.woocommerce import WooGateway
 from woodoo.worker import EventWorker
 

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import waitress
 from flask import Flask, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 from werkzeug.exceptions import HTTPException
@@ -224,44 +223,6 @@ def create_app(
         return Response(metrics.render(), mimetype="text/plain; version=0.0.4")
 
     return app
-
-
-class HttpServer:
-    """waitress serving an app from a thread of its own, until `stop`.
-
-    waitress's loop must be closed from its own thread (closing the socket from another breaks
-    its select), so the loop runs one round at a time and checks a stop flag between rounds.
-    """
-
-    def __init__(self, app: Flask, *, host: str, port: int, threads: int) -> None:
-        self._map: dict[int, Any] = {}
-        self.server = waitress.create_server(app, host=host, port=port, threads=threads,
-                                             map=self._map, ident="woodoo")
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="http", daemon=True)
-
-    @property
-    def port(self) -> int:
-        """The port bound (useful when 0 asked for any free one)."""
-        return int(self.server.effective_port)
-
-    def start(self) -> HttpServer:
-        """Serve in the background; returns self."""
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop accepting, let requests in progress finish (5 s at most), close everything."""
-        self._stop.set()
-        self._thread.join(timeout=15)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.server.asyncore.loop(timeout=0.1, map=self._map, count=1)
-        self.server.close()
-        self.server.task_dispatcher.shutdown(timeout=5)
-        for channel in list(self._map.values()):
-            channel.close()
 
 
 def _body() -> bytes:

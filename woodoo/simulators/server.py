@@ -6,8 +6,6 @@ through the real client libraries, so the transport must be real HTTP, keep-aliv
 
 from __future__ import annotations
 
-import contextlib
-import socket
 import threading
 import time
 from collections import Counter
@@ -15,8 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from woodoo.httpserver import HttpServer
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -85,26 +84,6 @@ class Faults:
         return None
 
 
-class _Handler(WSGIRequestHandler):
-    """HTTP/1.1 with keep-alive, silent, and tracked so that `go_down` can reset open connections."""
-
-    protocol_version = "HTTP/1.1"
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.open_connections.add(self.connection)  # type: ignore[attr-defined]
-
-    def finish(self) -> None:
-        self.server.open_connections.discard(self.connection)  # type: ignore[attr-defined]
-        super().finish()
-
-    def log_request(self, *args: object, **kwargs: object) -> None:
-        pass
-
-    def log(self, *args: object, **kwargs: object) -> None:
-        pass
-
-
 class SimulatorServer:
     """Run a WSGI app on 127.0.0.1 in a background thread; count requests; inject faults; go down."""
 
@@ -113,9 +92,9 @@ class SimulatorServer:
         self.name = name
         self.faults = Faults()
         self.requests: list[RecordedRequest] = []
+        self._clients: set[tuple[Any, Any]] = set()  # (address, port) of each client connection
         self._port = port
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: HttpServer | None = None
         self._log_lock = threading.Lock()
 
     @property
@@ -134,36 +113,24 @@ class SimulatorServer:
         return self._server is not None
 
     def start(self) -> SimulatorServer:
-        """Bind and serve in a daemon thread; returns self so it can be chained."""
+        """Bind and serve in a background thread; returns self so it can be chained."""
         if self._server is not None:
             return self
-        server = make_server(
-            "127.0.0.1", self._port, self._wsgi, threaded=True, request_handler=_Handler
-        )
-        server.daemon_threads = True
-        server.block_on_close = False  # type: ignore[attr-defined]
-        server.open_connections = set()  # type: ignore[attr-defined]
-        self._port = server.server_port
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
-            name=f"{self.name}:{self._port}",
-        )
-        self._thread.start()
+        # waitress, not werkzeug's development server: that one closes every connection, and
+        # real shops and Odoo servers keep them alive, which the clients' pools rely on.
+        self._server = HttpServer(
+            self._wsgi, host="127.0.0.1", port=self._port, threads=16, name=self.name,
+            # The WooCommerce simulator models a WordPress behind a TLS proxy (X-Forwarded-Proto).
+            clear_untrusted_proxy_headers=False,
+        ).start()
+        self._port = self._server.port
         return self
 
     def stop(self) -> None:
-        """Stop serving and reset every open connection (like a crashed server)."""
+        """Stop serving and drop every open connection (like a crashed server)."""
         server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        for connection in list(server.open_connections):  # type: ignore[attr-defined]
-            with contextlib.suppress(OSError):  # already closed by the client
-                connection.shutdown(socket.SHUT_RDWR)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if server is not None:
+            server.stop(grace=0.5)
 
     def go_down(self) -> None:
         """Refuse connections from now on (state is kept); `come_back` serves again on the same port."""
@@ -193,6 +160,11 @@ class SimulatorServer:
         with self._log_lock:
             return Counter((r.method, r.path) for r in self.requests)
 
+    @property
+    def connections_seen(self) -> int:
+        """How many distinct client connections sent requests (to check that clients reuse them)."""
+        return len(self._clients)
+
     def reset_log(self) -> None:
         """Forget the requests recorded so far (to count only what a test step does)."""
         with self._log_lock:
@@ -200,6 +172,7 @@ class SimulatorServer:
 
     def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
+        self._clients.add((environ.get("REMOTE_ADDR"), environ.get("REMOTE_PORT")))
         if self.faults.latency:
             time.sleep(self.faults.latency)
         fault = self.faults.take(request.path)
