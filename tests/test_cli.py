@@ -51,3 +51,19 @@ def test_setup_webhooks_signed_without_the_module_is_explained(make_config_file,
                                        str(make_config_file())])
     assert result.exit_code == 2
     assert "woodoo_webhook" in result.output
+
+
+def test_reconcile_then_report_last(make_config_file, shop, shop_ids):
+    path = str(make_config_file())
+    runner = CliRunner()
+    assert runner.invoke(main, ["sync", "-c", path]).exit_code == 0
+    shop.set_stock(shop_ids["WDG-1002"], 3)
+    result = runner.invoke(main, ["reconcile", "--no-email", "-c", path])
+    assert result.exit_code == 0, result.output
+    assert "1 drifted, 1 corrected" in result.output
+    assert "  WDG-1002: shop 3 -> 80 (Odoo 80, pending 0)" in result.output
+    assert "email: not sent (--no-email)" in result.output
+    last = runner.invoke(main, ["report", "--last", "-c", path])
+    assert last.exit_code == 0 and "WDG-1002" in last.output
+    status = runner.invoke(main, ["status", "-c", path])
+    assert "last reconciliation (or install): never" not in status.output

@@ -242,6 +242,10 @@ def status(config_path: str) -> None:
         click.echo(f"state: {config.state.path} (schema {state.schema_version})")
         watermark = state.get_meta("odoo_watermark")
         click.echo(f"odoo watermark: {watermark or 'none (the next poll reads everything)'}")
+        reconciled = state.get_meta(reconcile.LAST_RUN)
+        click.echo("last reconciliation (or install): " + (
+            dt.datetime.fromtimestamp(float(reconciled)).isoformat(timespec="seconds")
+            if reconciled else "never"))
         activity = state.activity(since=time.time() - 86400)
         good = activity["last_good_poll"].get("at")
         click.echo("last successful poll: " + (
