@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from click.testing import CliRunner
+from helpers import free_port
 
 from woodoo.cli import main
 
@@ -17,12 +16,6 @@ def run_check(make_config_file):
         return CliRunner().invoke(main, ["check", "-c", str(path)])
 
     return invoke
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_check_reports_versions_warehouses_and_mapping_problems(run_check, odoo, shop, shop_ids):

@@ -11,6 +11,8 @@ import sys
 import time
 from collections import Counter
 
+from helpers import wait_for
+
 from woodoo.daemon import build_scheduler, open_engine
 
 
@@ -19,15 +21,6 @@ def start_daemon(config_path, log_path):
         [sys.executable, "-m", "woodoo", "run", "-c", str(config_path)],
         stdout=subprocess.DEVNULL, stderr=log_path.open("w"),
     )
-
-
-def wait_for(condition, timeout=30.0, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(step)
-    return False
 
 
 def journal_rows(database) -> int:
@@ -56,9 +49,9 @@ def test_run_polls_logs_a_summary_and_stops_cleanly_on_sigterm(
     log_path = tmp_path / "daemon.log"
     process = start_daemon(config_path, log_path)
     try:
-        assert wait_for(lambda: shop.stock("WDG-1001")[0] == 115)
+        assert wait_for(lambda: shop.stock("WDG-1001")[0] == 115, timeout=30)
         odoo.set_on_hand("WDG-1002", "WH", 7)
-        assert wait_for(lambda: shop.stock("WDG-1002")[0] == 7)
+        assert wait_for(lambda: shop.stock("WDG-1002")[0] == 7, timeout=30)
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
@@ -74,7 +67,7 @@ def test_kill_9_during_a_push_then_restart_ends_right_and_pushes_nothing_twice(
     database = tmp_path / "woodoo.sqlite"
     log_path = tmp_path / "daemon.log"
     process = start_daemon(config_path, log_path)
-    assert wait_for(lambda: shop.stock("WDG-1001")[0] == 115)
+    assert wait_for(lambda: shop.stock("WDG-1001")[0] == 115, timeout=30)
     changed = {"WDG-1002": 41, "WDG-1003": 42, "WDG-1004": 43}
     writes_before = len(shop.stock_writes)
     # The next batch arrives, is held 2 s, then applied: the daemon dies while waiting for it.
@@ -82,8 +75,8 @@ def test_kill_9_during_a_push_then_restart_ends_right_and_pushes_nothing_twice(
     with odoo.transaction():  # one commit, so one poll sees all three
         for sku, quantity in changed.items():
             odoo.set_on_hand(sku, "WH", quantity)
-    assert wait_for(lambda: journal_rows(database) == len(changed))
-    assert wait_for(lambda: shop.server.faults.delays_begun == 1)  # the batch is in the shop's hands
+    assert wait_for(lambda: journal_rows(database) == len(changed), timeout=30)
+    assert wait_for(lambda: shop.server.faults.delays_begun == 1, timeout=30)  # the batch is in the shop's hands
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
     assert wait_for(lambda: all(shop.stock(s)[0] == q for s, q in changed.items()), timeout=10)
@@ -91,7 +84,7 @@ def test_kill_9_during_a_push_then_restart_ends_right_and_pushes_nothing_twice(
 
     process = start_daemon(config_path, log_path)
     try:
-        assert wait_for(lambda: journal_rows(database) == 0)
+        assert wait_for(lambda: journal_rows(database) == 0, timeout=30)
         time.sleep(1.5)  # let a poll or two run after recovery
     finally:
         process.send_signal(signal.SIGTERM)

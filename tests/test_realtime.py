@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,28 +16,13 @@ from pathlib import Path
 
 import pytest
 import requests
+from helpers import free_port, wait_for
 
 from woodoo import daemon, signing
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SECRET = "whsec_realtime_0123456789"
 TOKEN = "native-token-0123456789abcdefghijklmnop"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(condition, timeout=10.0, step=0.02) -> float | None:
-    """Seconds it took for `condition` to hold, or None if it never did."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if condition():
-            return time.monotonic() - started
-        time.sleep(step)
-    return None
 
 
 def realtime_sections(port: int, **webhooks) -> dict:
@@ -84,8 +68,8 @@ def test_a_signed_webhook_brings_an_odoo_change_to_the_shop_within_2_seconds(
         answer = post_signed(port, {"event_id": "e-1", "product_ids": [odoo.product_id("WDG-1002")],
                                     "odoo_time": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())})
         assert answer.status_code == 202
-        took = wait_for(lambda: shop.stock("WDG-1002")[0] == 17, timeout=2)
-        assert took is not None, "the change did not reach the shop within 2 s"
+        assert wait_for(lambda: shop.stock("WDG-1002")[0] == 17, timeout=2), (
+            "the change did not reach the shop within 2 s")
         metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
         assert 'woodoo_pushes_total{source="webhook"} 1.0' in metrics
         assert "woodoo_sync_latency_seconds_count 1.0" in metrics
@@ -103,7 +87,7 @@ def test_a_notification_sent_before_odoo_commits_is_read_again(make_config, odoo
             assert answer.status_code == 202
             time.sleep(0.6)  # the first read (at 0.2 s) sees the old, committed value
             assert shop.stock("WDG-1003")[0] == 45
-        assert wait_for(lambda: shop.stock("WDG-1003")[0] == 9, timeout=5) is not None
+        assert wait_for(lambda: shop.stock("WDG-1003")[0] == 9, timeout=5)
 
 
 def test_replayed_and_out_of_order_webhooks_never_show_an_older_quantity(
@@ -114,7 +98,7 @@ def test_replayed_and_out_of_order_webhooks_never_show_an_older_quantity(
         for step, quantity in enumerate((12, 7, 3), start=1):
             odoo.set_on_hand("WDG-1004", "WH", quantity)
             post_signed(port, {"event_id": f"s-{step}", "product_ids": [product]})
-            assert wait_for(lambda q=quantity: shop.stock("WDG-1004")[0] == q) is not None
+            assert wait_for(lambda q=quantity: shop.stock("WDG-1004")[0] == q)
         # Old events arrive again, late and out of order: Odoo is read, not the event.
         for event_id in ("s-2", "s-1", "late-1", "late-2"):
             post_signed(port, {"event_id": event_id, "product_ids": [product],
@@ -151,7 +135,7 @@ def test_kill_9_with_events_queued_then_restart_delivers_all(make_config_file, o
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
     try:
         # None lost: every acknowledged event is processed by the restarted daemon.
-        assert wait_for(lambda: all(done for _, _, done in events()), timeout=20) is not None
+        assert wait_for(lambda: all(done for _, _, done in events()), timeout=20)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
@@ -186,7 +170,7 @@ def test_the_recorded_odoo_18_sequence_ends_with_the_shop_at_odoo_s_final_figure
                 assert post_native(port, webhook["body_json"]).status_code == 202
         final = odoo.free_qty("WDG-1005", ["WH"])
         assert final == 200
-        assert wait_for(lambda: shop.stock("WDG-1005")[0] == final, timeout=5) is not None
+        assert wait_for(lambda: shop.stock("WDG-1005")[0] == final, timeout=5)
         time.sleep(1.6)  # the second reads happen too: they must not move the shop
         assert shop.stock("WDG-1005")[0] == final
 
@@ -211,4 +195,4 @@ def test_an_order_event_from_the_plugin_becomes_a_sale_order(make_config, odoo, 
         assert answer.status_code == 202
         assert wait_for(lambda: [o["state"] for o in odoo.sale_orders("WC-900")] == ["sale"])
         assert odoo.free_qty("WDG-1003", ["WH"]) == 41
-        assert wait_for(lambda: shop.stock("WDG-1003")[0] == 41) is not None
+        assert wait_for(lambda: shop.stock("WDG-1003")[0] == 41)

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import email
-import socket
 import time
 from datetime import UTC, datetime, timedelta
-from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
+from helpers import Inbox, free_port
 
 from woodoo import reconcile
 from woodoo.daemon import build_scheduler, open_engine
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
 
 
 @pytest.fixture
@@ -34,12 +21,6 @@ def inbox():
     controller.start()
     yield handler
     controller.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def smtp(port: int) -> dict:

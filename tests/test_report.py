@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import email
 import io
 import ipaddress
 import json
-import socket
 import ssl
-from email import policy as email_policy
 from pathlib import Path
 
 import pytest
@@ -20,6 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from helpers import Inbox, free_port
 from structlog.testing import capture_logs
 
 from woodoo import report
@@ -70,32 +68,6 @@ def good_report() -> ReconcileReport:
 
 
 # -- a real SMTP server ------------------------------------------------------------------------
-
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives, after refusing the first `busy` tries."""
-
-    def __init__(self, busy: int = 0, reply: str = "451 4.3.0 Busy, try again later") -> None:
-        self.busy, self.reply = busy, reply
-        self.attempts = 0
-        self.messages: list[email.message.EmailMessage] = []
-        self.envelopes: list = []
-        self.logins: list[bytes | None] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.attempts += 1
-        if self.attempts <= self.busy:
-            return self.reply
-        self.envelopes.append(envelope)
-        self.logins.append(getattr(session.auth_data, "login", None))
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email_policy.default))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 @pytest.fixture
 def smtp_server():

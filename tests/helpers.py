@@ -1,0 +1,46 @@
+"""Small helpers the tests share: free ports, waiting for a condition, an SMTP inbox."""
+
+from __future__ import annotations
+
+import email
+import socket
+import time
+from collections.abc import Callable
+from email import policy as email_policy
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 10.0, step: float = 0.02) -> bool:
+    """True as soon as `condition()` holds, False if it never did within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(step)
+    return False
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives, after refusing the first `busy` tries."""
+
+    def __init__(self, busy: int = 0, reply: str = "451 4.3.0 Busy, try again later") -> None:
+        self.busy, self.reply = busy, reply
+        self.attempts = 0
+        self.messages: list[email.message.EmailMessage] = []
+        self.envelopes: list = []
+        self.logins: list[bytes | None] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.attempts += 1
+        if self.attempts <= self.busy:
+            return self.reply
+        self.envelopes.append(envelope)
+        self.logins.append(getattr(session.auth_data, "login", None))
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email_policy.default))
+        return "250 OK"
