@@ -91,9 +91,10 @@ def create_app(
     def secrets() -> list[str]:
         return [s.get_secret_value() for s in hooks.secrets]
 
-    def store(source: str, event_id: str, payload: dict[str, Any], event_time: float) -> Response:
+    def store(source: str, event_id: str, payload: dict[str, Any], event_time: float, *,
+              wait: float = delay) -> Response:
         now = clock()
-        new = state.enqueue(source, event_id, payload, event_time=event_time, due_at=now + delay)
+        new = state.enqueue(source, event_id, payload, event_time=event_time, due_at=now + wait)
         if new:
             metrics.events_received.labels(source).inc()
             if notify:
@@ -175,7 +176,9 @@ def create_app(
                            "order events are not enabled in the daemon (orders.enabled)")
         if is_test:
             return jsonify(status="ok", message="signature accepted; order events are enabled")
-        return store("woocommerce", event.event_id, data, clock())
+        # Sent after the shop's request finished: nothing to wait for, unlike Odoo's pre-commit
+        # notifications.
+        return store("woocommerce", event.event_id, data, clock(), wait=0)
 
     @app.post("/webhooks/odoo-native/<token>")
     def odoo_native(token: str) -> Response:
