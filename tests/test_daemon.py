@@ -76,7 +76,8 @@ def test_kill_9_during_a_push_then_restart_ends_right_and_pushes_nothing_twice(
         for sku, quantity in changed.items():
             odoo.set_on_hand(sku, "WH", quantity)
     assert wait_for(lambda: journal_rows(database) == len(changed), timeout=30)
-    assert wait_for(lambda: shop.server.faults.delays_begun == 1, timeout=30)  # the batch is in the shop's hands
+    # The batch is in the shop's hands when the daemon dies.
+    assert wait_for(lambda: shop.server.faults.delays_begun == 1, timeout=30)
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
     assert wait_for(lambda: all(shop.stock(s)[0] == q for s, q in changed.items()), timeout=10)
