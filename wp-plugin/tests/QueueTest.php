@@ -7,7 +7,8 @@ final class QueueTest extends TestCase {
 		woodoo_test_reset();
 		woodoo_fixture_shop();
 		update_option( Woodoo_Settings::URL_OPTION, 'https://woodoo.example.com/webhooks/woocommerce' );
-		update_option( Woodoo_Settings::SECRET, 'whsec_test' );
+		update_option( Woodoo_Settings::EVENTS_SECRET, 'whsec_events_0123456789abcdef0123456789abcdef' );
+		update_option( Woodoo_Settings::STOCK_SECRET, 'whsec_stock_0123456789abcdef0123456789abcdef' );
 	}
 
 	private function stored() {
@@ -81,7 +82,7 @@ final class QueueTest extends TestCase {
 		$request = $GLOBALS['wp_http_requests'][0];
 		$this->assertFalse( $request['args']['blocking'] );
 		$this->assertSame( 'https://woodoo.example.com/webhooks/woocommerce', $request['url'] );
-		$this->assertTrue( Woodoo_Signer::verify( $request['args']['body'], $request['args']['headers']['X-Woodoo-Signature'], array( 'whsec_test' ) ) );
+		$this->assertTrue( Woodoo_Signer::verify( $request['args']['body'], $request['args']['headers']['X-Woodoo-Signature'], array( 'whsec_events_0123456789abcdef0123456789abcdef' ), Woodoo_Signer::SHOP_EVENTS ) );
 		$row = Woodoo_Queue::find( $ids[0] );
 		$this->assertNull( $row['delivered_at'], 'kept until the daemon answered' );
 		$this->assertSame( 1, Woodoo_Queue::waiting_count() );

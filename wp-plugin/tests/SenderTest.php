@@ -3,13 +3,16 @@ use PHPUnit\Framework\TestCase;
 
 final class SenderTest extends TestCase {
 
-	const T0 = 1795441954;
+	const T0     = 1795441954;
+	const EVENTS = 'whsec_events_0123456789abcdef0123456789abcdef';
+	const STOCK  = 'whsec_stock_0123456789abcdef0123456789abcdef';
 
 	protected function setUp(): void {
 		woodoo_test_reset();
 		woodoo_fixture_shop();
 		update_option( Woodoo_Settings::URL_OPTION, 'https://woodoo.example.com/webhooks/woocommerce' );
-		update_option( Woodoo_Settings::SECRET, 'whsec_test' );
+		update_option( Woodoo_Settings::EVENTS_SECRET, self::EVENTS );
+		update_option( Woodoo_Settings::STOCK_SECRET, self::STOCK );
 	}
 
 	private function queued_event() {
@@ -48,7 +51,10 @@ final class SenderTest extends TestCase {
 		$this->assertLessThanOrEqual( 15, $request['args']['timeout'] );
 		$body = json_decode( $request['args']['body'], true );
 		$this->assertSame( '2026-11-23T13:53:34Z', $body['sent_at'] );
-		$this->assertTrue( Woodoo_Signer::verify( $request['args']['body'], $request['args']['headers']['X-Woodoo-Signature'], array( 'whsec_test' ), self::T0 + 60 ) );
+		$header = $request['args']['headers']['X-Woodoo-Signature'];
+		$this->assertTrue( Woodoo_Signer::verify( $request['args']['body'], $header, array( self::EVENTS ), Woodoo_Signer::SHOP_EVENTS, self::T0 + 60 ), 'signed with the events secret for the daemon\'s route' );
+		$this->assertFalse( Woodoo_Signer::verify( $request['args']['body'], $header, array( self::STOCK ), Woodoo_Signer::SHOP_EVENTS, self::T0 + 60 ) );
+		$this->assertFalse( Woodoo_Signer::verify( $request['args']['body'], $header, array( self::EVENTS ), Woodoo_Signer::PLUGIN_STOCK, self::T0 + 60 ) );
 		$this->assertSame( 'skip', Woodoo_Sender::deliver( $id, self::T0 + 120 ), 'a delivered event is not sent again' );
 		$this->assertCount( 1, $GLOBALS['wp_http_requests'] );
 	}
@@ -113,10 +119,24 @@ final class SenderTest extends TestCase {
 
 	public function test_not_configured_keeps_the_event() {
 		$id = $this->queued_event();
-		delete_option( Woodoo_Settings::SECRET );
+		delete_option( Woodoo_Settings::EVENTS_SECRET );
 		$this->assertSame( 'retry', Woodoo_Sender::deliver( $id, self::T0 + 60 ) );
 		$this->assertSame( array(), $GLOBALS['wp_http_requests'] );
-		$this->assertStringContainsString( 'not set', Woodoo_Queue::find( $id )['last_error'] );
+		$this->assertStringContainsString( 'events secret is not set', Woodoo_Queue::find( $id )['last_error'] );
+		$this->assertFalse( Woodoo_Sender::send_nonblocking( $id ) );
+	}
+
+	public function test_a_short_or_shared_events_secret_sends_nothing() {
+		$id = $this->queued_event();
+		update_option( Woodoo_Settings::EVENTS_SECRET, 'whsec_short' );
+		$this->assertSame( 'retry', Woodoo_Sender::deliver( $id, self::T0 + 60 ) );
+		$this->assertStringContainsString( 'shorter than 32', Woodoo_Queue::find( $id )['last_error'] );
+		update_option( Woodoo_Settings::EVENTS_SECRET, self::STOCK );
+		$this->assertSame( 'retry', Woodoo_Sender::deliver( $id, self::T0 + 120 ) );
+		$this->assertStringContainsString( 'the same', Woodoo_Queue::find( $id )['last_error'] );
+		$this->assertFalse( Woodoo_Sender::send_nonblocking( $id ) );
+		$this->assertFalse( Woodoo_Sender::test()[0] );
+		$this->assertSame( array(), $GLOBALS['wp_http_requests'] );
 	}
 
 	public function test_deleted_order_events_make_no_notes() {
@@ -127,17 +147,35 @@ final class SenderTest extends TestCase {
 		$this->assertSame( array(), $order->notes );
 	}
 
-	public function test_test_button_reports_the_daemons_answer() {
-		$GLOBALS['wp_http_responses'] = array( woodoo_http( 400, '{"error":"schema","message":"event: bad","field":"event"}' ) );
-		list( $ok, $message ) = Woodoo_Sender::test();
-		$this->assertTrue( $ok );
-		$this->assertStringContainsString( 'field=event', $message );
-		$GLOBALS['wp_http_responses'] = array( woodoo_http( 401, '{"error":"bad_signature","message":"no match"}' ) );
-		list( $ok, $message ) = Woodoo_Sender::test();
-		$this->assertFalse( $ok );
-		$this->assertStringContainsString( 'secret', $message );
-		$this->assertStringNotContainsString( 'whsec_test', $message );
-		$GLOBALS['wp_http_responses'] = array( new WP_Error( 'x', 'Could not resolve host' ) );
+	public function test_test_button_says_the_status_and_our_words_never_the_body() {
+		$leak    = 'LEAK-' . str_repeat( 'x', 20 );
+		$answers = array(
+			array( woodoo_http( 200, '{"status":"ok","message":"' . $leak . '"}' ), true, '200: the daemon accepted the signature' ),
+			array( woodoo_http( 401, '{"error":"bad_signature","message":"' . $leak . '"}' ), false, '401: the daemon refused the signature: the events secret differs from webhooks.shop_secrets, or the clocks differ' ),
+			array( woodoo_http( 401, '{"error":"stale_timestamp","message":"' . $leak . '"}' ), false, '401: the daemon refused the signature\'s time' ),
+			array( woodoo_http( 401, '{"error":"no_secret","message":"' . $leak . '"}' ), false, '401: the daemon has no webhooks.shop_secrets' ),
+			array( woodoo_http( 503, '{"error":"orders_disabled","message":"' . $leak . '"}' ), false, '503: the signature was accepted, but order events are not enabled' ),
+			array( woodoo_http( 503, '<html>' . $leak . '</html>' ), false, '503: the daemon, or a proxy in front of it, failed' ),
+			array( woodoo_http( 404, $leak ), false, '404: nothing takes order events at this URL' ),
+			array( woodoo_http( 400, '{"error":"schema","message":"' . $leak . '","field":"event"}' ), false, '400: the daemon refused the test event itself' ),
+			array( woodoo_http( 302, $leak ), false, '302: the daemon URL redirects' ),
+			array( woodoo_http( 429, $leak ), false, '429: the daemon is busy' ),
+			array( woodoo_http( 418, $leak ), false, '418: an answer the daemon does not give' ),
+			array( woodoo_http( 401, '{"error":"' . $leak . '"}' ), false, '401: the daemon refused the signature: the events secret differs' ),
+		);
+		foreach ( $answers as $answer ) {
+			$GLOBALS['wp_http_responses'] = array( $answer[0] );
+			list( $ok, $message )         = Woodoo_Sender::test();
+			$this->assertSame( $answer[1], $ok, $message );
+			$this->assertStringStartsWith( $answer[2], $message );
+			$this->assertStringNotContainsString( 'LEAK', $message );
+			$this->assertStringNotContainsString( self::EVENTS, $message );
+		}
+		$request = end( $GLOBALS['wp_http_requests'] );
+		$this->assertSame( 'test', json_decode( $request['args']['body'], true )['event'] );
+		$GLOBALS['wp_http_responses'] = array( new WP_Error( 'x', 'cURL error 6: Could not resolve host' ) );
 		$this->assertStringContainsString( 'Could not resolve host', Woodoo_Sender::test()[1] );
+		delete_option( Woodoo_Settings::URL_OPTION );
+		$this->assertSame( array( false, 'Set the daemon URL first.' ), Woodoo_Sender::test() );
 	}
 }

@@ -3,6 +3,9 @@ use PHPUnit\Framework\TestCase;
 
 final class SettingsTest extends TestCase {
 
+	const EVENTS = 'whsec_events_0123456789abcdef0123456789abcdef';
+	const STOCK  = 'whsec_stock_0123456789abcdef0123456789abcdef';
+
 	protected function setUp(): void {
 		woodoo_test_reset();
 	}
@@ -11,35 +14,174 @@ final class SettingsTest extends TestCase {
 		$this->assertSame( 'https://woodoo.example.com/webhooks/woocommerce', Woodoo_Settings::sanitize_url( '  https://woodoo.example.com/webhooks/woocommerce ' ) );
 		$this->assertSame( 'http://10.0.0.5:8765/webhooks/woocommerce', Woodoo_Settings::sanitize_url( 'http://10.0.0.5:8765/webhooks/woocommerce' ) );
 		$this->assertSame( '', Woodoo_Settings::sanitize_url( '   ' ) );
-		foreach ( array( 'ftp://x.example/', 'javascript:alert(1)', 'woodoo.example.com', 'https://', 'file:///etc/passwd', 'https://a.example/"><script>' ) as $bad ) {
-			$this->assertNull( Woodoo_Settings::sanitize_url( $bad ), $bad );
+		foreach ( array( 'ftp://x.example/', 'javascript:alert(1)', 'woodoo.example.com', 'https://', 'file:///etc/passwd', 'https://a.example/"><script>', array( 'https://a.example/' ), 'https://a.example/' . str_repeat( 'a', 2000 ) ) as $bad ) {
+			$this->assertNull( Woodoo_Settings::sanitize_url( $bad ), json_encode( $bad ) );
 		}
+	}
+
+	public function test_an_administrator_saves_the_url_and_both_secrets() {
+		$changed = Woodoo_Settings::update(
+			array(
+				Woodoo_Settings::URL_OPTION    => ' https://new.example/webhooks/woocommerce ',
+				Woodoo_Settings::EVENTS_SECRET => '  ' . self::EVENTS . "\n",
+				Woodoo_Settings::STOCK_SECRET  => self::STOCK,
+			)
+		);
+		$this->assertSame( array( Woodoo_Settings::URL_OPTION, Woodoo_Settings::EVENTS_SECRET, Woodoo_Settings::STOCK_SECRET ), $changed );
+		$this->assertSame( array(), WC_Admin_Settings::$errors );
+		$this->assertSame( 'https://new.example/webhooks/woocommerce', Woodoo_Settings::daemon_url() );
+		$this->assertSame( self::EVENTS, Woodoo_Settings::events_secret() );
+		$this->assertSame( self::STOCK, Woodoo_Settings::stock_secret() );
+		$this->assertNull( Woodoo_Settings::secret_problem( Woodoo_Settings::EVENTS ) );
+		$this->assertNull( Woodoo_Settings::secret_problem( Woodoo_Settings::STOCK ) );
+	}
+
+	public function test_empty_fields_keep_the_stored_secrets() {
+		update_option( Woodoo_Settings::EVENTS_SECRET, self::EVENTS );
+		update_option( Woodoo_Settings::STOCK_SECRET, self::STOCK );
+		$this->assertSame(
+			array(),
+			Woodoo_Settings::update(
+				array(
+					Woodoo_Settings::EVENTS_SECRET => '   ',
+					Woodoo_Settings::STOCK_SECRET  => '',
+				)
+			)
+		);
+		$this->assertSame( self::EVENTS, Woodoo_Settings::events_secret() );
+		$this->assertSame( self::STOCK, Woodoo_Settings::stock_secret() );
+	}
+
+	public function test_a_secret_is_taken_raw_not_text_field_cleaned() {
+		$raw = ' new <secret> with \\ backslash 0123456789abcdef ';
+		Woodoo_Settings::update( array( Woodoo_Settings::STOCK_SECRET => $raw ) );
+		$this->assertSame( trim( $raw ), Woodoo_Settings::stock_secret() );
+	}
+
+	public function test_short_secrets_are_refused_in_words() {
+		update_option( Woodoo_Settings::EVENTS_SECRET, self::EVENTS );
+		$this->assertSame( array(), Woodoo_Settings::update( array( Woodoo_Settings::EVENTS_SECRET => str_repeat( 'x', 31 ) ) ) );
+		$this->assertSame( self::EVENTS, Woodoo_Settings::events_secret() );
+		$this->assertStringContainsString( 'at least 32 characters', WC_Admin_Settings::$errors[0] );
+		$this->assertStringContainsString( 'events secret', WC_Admin_Settings::$errors[0] );
+		$this->assertStringNotContainsString( str_repeat( 'x', 31 ), WC_Admin_Settings::$errors[0] );
+	}
+
+	public function test_the_two_secrets_must_differ() {
+		update_option( Woodoo_Settings::EVENTS_SECRET, self::EVENTS );
+		$this->assertSame( array(), Woodoo_Settings::update( array( Woodoo_Settings::STOCK_SECRET => self::EVENTS ) ) );
+		$this->assertSame( '', Woodoo_Settings::stock_secret() );
+		$this->assertStringContainsString( 'must differ', WC_Admin_Settings::$errors[0] );
+		WC_Admin_Settings::$errors = array();
+		// Both typed at once, equal: neither is saved.
+		$this->assertSame(
+			array(),
+			Woodoo_Settings::update(
+				array(
+					Woodoo_Settings::EVENTS_SECRET => self::STOCK,
+					Woodoo_Settings::STOCK_SECRET  => self::STOCK,
+				)
+			)
+		);
+		$this->assertSame( self::EVENTS, Woodoo_Settings::events_secret() );
+		$this->assertCount( 1, WC_Admin_Settings::$errors );
 	}
 
 	public function test_invalid_url_keeps_the_previous_value() {
 		update_option( Woodoo_Settings::URL_OPTION, 'https://old.example/webhooks/woocommerce' );
-		$this->assertSame( 'https://old.example/webhooks/woocommerce', Woodoo_Settings::sanitize_url_option( 'x', array(), 'ftp://nope' ) );
-		$this->assertSame( 'https://new.example/hook', Woodoo_Settings::sanitize_url_option( 'x', array(), 'https://new.example/hook' ) );
+		$this->assertSame( array(), Woodoo_Settings::update( array( Woodoo_Settings::URL_OPTION => 'ftp://nope' ) ) );
+		$this->assertSame( 'https://old.example/webhooks/woocommerce', Woodoo_Settings::daemon_url() );
+		$this->assertStringContainsString( 'http:// or https://', WC_Admin_Settings::$errors[0] );
 	}
 
-	public function test_secret_is_trimmed_and_empty_keeps_the_stored_one() {
-		$this->assertSame( 'abc\\def', Woodoo_Settings::sanitize_secret( "  abc\\def \n", '' ) );
-		$this->assertSame( 'stored', Woodoo_Settings::sanitize_secret( '   ', 'stored' ) );
-		update_option( Woodoo_Settings::SECRET, 'stored' );
-		$this->assertSame( 'stored', Woodoo_Settings::sanitize_secret_option( '', array(), '' ) );
-		$this->assertSame( 'new <secret>', Woodoo_Settings::sanitize_secret_option( 'wc_cleaned', array(), ' new <secret> ' ), 'the raw value, not a text-field-cleaned one' );
-	}
-
-	public function test_secret_is_never_echoed_back() {
-		update_option( Woodoo_Settings::SECRET, 'whsec_very_secret_value' );
-		$html = Woodoo_Settings::secret_field_html();
-		$this->assertStringNotContainsString( 'whsec_very_secret_value', $html );
-		$this->assertStringContainsString( 'value=""', $html );
-		$this->assertStringContainsString( 'type="password"', $html );
-		$this->assertStringContainsString( 'A secret is set', $html );
-		foreach ( Woodoo_Settings::fields() as $field ) {
-			$this->assertStringNotContainsString( 'whsec_very_secret_value', json_encode( $field ) );
+	public function test_a_shop_manager_sees_the_settings_read_only_and_cannot_change_them() {
+		update_option( Woodoo_Settings::URL_OPTION, 'https://old.example/webhooks/woocommerce' );
+		update_option( Woodoo_Settings::EVENTS_SECRET, self::EVENTS );
+		$GLOBALS['wp_caps'] = array( 'manage_woocommerce' => true );
+		$before             = $GLOBALS['wp_options'];
+		$changed            = Woodoo_Settings::update(
+			array(
+				Woodoo_Settings::URL_OPTION    => 'https://attacker.example/collect',
+				Woodoo_Settings::EVENTS_SECRET => str_repeat( 'a', 40 ),
+				Woodoo_Settings::STOCK_SECRET  => str_repeat( 'b', 40 ),
+			)
+		);
+		$this->assertSame( array(), $changed );
+		$this->assertSame( $before, $GLOBALS['wp_options'] );
+		$this->assertStringContainsString( 'Only administrators', WC_Admin_Settings::$errors[0] );
+		$url_field = Woodoo_Settings::fields()[1];
+		$this->assertSame( 'readonly', $url_field['custom_attributes']['readonly'] );
+		$this->assertStringContainsString( 'Only administrators', $url_field['desc'] );
+		foreach ( array( Woodoo_Settings::EVENTS, Woodoo_Settings::STOCK ) as $channel ) {
+			$this->assertStringContainsString( 'disabled="disabled"', Woodoo_Settings::secret_field_html( $channel ) );
 		}
+	}
+
+	public function test_the_save_action_reads_the_post_and_needs_manage_options() {
+		$_POST = array( Woodoo_Settings::URL_OPTION => 'https://posted.example/webhooks/woocommerce' );
+		$GLOBALS['wp_caps'] = array( 'manage_woocommerce' => true );
+		Woodoo_Settings::save();
+		$this->assertSame( '', Woodoo_Settings::daemon_url() );
+		$GLOBALS['wp_caps'] = array( 'manage_options' => true );
+		Woodoo_Settings::save();
+		$this->assertSame( 'https://posted.example/webhooks/woocommerce', Woodoo_Settings::daemon_url() );
+		$_POST = array();
+	}
+
+	public function test_non_text_posts_are_refused() {
+		$this->assertSame(
+			array(),
+			Woodoo_Settings::update(
+				array(
+					Woodoo_Settings::EVENTS_SECRET => array( self::EVENTS ),
+					Woodoo_Settings::URL_OPTION    => array( 'https://x.example/' ),
+				)
+			)
+		);
+		$this->assertSame( array(), $GLOBALS['wp_options'] );
+		$this->assertCount( 2, WC_Admin_Settings::$errors );
+	}
+
+	public function test_secrets_are_never_echoed_back() {
+		update_option( Woodoo_Settings::EVENTS_SECRET, self::EVENTS );
+		update_option( Woodoo_Settings::STOCK_SECRET, self::STOCK );
+		foreach ( array( Woodoo_Settings::EVENTS, Woodoo_Settings::STOCK ) as $channel ) {
+			$html = Woodoo_Settings::secret_field_html( $channel );
+			$this->assertStringNotContainsString( self::EVENTS, $html );
+			$this->assertStringNotContainsString( self::STOCK, $html );
+			$this->assertStringContainsString( 'value=""', $html );
+			$this->assertStringContainsString( 'type="password"', $html );
+			$this->assertStringContainsString( 'A secret is set', $html );
+			$this->assertStringNotContainsString( 'disabled', $html );
+		}
+		$this->assertStringContainsString( 'webhooks.shop_secrets', Woodoo_Settings::secret_field_html( Woodoo_Settings::EVENTS ) );
+		$this->assertStringContainsString( 'woocommerce.plugin_secret', Woodoo_Settings::secret_field_html( Woodoo_Settings::STOCK ) );
+		foreach ( Woodoo_Settings::fields() as $field ) {
+			$this->assertStringNotContainsString( self::EVENTS, json_encode( $field ) );
+			$this->assertStringNotContainsString( self::STOCK, json_encode( $field ) );
+		}
+	}
+
+	public function test_secret_problems_in_words() {
+		$this->assertStringContainsString( 'events secret is not set', Woodoo_Settings::secret_problem( Woodoo_Settings::EVENTS ) );
+		$this->assertStringContainsString( 'WOODOO_STOCK_SECRET', Woodoo_Settings::secret_problem( Woodoo_Settings::STOCK ) );
+		update_option( Woodoo_Settings::STOCK_SECRET, 'short' );
+		$this->assertStringContainsString( 'shorter than 32', Woodoo_Settings::secret_problem( Woodoo_Settings::STOCK ) );
+		update_option( Woodoo_Settings::STOCK_SECRET, self::EVENTS );
+		update_option( Woodoo_Settings::EVENTS_SECRET, self::EVENTS );
+		$this->assertStringContainsString( 'the same', Woodoo_Settings::secret_problem( Woodoo_Settings::STOCK ) );
+		$this->assertStringContainsString( 'the same', Woodoo_Settings::secret_problem( Woodoo_Settings::EVENTS ) );
+		ob_start();
+		Woodoo_Settings::not_configured_notice();
+		$this->assertStringContainsString( 'refuses every write', ob_get_clean() );
+	}
+
+	public function test_the_legacy_secret_is_removed_not_migrated() {
+		update_option( Woodoo_Settings::LEGACY_SECRET, 'old-single-secret' );
+		Woodoo_Plugin::forget_legacy_secret();
+		$this->assertFalse( get_option( Woodoo_Settings::LEGACY_SECRET ) );
+		$this->assertSame( '', Woodoo_Settings::events_secret() );
+		$this->assertSame( '', Woodoo_Settings::stock_secret() );
 	}
 
 	public function test_status_row_shows_the_waiting_count_and_a_nonce_button() {
@@ -62,6 +204,7 @@ final class SettingsTest extends TestCase {
 	public function test_register_adds_the_tab_and_the_test_handler() {
 		Woodoo_Settings::register();
 		$this->assertArrayHasKey( 'admin_post_woodoo_companion_test', $GLOBALS['wp_actions'] );
+		$this->assertArrayHasKey( 'woocommerce_update_options_woodoo', $GLOBALS['wp_actions'] );
 		$this->assertSame( array( 'general' => 'General', 'woodoo' => 'Woodoo' ), Woodoo_Settings::add_tab( array( 'general' => 'General' ) ) );
 	}
 
@@ -71,20 +214,47 @@ final class SettingsTest extends TestCase {
 	 */
 	public function test_constants_win_and_lock_the_fields() {
 		define( 'WOODOO_DAEMON_URL', 'https://const.example/webhooks/woocommerce' );
-		define( 'WOODOO_SECRET', ' const-secret ' );
+		define( 'WOODOO_EVENTS_SECRET', ' const-events-0123456789abcdef0123456789 ' );
+		define( 'WOODOO_STOCK_SECRET', 'const-stock-0123456789abcdef0123456789' );
 		woodoo_test_reset();
 		update_option( Woodoo_Settings::URL_OPTION, 'https://option.example/x' );
-		update_option( Woodoo_Settings::SECRET, 'option-secret' );
+		update_option( Woodoo_Settings::EVENTS_SECRET, self::EVENTS );
+		update_option( Woodoo_Settings::STOCK_SECRET, self::STOCK );
 		$this->assertSame( 'https://const.example/webhooks/woocommerce', Woodoo_Settings::daemon_url() );
-		$this->assertSame( 'const-secret', Woodoo_Settings::secret() );
+		$this->assertSame( 'const-events-0123456789abcdef0123456789', Woodoo_Settings::events_secret() );
+		$this->assertSame( 'const-stock-0123456789abcdef0123456789', Woodoo_Settings::stock_secret() );
 		// Posted values are ignored while the constants are set.
-		$this->assertSame( 'https://option.example/x', Woodoo_Settings::sanitize_url_option( 'x', array(), 'https://posted.example/' ) );
-		$this->assertSame( 'option-secret', Woodoo_Settings::sanitize_secret_option( 'x', array(), 'posted' ) );
-		$html = Woodoo_Settings::secret_field_html();
-		$this->assertStringContainsString( 'readonly', $html );
-		$this->assertStringNotContainsString( 'const-secret', $html );
+		$this->assertSame(
+			array(),
+			Woodoo_Settings::update(
+				array(
+					Woodoo_Settings::URL_OPTION    => 'https://posted.example/',
+					Woodoo_Settings::EVENTS_SECRET => str_repeat( 'p', 40 ),
+					Woodoo_Settings::STOCK_SECRET  => str_repeat( 'q', 40 ),
+				)
+			)
+		);
+		$this->assertSame( self::EVENTS, get_option( Woodoo_Settings::EVENTS_SECRET ) );
+		foreach ( array( Woodoo_Settings::EVENTS => 'WOODOO_EVENTS_SECRET', Woodoo_Settings::STOCK => 'WOODOO_STOCK_SECRET' ) as $channel => $constant ) {
+			$html = Woodoo_Settings::secret_field_html( $channel );
+			$this->assertStringContainsString( 'readonly', $html );
+			$this->assertStringContainsString( 'Set by ' . $constant, $html );
+			$this->assertStringNotContainsString( 'const-', $html );
+		}
 		$url_field = Woodoo_Settings::fields()[1];
-		$this->assertSame( array( 'readonly' => 'readonly' ), $url_field['custom_attributes'] );
+		$this->assertSame( 'readonly', $url_field['custom_attributes']['readonly'] );
 		$this->assertSame( 'https://const.example/webhooks/woocommerce', $url_field['value'] );
+	}
+
+	/**
+	 * @runInSeparateProcess
+	 * @preserveGlobalState disabled
+	 */
+	public function test_a_short_constant_is_refused_at_use() {
+		define( 'WOODOO_STOCK_SECRET', 'too-short' );
+		woodoo_test_reset();
+		$this->assertStringContainsString( 'shorter than 32', Woodoo_Settings::secret_problem( Woodoo_Settings::STOCK ) );
+		list( $status, $data ) = Woodoo_Stock_Route::handle( '{"items":[]}', 't=1,v2=' . str_repeat( '0', 64 ) );
+		$this->assertSame( array( 503, 'not_configured' ), array( $status, $data['error'] ) );
 	}
 }

@@ -30,6 +30,8 @@ function woodoo_test_reset() {
 	$GLOBALS['wp_post_types']     = array();
 	$GLOBALS['wc_log']            = array();
 	$GLOBALS['wpdb']              = new Fake_WPDB();
+	$GLOBALS['wp_caps']           = array( 'manage_options' => true, 'manage_woocommerce' => true );
+	WC_Admin_Settings::$errors    = array();
 	Woodoo_Queue::reset();
 }
 
@@ -126,6 +128,17 @@ function admin_url( $path = '' ) {
 }
 function get_current_user_id() {
 	return 1;
+}
+/** The current user's capabilities: an administrator unless a test says otherwise. */
+function current_user_can( $capability ) {
+	return ! empty( $GLOBALS['wp_caps'][ $capability ] );
+}
+/** Records the settings page's error notices. */
+class WC_Admin_Settings {
+	public static $errors = array();
+	public static function add_error( $message ) {
+		self::$errors[] = $message;
+	}
 }
 function get_post_type( $post_id ) {
 	return isset( $GLOBALS['wp_post_types'][ $post_id ] ) ? $GLOBALS['wp_post_types'][ $post_id ] : false;
@@ -418,8 +431,30 @@ class Fake_WPDB {
 		}
 		return $default;
 	}
+	/** @var bool Make the replay memory's INSERT fail, as with a missing table. */
+	public $replay_broken = false;
+
 	public function query( $sql ) {
 		$this->queries[] = $sql;
+		// The replay memory: a table with a unique digest, as INSERT IGNORE / DELETE see it.
+		if ( preg_match( "/^INSERT IGNORE INTO (\\S+) \\(digest, expires_at\\) VALUES \\('([0-9a-f]{64})', (\\d+)\\)$/", $sql, $m ) ) {
+			if ( $this->replay_broken ) {
+				$this->last_error = "Table '{$m[1]}' doesn't exist";
+				return false;
+			}
+			if ( isset( $this->tables[ $m[1] ][ $m[2] ] ) ) {
+				return 0;
+			}
+			$this->tables[ $m[1] ][ $m[2] ] = array( 'digest' => $m[2], 'expires_at' => (int) $m[3] );
+			return 1;
+		}
+		if ( preg_match( '/^DELETE FROM (\\S+) WHERE expires_at < (\\d+)$/', $sql, $m ) ) {
+			$before                 = $this->rows( $m[1] );
+			$this->tables[ $m[1] ] = array_filter( $before, function ( $r ) use ( $m ) {
+				return $r['expires_at'] >= (int) $m[2];
+			} );
+			return count( $before ) - count( $this->tables[ $m[1] ] );
+		}
 		$rows            = $this->scripted( 'query', 1 );
 		// A successful stock write shows in the product read afterwards, as in the database.
 		if ( $rows && preg_match( "/^UPDATE wp_postmeta SET meta_value = '(-?\\d+)' WHERE post_id = (\\d+)/", $sql, $m ) && isset( $GLOBALS['wc_products'][ (int) $m[2] ] ) ) {
@@ -508,7 +543,7 @@ class WP_REST_Response {
 }
 
 $woodoo_includes = dirname( __DIR__ ) . '/woodoo-companion/includes/';
-foreach ( array( 'signer', 'payload', 'queue', 'sender', 'settings', 'hooks', 'stock-route' ) as $woodoo_class ) {
+foreach ( array( 'signer', 'payload', 'queue', 'sender', 'settings', 'hooks', 'replay', 'stock-route', 'plugin' ) as $woodoo_class ) {
 	require_once $woodoo_includes . 'class-woodoo-' . $woodoo_class . '.php';
 }
 

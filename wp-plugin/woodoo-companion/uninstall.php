@@ -1,6 +1,6 @@
 <?php
 /**
- * Uninstall: options, the events table, scheduled actions.
+ * Uninstall: options (0.1's single secret too), the events and replay tables, scheduled actions.
  *
  * @package WoodooCompanion
  */
@@ -9,7 +9,14 @@ defined( 'WP_UNINSTALL_PLUGIN' ) || exit;
 
 global $wpdb;
 
-foreach ( array( 'woodoo_companion_daemon_url', 'woodoo_companion_secret', 'woodoo_companion_db_version' ) as $woodoo_option ) {
+$woodoo_options = array(
+	'woodoo_companion_daemon_url',
+	'woodoo_companion_events_secret',
+	'woodoo_companion_stock_secret',
+	'woodoo_companion_secret',
+	'woodoo_companion_db_version',
+);
+foreach ( $woodoo_options as $woodoo_option ) {
 	delete_option( $woodoo_option );
 }
 
@@ -20,3 +27,4 @@ if ( function_exists( 'as_unschedule_all_actions' ) ) {
 }
 
 $wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}woodoo_events" ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.SchemaChange
+$wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}woodoo_replay" ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.SchemaChange

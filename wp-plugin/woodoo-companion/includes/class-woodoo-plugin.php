@@ -21,6 +21,7 @@ final class Woodoo_Plugin {
 			return;
 		}
 		Woodoo_Queue::maybe_install();
+		self::forget_legacy_secret();
 		Woodoo_Hooks::register();
 		Woodoo_Stock_Route::register();
 		if ( is_admin() ) {
@@ -31,10 +32,24 @@ final class Woodoo_Plugin {
 	}
 
 	/**
-	 * Activation: the events table.
+	 * Activation: the tables (events, replay memory).
 	 */
 	public static function activate() {
 		Woodoo_Queue::install();
+		self::forget_legacy_secret();
+	}
+
+	/**
+	 * Removes 0.1's single secret (woodoo_companion_secret) after the upgrade to 0.2.
+	 *
+	 * Not copied into either new secret: it was the same on both channels, which is what 0.2
+	 * ends, and it may be shorter than 32 characters. The settings page and an admin notice ask
+	 * for the two new secrets instead.
+	 */
+	public static function forget_legacy_secret() {
+		if ( false !== get_option( Woodoo_Settings::LEGACY_SECRET ) ) {
+			delete_option( Woodoo_Settings::LEGACY_SECRET );
+		}
 	}
 
 	/**

@@ -22,7 +22,7 @@ final class Woodoo_Queue {
 	const HOOK          = 'woodoo_companion_deliver';
 	const SWEEP_HOOK    = 'woodoo_companion_sweep';
 	const GROUP         = 'woodoo';
-	const DB_VERSION    = '1';
+	const DB_VERSION    = '2'; // 2: the stock route's replay memory (Woodoo_Replay).
 	const DB_OPTION     = 'woodoo_companion_db_version';
 	const FALLBACK_SECS = 60;   // Action Scheduler attempt after the immediate non-blocking one.
 	const KEEP_DAYS     = 30;   // Delivered / abandoned events are pruned after this.
@@ -74,7 +74,7 @@ final class Woodoo_Queue {
 	}
 
 	/**
-	 * Creates or upgrades the table (activation, and on load after an update).
+	 * Creates or upgrades the tables (activation, and on load after an update).
 	 */
 	public static function install() {
 		global $wpdb;
@@ -100,7 +100,7 @@ final class Woodoo_Queue {
 		if ( ! function_exists( 'dbDelta' ) ) {
 			require_once ABSPATH . 'wp-admin/includes/upgrade.php';
 		}
-		dbDelta( $sql );
+		dbDelta( array( $sql, Woodoo_Replay::schema( $charset ) ) );
 		update_option( self::DB_OPTION, self::DB_VERSION, false );
 	}
 

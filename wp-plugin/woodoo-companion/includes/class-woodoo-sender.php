@@ -100,10 +100,10 @@ final class Woodoo_Sender {
 	}
 
 	/**
-	 * wp_remote_post() arguments for a signed body.
+	 * wp_remote_post() arguments for a body signed for the daemon's order event route.
 	 *
 	 * @param string $body     JSON body.
-	 * @param string $secret   Secret.
+	 * @param string $secret   Events secret.
 	 * @param bool   $blocking Wait for the answer.
 	 * @param int    $now      Clock (signature timestamp).
 	 * @return array
@@ -118,7 +118,7 @@ final class Woodoo_Sender {
 			'user-agent'  => 'WoodooCompanion/' . ( defined( 'WOODOO_COMPANION_VERSION' ) ? WOODOO_COMPANION_VERSION : 'dev' ),
 			'headers'     => array(
 				'Content-Type'         => 'application/json; charset=utf-8',
-				Woodoo_Signer::HEADER => Woodoo_Signer::sign( $body, $secret, $now ),
+				Woodoo_Signer::HEADER => Woodoo_Signer::sign( $body, $secret, Woodoo_Signer::SHOP_EVENTS, $now ),
 			),
 			'body'        => $body,
 			'data_format' => 'body',
@@ -138,11 +138,14 @@ final class Woodoo_Sender {
 		if ( ! $row || ! empty( $row['delivered_at'] ) || ! empty( $row['gave_up_at'] ) ) {
 			return 'skip';
 		}
-		$url    = Woodoo_Settings::daemon_url();
-		$secret = Woodoo_Settings::secret();
-		if ( '' === $url || '' === $secret ) {
-			$result = array( self::RETRY, 0, 'the daemon URL or the secret is not set (WooCommerce > Settings > Woodoo)' );
+		$url     = Woodoo_Settings::daemon_url();
+		$problem = Woodoo_Settings::secret_problem( Woodoo_Settings::EVENTS );
+		if ( '' === $url ) {
+			$result = array( self::RETRY, 0, 'the daemon URL is not set (WooCommerce > Settings > Woodoo)' );
+		} elseif ( null !== $problem ) {
+			$result = array( self::RETRY, 0, $problem );
 		} else {
+			$secret   = Woodoo_Settings::events_secret();
 			$body     = self::body( $row['payload'], $now );
 			$response = wp_remote_post( $url, self::request_args( $body, $secret, true, $now ) );
 			$result   = self::classify( $response );
@@ -223,10 +226,13 @@ final class Woodoo_Sender {
 	 * @return bool Whether a request was started.
 	 */
 	public static function send_nonblocking( $event_id ) {
-		$url    = Woodoo_Settings::daemon_url();
-		$secret = Woodoo_Settings::secret();
+		$url = Woodoo_Settings::daemon_url();
+		if ( '' === $url || null !== Woodoo_Settings::secret_problem( Woodoo_Settings::EVENTS ) ) {
+			return false;
+		}
+		$secret = Woodoo_Settings::events_secret();
 		$row    = Woodoo_Queue::find( $event_id );
-		if ( '' === $url || '' === $secret || ! $row ) {
+		if ( ! $row ) {
 			return false;
 		}
 		$now = time();
@@ -235,19 +241,25 @@ final class Woodoo_Sender {
 	}
 
 	/**
-	 * Sends a test ping and returns the daemon's answer: array( ok, message ).
+	 * Sends a test ping and says what the answer means: array( ok, message ).
 	 *
 	 * The ping is signed like an event with event "test": the daemon answers 200 when it accepts
-	 * the signature and takes order events, 503 when orders are disabled, 401 when the secrets
-	 * differ (an older daemon answered 400 on the body, also a sign the signature passed).
+	 * the signature and takes order events, 503 orders_disabled when it does not take them, 401
+	 * when the secrets or the clocks differ. The message is the HTTP status and our own words,
+	 * never any part of the answer's body: the URL is typed by an administrator and may point
+	 * anywhere, and this page must not become a way to read what a server answers.
 	 *
 	 * @return array
 	 */
 	public static function test() {
-		$url    = Woodoo_Settings::daemon_url();
-		$secret = Woodoo_Settings::secret();
-		if ( '' === $url || '' === $secret ) {
-			return array( false, __( 'Set the daemon URL and the secret first.', 'woodoo-companion' ) );
+		$url     = Woodoo_Settings::daemon_url();
+		$problem = Woodoo_Settings::secret_problem( Woodoo_Settings::EVENTS );
+		if ( '' === $url ) {
+			return array( false, __( 'Set the daemon URL first.', 'woodoo-companion' ) );
+		}
+		if ( null !== $problem ) {
+			/* translators: %s: what is wrong with the events secret. */
+			return array( false, sprintf( __( 'Set the events secret first: %s.', 'woodoo-companion' ), $problem ) );
 		}
 		$now      = time();
 		$body     = Woodoo_Queue::encode(
@@ -258,26 +270,69 @@ final class Woodoo_Sender {
 				'sent_at'   => gmdate( 'Y-m-d\TH:i:s\Z', $now ),
 			)
 		);
-		$response = wp_remote_post( $url, self::request_args( $body, $secret, true, $now ) );
+		$response = wp_remote_post( $url, self::request_args( $body, Woodoo_Settings::events_secret(), true, $now ) );
 		if ( is_wp_error( $response ) ) {
-			return array( false, 'no answer from ' . $url . ': ' . $response->get_error_message() );
+			// The transport's own error (DNS, refused, TLS, timeout), not anything the server sent.
+			$error = preg_replace( '/[^\x20-\x7e]+/', ' ', (string) $response->get_error_message() );
+			return array( false, 'no answer from the daemon URL (DNS, connection refused, TLS or timeout): ' . substr( $error, 0, 200 ) );
 		}
-		$code   = (int) wp_remote_retrieve_response_code( $response );
-		$answer = self::describe( $code, (string) wp_remote_retrieve_body( $response ) );
-		$data   = json_decode( (string) wp_remote_retrieve_body( $response ), true );
+		$code = (int) wp_remote_retrieve_response_code( $response );
+		return array( $code >= 200 && $code < 300, $code . ': ' . self::test_reason( $code, self::error_code( $response ) ) );
+	}
+
+	/**
+	 * Our words for the answer to a test event.
+	 *
+	 * @param int    $code  HTTP status.
+	 * @param string $error The daemon's error code ('' when none), only used to pick the words.
+	 * @return string
+	 */
+	public static function test_reason( $code, $error ) {
 		if ( $code >= 200 && $code < 300 ) {
-			return array( true, 'the daemon accepted the test event: ' . $answer );
+			return 'the daemon accepted the signature and takes order events';
 		}
-		if ( 400 === $code && is_array( $data ) && isset( $data['error'] ) && 'bad_signature' !== $data['error'] ) {
-			return array( true, 'the daemon checked the signature and answered as expected for a test event: ' . $answer );
+		if ( 401 === $code && 'stale_timestamp' === $error ) {
+			return 'the daemon refused the signature\'s time: the shop\'s and the daemon\'s clocks differ by more than 5 minutes';
 		}
-		if ( 401 === $code ) {
-			return array( false, 'the daemon refused the signature: the secret differs from webhooks.secrets, or the clocks differ: ' . $answer );
+		if ( 401 === $code && 'no_secret' === $error ) {
+			return 'the daemon has no webhooks.shop_secrets configured';
 		}
-		if ( 503 === $code && is_array( $data ) && isset( $data['error'] ) && 'orders_disabled' === $data['error'] ) {
-			return array( false, 'signature accepted, but order events are not enabled in the daemon (orders.enabled); events are kept and retried: ' . $answer );
+		if ( 401 === $code || 403 === $code ) {
+			return 'the daemon refused the signature: the events secret differs from webhooks.shop_secrets, or the clocks differ';
 		}
-		return array( false, 'unexpected answer from ' . $url . ': ' . $answer );
+		if ( 503 === $code && 'orders_disabled' === $error ) {
+			return 'the signature was accepted, but order events are not enabled in the daemon (orders.enabled); events are kept and retried';
+		}
+		if ( 404 === $code || 405 === $code ) {
+			return 'nothing takes order events at this URL; the daemon URL ends in /webhooks/woocommerce';
+		}
+		if ( 400 === $code || 422 === $code ) {
+			return 'the daemon refused the test event itself; is the daemon Woodoo 0.2 or later?';
+		}
+		if ( 429 === $code ) {
+			return 'the daemon is busy (rate limited); try again in a minute';
+		}
+		if ( $code >= 300 && $code < 400 ) {
+			return 'the daemon URL redirects, and redirects are not followed; enter the final URL';
+		}
+		if ( $code >= 500 ) {
+			return 'the daemon, or a proxy in front of it, failed; see the daemon\'s log';
+		}
+		return 'an answer the daemon does not give; is the daemon URL right?';
+	}
+
+	/**
+	 * The "error" code of a JSON answer when it is one of the daemon's short codes, else ''.
+	 *
+	 * @param array $response wp_remote_post() result.
+	 * @return string
+	 */
+	private static function error_code( $response ) {
+		$data = json_decode( (string) wp_remote_retrieve_body( $response ), true );
+		if ( is_array( $data ) && isset( $data['error'] ) && is_string( $data['error'] ) && preg_match( '/\A[a-z_]{1,40}\z/', $data['error'] ) ) {
+			return $data['error'];
+		}
+		return '';
 	}
 
 	/**

@@ -2,9 +2,14 @@
 /**
  * POST /wp-json/woodoo/v1/stock: the daemon's conditional stock writes (docs/order-events.md §2).
  *
- * Authenticated by the Woodoo signature over the raw body (no WordPress user). Each item is a
- * compare-and-set of _stock in one UPDATE, so a checkout that lowered the stock after the daemon
- * looked wins, and the daemon is told the current figure instead.
+ * Authenticated by the Woodoo signature over the raw body for the route "POST /woodoo/v1/stock",
+ * with the stock secret (no WordPress user); a signed request is applied once (Woodoo_Replay).
+ * Each item is a compare-and-set of _stock in one UPDATE, so a checkout that lowered the stock
+ * after the daemon looked wins, and the daemon is told the current figure instead.
+ *
+ * Refusals, with nothing written: 503 not_configured (no usable stock secret), 400 too_large,
+ * 401 missing_signature / bad_signature / stale_timestamp, 400 schema (with the field), 409
+ * replayed, 503 replay_unavailable (the replay memory cannot be written: fail closed).
  *
  * @package WoodooCompanion
  */
@@ -20,7 +25,9 @@ final class Woodoo_Stock_Route {
 	const ROUTE        = '/stock';
 	const MAX_BODY     = 65536;
 	const MAX_ITEMS    = 100;
+	const MAX_DEPTH    = 4;          // {"items": [{"id": 1}]} is 4 deep to json_decode (values count).
 	const MAX_QUANTITY = 1000000000;
+	const MAX_ID       = 9007199254740992; // 2^53: exact in every JSON reader and in a 64-bit PHP int.
 
 	/**
 	 * Adds the hooks.
@@ -66,20 +73,30 @@ final class Woodoo_Stock_Route {
 	 * @return array
 	 */
 	public static function handle( $body, $header, $now = null ) {
-		$secret = Woodoo_Settings::secret();
-		if ( '' === $secret ) {
-			return self::error( 503, 'not_configured', 'the Woodoo secret is not set in the shop (WooCommerce > Settings > Woodoo or WOODOO_SECRET)' );
+		$now     = null === $now ? time() : (int) $now;
+		$problem = Woodoo_Settings::secret_problem( Woodoo_Settings::STOCK );
+		if ( null !== $problem ) {
+			return self::error( 503, 'not_configured', $problem . '; the stock route refuses every write until it is set' );
 		}
+		$body = is_string( $body ) ? $body : '';
 		if ( strlen( $body ) > self::MAX_BODY ) {
 			return self::error( 400, 'too_large', 'body larger than ' . self::MAX_BODY . ' bytes' );
 		}
-		$problem = Woodoo_Signer::check( $body, $header, array( $secret ), $now );
-		if ( null !== $problem ) {
-			return self::error( 401, false !== strpos( $problem, 'clock' ) ? 'stale_timestamp' : 'bad_signature', $problem );
+		$signed = Woodoo_Signer::inspect( $body, $header, array( Woodoo_Settings::stock_secret() ), Woodoo_Signer::PLUGIN_STOCK, $now );
+		if ( isset( $signed['code'] ) ) {
+			return self::error( 401, $signed['code'], $signed['message'] );
 		}
 		$items = self::validate( $body );
 		if ( isset( $items['error'] ) ) {
 			return self::error( 400, 'schema', $items['error'], $items['field'] );
+		}
+		// Claimed after the checks, just before writing: a refused request wrote nothing to replay.
+		$memory = Woodoo_Replay::claim( Woodoo_Replay::digest( $signed['timestamp'], Woodoo_Signer::PLUGIN_STOCK, $body ), $signed['timestamp'], $now );
+		if ( Woodoo_Replay::REPLAYED === $memory ) {
+			return self::error( 409, 'replayed', 'replayed request: this signed request was already accepted; sign each request anew' );
+		}
+		if ( Woodoo_Replay::FIRST !== $memory ) {
+			return self::error( 503, 'replay_unavailable', 'the replay memory (table woodoo_replay) cannot be written; deactivate and activate the plugin to create it' );
 		}
 		$results = array();
 		foreach ( $items as $item ) {
@@ -91,48 +108,39 @@ final class Woodoo_Stock_Route {
 	/**
 	 * The items of a body, or array( 'error' => ..., 'field' => ... ).
 	 *
+	 * Decoded to objects, not arrays, so a JSON object {"0": ...} is not taken for a list. Every
+	 * number is an integer within bounds (JSON floats, strings, booleans and null are refused, not
+	 * converted), and messages name the item and field but never echo the input.
+	 *
 	 * @param string $body Raw body.
 	 * @return array
 	 */
 	public static function validate( $body ) {
-		$data = json_decode( $body, true );
-		if ( ! is_array( $data ) || ( $data && array_keys( $data ) === range( 0, count( $data ) - 1 ) ) ) {
-			return array(
-				'error' => 'expected a JSON object {"items": [...]}',
-				'field' => '(body)',
-			);
+		$data = json_decode( $body, false, self::MAX_DEPTH );
+		if ( ! $data instanceof stdClass ) {
+			return self::invalid( '(body)', 'expected a JSON object {"items": [...]}, at most ' . self::MAX_DEPTH . ' levels deep' );
 		}
-		if ( ! isset( $data['items'] ) || ! is_array( $data['items'] ) || ( $data['items'] && array_keys( $data['items'] ) !== range( 0, count( $data['items'] ) - 1 ) ) ) {
-			return array(
-				'error' => 'items must be a list',
-				'field' => 'items',
-			);
+		if ( ! property_exists( $data, 'items' ) || ! is_array( $data->items ) ) {
+			return self::invalid( 'items', 'items must be a list' );
 		}
-		if ( count( $data['items'] ) > self::MAX_ITEMS ) {
-			return array(
-				'error' => 'at most ' . self::MAX_ITEMS . ' items per request, got ' . count( $data['items'] ),
-				'field' => 'items',
-			);
+		if ( count( $data->items ) > self::MAX_ITEMS ) {
+			return self::invalid( 'items', 'at most ' . self::MAX_ITEMS . ' items per request, got ' . count( $data->items ) );
 		}
-		$items = array();
-		foreach ( $data['items'] as $index => $item ) {
-			if ( ! is_array( $item ) ) {
-				return array(
-					'error' => 'each item must be an object {"id", "expected", "quantity"}',
-					'field' => "items.{$index}",
-				);
+		$bounds = array(
+			'id'       => array( 1, self::MAX_ID, 'id must be a positive integer of at most ' . self::MAX_ID ),
+			'expected' => array( 0, self::MAX_QUANTITY, 'expected must be an integer from 0 to ' . self::MAX_QUANTITY ),
+			'quantity' => array( 0, self::MAX_QUANTITY, 'quantity must be an integer from 0 to ' . self::MAX_QUANTITY ),
+		);
+		$items  = array();
+		foreach ( $data->items as $index => $item ) {
+			if ( ! $item instanceof stdClass ) {
+				return self::invalid( "items.{$index}", "items.{$index} must be an object {\"id\", \"expected\", \"quantity\"}" );
 			}
 			$clean = array();
-			foreach ( array( 'id', 'expected', 'quantity' ) as $key ) {
-				$value = isset( $item[ $key ] ) ? $item[ $key ] : null;
-				if ( is_float( $value ) && floor( $value ) === $value ) {
-					$value = (int) $value;
-				}
-				if ( ! is_int( $value ) || abs( $value ) > self::MAX_QUANTITY || ( 'id' === $key && $value <= 0 ) ) {
-					return array(
-						'error' => 'id' === $key ? 'id must be a positive integer' : "{$key} must be an integer",
-						'field' => "items.{$index}.{$key}",
-					);
+			foreach ( $bounds as $key => $bound ) {
+				$value = property_exists( $item, $key ) ? $item->$key : null;
+				if ( ! is_int( $value ) || $value < $bound[0] || $value > $bound[1] ) {
+					return self::invalid( "items.{$index}.{$key}", "items.{$index}: " . $bound[2] );
 				}
 				$clean[ $key ] = $value;
 			}
@@ -239,6 +247,20 @@ final class Woodoo_Stock_Route {
 	private static function number( $value ) {
 		$float = (float) $value;
 		return floor( $float ) === $float ? (int) $float : $float;
+	}
+
+	/**
+	 * A validation failure.
+	 *
+	 * @param string $field   Field path.
+	 * @param string $message Message.
+	 * @return array
+	 */
+	private static function invalid( $field, $message ) {
+		return array(
+			'error' => $message,
+			'field' => $field,
+		);
 	}
 
 	/**
