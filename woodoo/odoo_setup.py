@@ -1,15 +1,46 @@
-"""Create or update, over RPC, the Odoo automation rules that tell Woodoo about stock changes.
+"""Create, update, pause or resume, over RPC, the Odoo automation rule that tells Woodoo about
+stock changes.
 
-Two rules, on `stock.quant` (quantity or reservation of a quant in an internal/transit location
-saved) and on `stock.move` (state set to done), each with one server action:
-- mode "native": Odoo's own "Send Webhook Notification" action (state 'webhook', Odoo 17+), which
+One rule, on `stock.quant`: quantity (and, for free_qty and the forecast, reserved quantity) of a
+quant saved in an internal or transit location of the configured warehouses. Its one server
+action is, by mode:
+- "native": Odoo's own "Send Webhook Notification" action (state 'webhook', Odoo 17+), which
   POSTs `{_model, _id, _action, <chosen fields>}` to `<daemon>/webhooks/odoo-native/<token>`.
   It cannot sign or add headers, so the token in the URL is the authentication.
-- mode "signed": an "Execute Code" action calling `records._woodoo_notify()` of the Odoo module
-  `woodoo_webhook` (odoo-addon/), which queues HMAC-signed events in an outbox, sent after commit.
+- "signed": an "Execute Code" action calling `records._woodoo_notify()` of the Odoo module
+  `woodoo_webhook` (odoo-addon/), which queues HMAC-signed events in an outbox that Odoo's cron
+  worker sends after the commit.
+
+Why one quant rule and nothing else. The native action is synchronous: Odoo POSTs inside the
+user's transaction, once per record and per rule, and waits up to 1 s for each answer. On a real
+Odoo 18 with the daemon's port blackholed, an inventory adjustment of 5 products (5 quants + 5
+moves notified) took 10.25 s instead of 0.18 s. So the rule set is the smallest that still sees
+every change of the stock figure. What one operation notified, recorded on Odoo 18 (tests/
+fixtures/odoo18/webhooks/webhook_sequence_by_operation.json, one product, with the earlier
+quant + done-move rules):
+  inventory adjustment +3   quant (quantity 200 -> 203) + move done              2 -> now 1
+  sale order confirmed      quant (reserved 0 -> 3)                              1 -> now 1
+  delivery validated        quant (reserved 3 -> 0), quant (203 -> 200), move    3 -> now 2
+and in precommit_probe.json an adjustment -1 wrote the stock quant three times (reserve,
+unreserve, quantity): 4 -> now 3.
+- Every done move that changes sellable stock writes the quantity of a quant in an internal
+  location, in the same transaction (each move notification above came with its quant's), so the
+  move rule only doubled the notifications: it is no longer created, and setup archives the one
+  an older Woodoo made.
+- Quants outside a warehouse also change (the inventory-adjustment location, customers: quants
+  40 and 55 in native_webhook_requests.jsonl, recorded before the rule had a domain); the domain
+  leaves them out, and the quants of warehouses Woodoo does not sync.
+- Only `quantity` and `reserved_quantity` are trigger fields (not `inventory_quantity`, which a
+  count edits without changing stock); with odoo.stock_field qty_available, reservations do not
+  change the figure and `reserved_quantity` is left out too (a delivery then notifies once).
+  A forecast (virtual_available) also moves with confirmed moves that touch no quant; no rule
+  catches those (nor did the done-move rule): polling does.
+Each notification still costs a user up to 1 s while the daemon is unreachable, so the CLI says
+so in words and points to the module, and `pause-webhooks` switches the rule off for maintenance.
 
 Rules are found again by name (every name starts with "Woodoo: "), so running this twice changes
-nothing and a changed URL or mode updates the rules in place instead of adding more.
+nothing and a changed URL, mode, warehouse list or stock figure updates the rule in place instead
+of adding more.
 
 Odoo facts relied on, read in public copies of the source (17: UmmeHani-SCI/
 Odoo17-UH_Hospital_Management @ 02f3b73; 18: informaticeng0011/odoo_18.0 @ 011dedd; files
@@ -20,22 +51,26 @@ ir_actions_server.py, odoo/addons/base/models/ir_actions.py):
   (ir.model.fields.selection), `filter_pre_domain`, `filter_domain` (a string), `active`, and
   `action_server_ids`, a one2many whose inverse is ir.actions.server `base_automation_id` (usage
   'base_automation'). 16 and older have one delegated action (`action_server_id`) and no
-  on_state_set trigger, and 16 has no 'webhook' action: not supported here.
+  'webhook' action: not supported here.
 - ir.actions.server: `state` 'webhook' with `webhook_url` and `webhook_field_ids`, 'code' with
   `code` (readable by Settings administrators only); the action must be on the rule's model
   (_check_action_server_model).
 - Several of those rule fields are stored computed fields that Odoo recomputes when another one is
   written alone, differently in 17 and 18 (18 adds the fields the domain names to
   trigger_field_ids, 17 clears trg_selection_field_id whenever the trigger fields change...).
-  So an update always writes the whole set, never one field.
+  So an update always writes the whole set, never one field; `active` is no dependency of any of
+  them, so pausing and resuming write it alone.
 - Automation rules run their actions once per record (`_process`), inside the transaction that
-  changed the stock; the native webhook waits at most 1 s and is never retried.
+  changed the stock, only when a trigger field's value changed, on the records the domain keeps
+  (`filtered_domain`, which follows many2one paths such as location_id.warehouse_id); the native
+  webhook waits at most 1 s and is never retried.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -50,6 +85,18 @@ SIGNED_CODE = "records._woodoo_notify()"
 MODES = ("native", "signed")
 TOKEN = re.compile(r"[A-Za-z0-9._~-]{32,256}")  # unreserved URL characters: no escaping needed
 MIN_VERSION = 17
+NATIVE_WAIT_SECONDS = 1  # Odoo's webhook action: requests.post(..., timeout=1), per record
+STOCK_USAGES = ("internal", "transit")
+# The quant fields each stock figure (odoo.stock_field) moves with.
+TRIGGER_FIELDS = {
+    "free_qty": ("quantity", "reserved_quantity"),
+    "qty_available": ("quantity",),
+    "virtual_available": ("quantity", "reserved_quantity"),
+}
+QUANT_RULE = f"{RULE_PREFIX}stock.quant quantity changed"
+# Rules earlier versions of Woodoo created, by name, with their model and trigger: archived by
+# setup-webhooks, paused with the others, never resumed.
+RETIRED_RULES = {f"{RULE_PREFIX}stock.move done": ("stock.move", "on_state_set")}
 
 
 class WebhookSetupError(OdooSetupError):
@@ -69,21 +116,28 @@ class RuleSpec:
     webhook_fields: tuple[str, ...]
 
 
-RULES = (
-    RuleSpec(
-        name=f"{RULE_PREFIX}stock.quant quantity changed", model="stock.quant",
-        trigger="on_create_or_write", trigger_fields=("quantity", "reserved_quantity"),
-        # Quants also exist in customer/inventory-adjustment locations (negative there): skip them.
-        filter_domain="[('location_id.usage', 'in', ['internal', 'transit'])]", state_value=None,
+def quant_rule(stock_field: str = "free_qty", warehouse_ids: Sequence[int] = ()) -> RuleSpec:
+    """The quant rule for a stock figure and the ids of the warehouses synced (all if none)."""
+    if stock_field not in TRIGGER_FIELDS:
+        raise WebhookSetupError([f"odoo.stock_field {stock_field!r} is not one of "
+                                 f"{', '.join(TRIGGER_FIELDS)}"])
+    domain: list[tuple[str, str, list[Any]]] = [("location_id.usage", "in", list(STOCK_USAGES))]
+    if warehouse_ids:
+        domain.append(("location_id.warehouse_id", "in", sorted(set(warehouse_ids))))
+    return RuleSpec(
+        name=QUANT_RULE, model="stock.quant", trigger="on_create_or_write",
+        trigger_fields=TRIGGER_FIELDS[stock_field], filter_domain=repr(domain), state_value=None,
         webhook_fields=("product_id", "location_id", "quantity", "reserved_quantity"),
-    ),
-    RuleSpec(
-        name=f"{RULE_PREFIX}stock.move done", model="stock.move", trigger="on_state_set",
-        # What 17 and 18 store for "State is set to: Done" (both write this exact string).
-        trigger_fields=("state",), filter_domain="[('state', '=', 'done')]", state_value="done",
-        webhook_fields=("product_id", "state", "location_id", "location_dest_id"),
-    ),
-)
+    )
+
+
+RULES = (quant_rule(),)
+
+
+def rules_for(gateway: OdooGateway) -> tuple[RuleSpec, ...]:
+    """The rules as this gateway's config needs them: its stock figure, its warehouses."""
+    return (quant_rule(gateway.config.stock_field, [w.id for w in gateway.warehouses]),)
+
 
 RULE_FIELDS = ["name", "model_id", "trigger", "trigger_field_ids", "trg_selection_field_id",
                "filter_pre_domain", "filter_domain", "action_server_ids", "active"]
@@ -92,12 +146,14 @@ ACTION_FIELDS = ["name", "model_id", "state", "usage", "code", "webhook_url", "w
 
 @dataclass(frozen=True)
 class PlannedAction:
-    """One automation rule and what applying the plan does to it ("create"/"update"/"unchanged").
+    """One automation rule and what applying the plan does to it: "create", "update",
+    "unchanged", "archive" (a rule of an earlier Woodoo), "pause" or "resume".
 
     `details` (JSON-friendly) holds what apply_webhooks needs and what a dry run shows: `rule_id`,
     `action_id`, `values` (the rule's and the action's), `changes` (field: {from, to}, readable),
-    `remove_action_ids`, `archive_rule_ids` (duplicates by name), `mode` and `url` (native: the
-    webhook URL, token included; signed: what the module's woodoo_webhook.url parameter needs).
+    `remove_action_ids`, `archive_rule_ids` (duplicates by name, or the rules to switch off),
+    `mode` and `url` (native: the webhook URL, token included; signed: what the module's
+    woodoo_webhook.url parameter needs). Pause and resume plans hold `rule_ids` and `mode`.
     """
 
     name: str
@@ -113,17 +169,13 @@ def plan_webhooks(gateway: OdooGateway, *, mode: str, daemon_url: str,
     if mode not in MODES:
         raise WebhookSetupError([f"mode must be one of {', '.join(MODES)}, not {mode!r}"])
     base_url = _check_daemon_url(daemon_url)
-    if gateway.client is None or not gateway.server_version:
-        gateway.connect()
-    if gateway.major_version < MIN_VERSION:
-        raise WebhookSetupError([
-            f"Odoo {gateway.server_version} has no webhook automation rules of the kind Woodoo "
-            f"sets up (they changed in Odoo {MIN_VERSION}); Woodoo keeps polling Odoo instead"])
+    _connect(gateway)
+    specs = rules_for(gateway)
     model_ids = _model_ids(gateway)
     _check_schema(gateway, mode)
     if mode == "signed":
         _check_module(gateway)
-    names = _field_names(gateway)  # ir.model.fields id -> "model.field", for both models
+    names = _field_names(gateway, specs)  # ir.model.fields id -> "model.field"
     ids = {label: field_id for field_id, label in names.items()}
     existing = _existing_rules(gateway)
     if mode == "native":
@@ -133,20 +185,29 @@ def plan_webhooks(gateway: OdooGateway, *, mode: str, daemon_url: str,
         # must hold it (set in Odoo, with the secret; see odoo-addon/woodoo_webhook/README.md).
         url = f"{base_url}{SIGNED_PATH}"
     plan = []
-    for spec in RULES:
+    for spec in specs:
         rule_values = _rule_values(gateway, spec, model_ids[spec.model], ids)
         action_values = _action_values(spec, model_ids[spec.model], ids, mode, url)
         plan.append(_plan_rule(spec, rule_values, action_values, existing.get(spec.name, []),
                                names, mode, url))
+    for name, (model, trigger) in RETIRED_RULES.items():
+        active = [rule["id"] for rule in existing.get(name, []) if rule["active"]]
+        if active:
+            plan.append(PlannedAction(name, model, trigger, "archive", {
+                "archive_rule_ids": active, "mode": mode, "url": url,
+                "changes": {"rule.active": {"from": True, "to": False}},
+                "reason": f"no longer needed: {QUANT_RULE} sees every stock change, and each "
+                          f"notification of this rule made Odoo users wait for the daemon too"}))
     return plan
 
 
 def apply_webhooks(gateway: OdooGateway, plan: list[PlannedAction]) -> None:
-    """Carry out a plan from plan_webhooks: one Odoo transaction per rule."""
+    """Carry out a plan from plan_webhooks, plan_pause or plan_resume: one Odoo transaction per
+    rule."""
     for planned in plan:
         details = planned.details
-        values = details["values"]
         if planned.operation == "create":
+            values = details["values"]
             # A rule created since the plan (or by an earlier run whose answer was lost) would
             # be duplicated: stop and let a fresh plan turn it into an update.
             found = gateway.execute("base.automation", "search", [[("name", "=", planned.name)]],
@@ -157,6 +218,7 @@ def apply_webhooks(gateway: OdooGateway, plan: list[PlannedAction]) -> None:
             gateway.execute("base.automation", "create", [
                 {**values["rule"], "action_server_ids": [[0, 0, values["action"]]]}], {})
         elif planned.operation == "update":
+            values = details["values"]
             commands: list[list[Any]] = (
                 [[1, details["action_id"], values["action"]]] if details["action_id"]
                 else [[0, 0, values["action"]]])
@@ -168,8 +230,91 @@ def apply_webhooks(gateway: OdooGateway, plan: list[PlannedAction]) -> None:
             if details["archive_rule_ids"]:
                 gateway.execute("base.automation", "write",
                                 [details["archive_rule_ids"], {"active": False}], {})
+        elif planned.operation in ("archive", "pause"):
+            gateway.execute("base.automation", "write",
+                            [details["archive_rule_ids"], {"active": False}], {})
+        elif planned.operation == "resume":
+            gateway.execute("base.automation", "write", [[details["rule_id"]], {"active": True}],
+                            {})
         elif planned.operation != "unchanged":
             raise ValueError(f"unknown operation {planned.operation!r} for {planned.name}")
+
+
+def plan_pause(gateway: OdooGateway) -> list[PlannedAction]:
+    """Switching off every rule setup-webhooks made (retired ones too); reads only.
+
+    Archiving is what Odoo's own "Archive" does to a rule: it stops firing and keeps all its
+    settings, so resuming is a write of `active` alone and needs no URL, token or mode.
+    """
+    plan = []
+    for name, rules in _managed_rules(gateway).items():
+        active = [rule["id"] for rule in rules if rule["active"]]
+        if not active and name in RETIRED_RULES:
+            continue  # archived by setup-webhooks: not part of what is paused and resumed
+        details: dict[str, Any] = {"archive_rule_ids": active, "rule_ids": [r["id"] for r in rules],
+                                   "mode": _rule_mode(rules[0]), "changes": {}}
+        if active:
+            details["changes"] = {"rule.active": {"from": True, "to": False}}
+        plan.append(PlannedAction(name, *_rule_model(name), "pause" if active else "unchanged",
+                                  details))
+    return plan
+
+
+def plan_resume(gateway: OdooGateway) -> list[PlannedAction]:
+    """Switching back on the rules setup-webhooks keeps (the oldest of each name); reads only.
+
+    Rules of earlier Woodoo versions and duplicates stay archived: setup-webhooks archived them
+    on purpose.
+    """
+    existing = _managed_rules(gateway)
+    missing = [spec.name for spec in RULES if spec.name not in existing]
+    if missing:
+        raise WebhookSetupError([
+            f"Odoo has no rule {name!r} to resume; create it with `woodoo odoo setup-webhooks`"
+            for name in missing])
+    plan = []
+    for spec in RULES:
+        rule = existing[spec.name][0]
+        details: dict[str, Any] = {"rule_id": rule["id"], "rule_ids": [rule["id"]],
+                                   "mode": _rule_mode(rule), "changes": {}}
+        if not rule["active"]:
+            details["changes"] = {"rule.active": {"from": False, "to": True}}
+        plan.append(PlannedAction(spec.name, spec.model, spec.trigger,
+                                  "unchanged" if rule["active"] else "resume", details))
+    return plan
+
+
+def native_mode_warning(gateway: OdooGateway) -> list[str]:
+    """In words, what native mode costs Odoo users when the daemon cannot answer, and what to
+    use instead where possible."""
+    _connect(gateway)
+    wait = NATIVE_WAIT_SECONDS
+    lines = [
+        f"warning: in native mode Odoo calls the daemon INSIDE the user's save and waits for the "
+        f"answer: up to about {wait} s per notification whenever the daemon is down, restarting, "
+        f"slow or unreachable (and Odoo never retries). There is one notification per changed "
+        f"stock quant, so validating a transfer or an inventory adjustment of N products can "
+        f"keep the user waiting about N seconds (on Odoo 18 with the daemon unreachable, 5 "
+        f"products took 10 s with Woodoo's earlier two rules; expect about 5 s with this one).",
+        "warning: before any maintenance of the daemon, its proxy or the network between them, "
+        "run `woodoo odoo pause-webhooks`, and `woodoo odoo resume-webhooks` afterwards (polling "
+        "keeps the shop right meanwhile).",
+    ]
+    state = _module_state(gateway)
+    if state in ("installed", "to upgrade"):
+        lines.append(f"recommended: the {MODULE} module is installed in this Odoo: use "
+                     f"--mode signed instead; its events are sent by Odoo's cron worker and "
+                     f"never make a user wait.")
+    elif gateway.server_version.startswith("saas~"):
+        lines.append(f"note: Odoo {gateway.server_version} is Odoo Online, where custom modules "
+                     f"cannot be installed: native mode is the only real-time way there. Keep "
+                     f"the daemon reachable.")
+    else:
+        lines.append(f"recommended: wherever custom modules can be installed (on-premise Odoo, "
+                     f"Odoo.sh), install the {MODULE} module from Woodoo's odoo-addon/ and use "
+                     f"--mode signed: Odoo then never waits on the daemon. Native mode is for "
+                     f"Odoo Online.")
+    return lines
 
 
 def native_url(daemon_url: str, token: str) -> str:
@@ -178,6 +323,15 @@ def native_url(daemon_url: str, token: str) -> str:
 
 
 # -- checks ------------------------------------------------------------------------------------
+
+def _connect(gateway: OdooGateway) -> None:
+    if gateway.client is None or not gateway.server_version:
+        gateway.connect()
+    if gateway.major_version < MIN_VERSION:
+        raise WebhookSetupError([
+            f"Odoo {gateway.server_version} has no webhook automation rules of the kind Woodoo "
+            f"sets up (they changed in Odoo {MIN_VERSION}); Woodoo keeps polling Odoo instead"])
+
 
 def _check_daemon_url(daemon_url: str) -> str:
     parsed = urlparse(daemon_url.strip())
@@ -212,7 +366,7 @@ def _native_token(token: str | None, existing: dict[str, list[dict[str, Any]]]) 
 
 
 def _model_ids(gateway: OdooGateway) -> dict[str, int]:
-    wanted = ["stock.quant", "stock.move", "base.automation", "ir.actions.server"]
+    wanted = ["stock.quant", "base.automation", "ir.actions.server"]
     rows = gateway.execute("ir.model", "search_read", [[("model", "in", wanted)]],
                            {"fields": ["model"]})
     found = {row["model"]: row["id"] for row in rows}
@@ -255,10 +409,14 @@ def _check_schema(gateway: OdooGateway, mode: str) -> None:
         raise WebhookSetupError(problems)
 
 
-def _check_module(gateway: OdooGateway) -> None:
+def _module_state(gateway: OdooGateway) -> str | None:
     rows = gateway.execute("ir.module.module", "search_read", [[("name", "=", MODULE)]],
                            {"fields": ["state"]})
-    state = rows[0]["state"] if rows else None
+    return rows[0]["state"] if rows else None
+
+
+def _check_module(gateway: OdooGateway) -> None:
+    state = _module_state(gateway)
     if state in ("installed", "to upgrade"):
         return
     where = ("Odoo does not know the module (it is not in Odoo's addons path, or the apps list "
@@ -272,12 +430,12 @@ def _check_module(gateway: OdooGateway) -> None:
         f"installed (Odoo Online), use --mode native"])
 
 
-def _field_names(gateway: OdooGateway) -> dict[int, str]:
-    models = sorted({spec.model for spec in RULES})
+def _field_names(gateway: OdooGateway, specs: Sequence[RuleSpec]) -> dict[int, str]:
+    models = sorted({spec.model for spec in specs})
     rows = gateway.execute("ir.model.fields", "search_read", [[("model", "in", models)]],
                            {"fields": ["name", "model"]})
     names = {row["id"]: f"{row['model']}.{row['name']}" for row in rows}
-    wanted = {f"{spec.model}.{name}" for spec in RULES
+    wanted = {f"{spec.model}.{name}" for spec in specs
               for name in (*spec.trigger_fields, *spec.webhook_fields)}
     missing = sorted(wanted - set(names.values()))
     if missing:
@@ -300,6 +458,35 @@ def _existing_rules(gateway: OdooGateway) -> dict[str, list[dict[str, Any]]]:
         row["actions"] = [actions[i] for i in row["action_server_ids"] if i in actions]
         found.setdefault(row["name"], []).append(row)
     return found
+
+
+def _managed_rules(gateway: OdooGateway) -> dict[str, list[dict[str, Any]]]:
+    """The rules setup-webhooks makes or made, by name, oldest first."""
+    _connect(gateway)
+    managed = {spec.name for spec in RULES} | set(RETIRED_RULES)
+    found = {name: rules for name, rules in _existing_rules(gateway).items() if name in managed}
+    if not found:
+        raise WebhookSetupError(["Odoo has no Woodoo automation rules: `woodoo odoo "
+                                 "setup-webhooks` creates them"])
+    return found
+
+
+def _rule_model(name: str) -> tuple[str, str]:
+    """(model, trigger) of a managed rule, known from its name."""
+    for spec in RULES:
+        if spec.name == name:
+            return spec.model, spec.trigger
+    return RETIRED_RULES[name]
+
+
+def _rule_mode(rule: dict[str, Any]) -> str | None:
+    """"native" or "signed" by the rule's first action (None: neither, e.g. edited by hand)."""
+    states = [action.get("state") for action in rule["actions"]]
+    if states[:1] == ["webhook"]:
+        return "native"
+    if states[:1] == ["code"]:
+        return "signed"
+    return None
 
 
 # -- desired state and comparison --------------------------------------------------------------

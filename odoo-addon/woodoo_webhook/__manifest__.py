@@ -3,12 +3,12 @@
     "name": "Woodoo Webhook",
     "summary": "Signed, durable stock-change webhooks from Odoo to the Woodoo daemon",
     "description": """
-Sends an HMAC-signed event to the Woodoo daemon when stock changes, from automated actions
-calling records._woodoo_notify() on stock.quant and stock.move. Events are queued in the same
-transaction as the stock change, sent right after it commits, and retried by a cron.
-See README.md.
+Sends an HMAC-signed event to the Woodoo daemon when stock changes, from an automated action
+calling records._woodoo_notify() on stock.quant. Events are queued in the same transaction as the
+stock change and sent by the cron worker once it commits (never in the user's request), with
+retries. See README.md.
 """,
-    "version": "1.0.0",
+    "version": "2.0.0",
     "category": "Inventory/Inventory",
     "author": "Woodoo",
     "license": "LGPL-3",

@@ -40,6 +40,10 @@ class StockQuant(models.Model):
 
 
 class StockMove(models.Model):
+    """Woodoo's setup no longer makes a rule on moves (every done move that changes sellable
+    stock also writes a quant, which the quant rule sees); a move rule made by an older Woodoo
+    still calls this until `woodoo odoo setup-webhooks` archives it, and must not fail."""
+
     _inherit = "stock.move"
 
     def _woodoo_notify(self):
