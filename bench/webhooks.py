@@ -68,7 +68,8 @@ def _odoo_time() -> str:
 def _signed(event_id: str, product_id: int, sku: str) -> tuple[bytes, dict[str, str]]:
     body = json.dumps({"event_id": event_id, "product_ids": [product_id], "skus": [sku],
                        "warehouse": "WH", "odoo_time": _odoo_time()}).encode()
-    return body, {"Content-Type": "application/json", signing.HEADER: signing.sign(body, SECRET)}
+    return body, {"Content-Type": "application/json",
+                  signing.HEADER: signing.sign(body, SECRET, signing.ODOO_EVENTS)}
 
 
 def generate_load(port: int, rate: float, duration: float, connections: int,
@@ -529,7 +530,7 @@ def measure(args: argparse.Namespace, workdir: Path) -> Results:
     odoo, shop = simulators(args.products, clock)
     try:
         state = workdir / "woodoo.sqlite"
-        base = dict(webhooks={"secrets": [SECRET]}, server={"port": 0},
+        base = dict(webhooks={"odoo_secrets": [SECRET]}, server={"port": 0},
                     logging={"level": "info", "format": "json"})
         document = simulator_config.document(odoo, shop, state, sync={"poll_interval": 3600}, **base)
         config = config_module.parse(yaml.safe_dump(document), base_dir=workdir, source="bench")

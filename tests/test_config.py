@@ -4,6 +4,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from woodoo import config, secret
@@ -117,8 +118,57 @@ def test_key_file_beside_the_config_is_used(tmp_path, monkeypatch):
     monkeypatch.delenv(secret.KEY_ENV, raising=False)
     key = secret.generate_key()
     (tmp_path / "woodoo.key").write_text(key + "\n")
+    (tmp_path / "woodoo.key").chmod(0o600)
     text = VALID.replace("password: admin", "password: " + secret.encrypt("pw", key))
     assert config.parse(text, base_dir=tmp_path).odoo.password.get_secret_value() == "pw"
+
+
+def test_a_key_file_others_can_read_is_refused(tmp_path, monkeypatch):
+    monkeypatch.delenv(secret.KEY_ENV, raising=False)
+    key = secret.generate_key()
+    (tmp_path / "woodoo.key").write_text(key + "\n")
+    (tmp_path / "woodoo.key").chmod(0o644)
+    text = VALID.replace("password: admin", "password: " + secret.encrypt("pw", key))
+    found = problems(text, tmp_path)
+    assert any(p.startswith("secret_key_file: ") and "readable by others (mode 644)" in p
+               and "chmod 600" in p for p in found)
+
+
+LONG = "x" * 31 + "{}"
+
+
+@pytest.mark.parametrize(("sections", "expected"), [
+    ({"webhooks": {"odoo_secrets": [""]}}, "webhooks.odoo_secrets[0]: must be at least 32 characters, got 0"),
+    ({"webhooks": {"shop_secrets": ["k"]}}, "webhooks.shop_secrets[0]: must be at least 32 characters"),
+    ({"woocommerce": {"plugin_secret": "short"}}, "woocommerce.plugin_secret: must be at least 32"),
+    ({"webhooks": {"native_tokens": ["t" * 31]}}, "webhooks.native_tokens[0]: must be at least 32"),
+    ({"webhooks": {"odoo_secrets": [LONG.format(1)], "shop_secrets": [LONG.format(1)]}},
+     "webhooks.shop_secrets[0]: the same value as webhooks.odoo_secrets[0]"),
+    ({"webhooks": {"odoo_secrets": [LONG.format(1)]}, "woocommerce": {"plugin_secret": LONG.format(1)}},
+     "woocommerce.plugin_secret: the same value as webhooks.odoo_secrets[0]"),
+    ({"webhooks": {"secrets": [LONG.format(1)]}}, "webhooks.secrets: split by channel in 0.2"),
+    ({"orders": {"enabled": True}}, "webhooks.shop_secrets: missing; orders.enabled"),
+    ({"woocommerce": {"conditional_writes": True}}, "woocommerce.plugin_secret: missing"),
+])
+def test_channel_secrets_fail_closed(sections, expected):
+    found = problems(_with(sections))
+    assert any(p.startswith(expected) for p in found), found
+    assert not any(LONG.format(1) in p for p in found)  # never shown
+
+
+def test_an_empty_environment_variable_is_an_error(monkeypatch):
+    monkeypatch.setenv("WOODOO_WH", "")
+    found = problems(_with({"webhooks": {"odoo_secrets": ["${WOODOO_WH}"]}}))
+    assert any(p.startswith("webhooks.odoo_secrets[0]: environment variable WOODOO_WH is empty")
+               for p in found), found
+
+
+def _with(sections: dict) -> str:
+    """VALID with these sections' keys added to its own."""
+    merged = yaml.safe_load(VALID)
+    for name, values in sections.items():
+        merged.setdefault(name, {}).update(values)
+    return yaml.safe_dump(merged)
 
 
 def test_secrets_are_never_shown_in_errors():

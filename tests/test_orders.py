@@ -9,7 +9,8 @@ import pytest
 from woodoo.orders import OrderSync, pending_quantities, quantities
 from woodoo.orders import ShopOrder as Order
 
-SECRET = "whsec_orders_0123456789"
+SECRET = "whsec_orders_0123456789abcdefghijklmnopqrstuvwxyz"
+SHOP_SECRET = "whsec_orders_shop_0123456789abcdefghijklmnop"
 
 
 def order_event(event_id: str, event: str = "order.created", *, order_id: int = 501,
@@ -42,7 +43,7 @@ def test_pending_counts_only_what_the_shop_took_and_odoo_lacks():
 @pytest.fixture
 def conditional(make_engine, shop):
     shop.plugin_secret = SECRET
-    return make_engine(woocommerce={"conditional_writes": True}, webhooks={"secrets": [SECRET]})
+    return make_engine(woocommerce={"conditional_writes": True, "plugin_secret": SECRET})
 
 
 def writes_of(shop, product_id: int) -> list[int]:
@@ -108,7 +109,7 @@ def test_order_events_out_of_order_and_twice_end_in_the_newest_state(conditional
 
 @pytest.fixture
 def orders(make_engine):
-    engine = make_engine(orders={"enabled": True})
+    engine = make_engine(orders={"enabled": True}, webhooks={"shop_secrets": [SHOP_SECRET]})
     engine.poll()
     return OrderSync(engine.config.orders, engine.state, engine.odoo), engine
 
@@ -173,7 +174,8 @@ def test_an_order_while_odoo_is_down_is_pending_then_synced(orders, odoo, shop):
 
 
 def test_pending_keeps_the_shop_right_until_odoo_has_the_order(make_engine, odoo, shop):
-    engine = make_engine(orders={"enabled": True, "create_sale_orders": False})
+    engine = make_engine(orders={"enabled": True, "create_sale_orders": False},
+                         webhooks={"shop_secrets": [SHOP_SECRET]})
     engine.poll()
     sync_ = OrderSync(engine.config.orders, engine.state, engine.odoo)
     sync_.apply(order_event("a"))

@@ -21,7 +21,8 @@ from helpers import free_port, wait_for
 from woodoo import daemon, signing
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SECRET = "whsec_realtime_0123456789"
+SECRET = "whsec_realtime_0123456789abcdefghijklm"
+SHOP_SECRET = "whsec_realtime_shop_0123456789abcdefghij"
 TOKEN = "native-token-0123456789abcdefghijklmnop"
 
 
@@ -29,7 +30,7 @@ def realtime_sections(port: int, **webhooks) -> dict:
     return {
         "server": {"port": port},
         "sync": {"poll_interval": 3600},  # only the start-up poll: changes must come by webhook
-        "webhooks": {"secrets": [SECRET], "native_tokens": [TOKEN],
+        "webhooks": {"odoo_secrets": [SECRET], "native_tokens": [TOKEN],
                      "reread_after": [0.2, 1.5], **webhooks},
     }
 
@@ -52,7 +53,7 @@ def post_signed(port: int, payload: dict) -> requests.Response:
     body = json.dumps(payload).encode()
     return requests.post(f"http://127.0.0.1:{port}/webhooks/odoo", data=body, timeout=5,
                          headers={"Content-Type": "application/json",
-                                  signing.HEADER: signing.sign(body, SECRET)})
+                                  signing.HEADER: signing.sign(body, SECRET, signing.ODOO_EVENTS)})
 
 
 def post_native(port: int, payload: dict) -> requests.Response:
@@ -177,7 +178,7 @@ def test_the_recorded_odoo_18_sequence_ends_with_the_shop_at_odoo_s_final_figure
 
 def test_an_order_event_from_the_plugin_becomes_a_sale_order(make_config, odoo, shop):
     port = free_port()
-    sections = realtime_sections(port)
+    sections = realtime_sections(port, shop_secrets=[SHOP_SECRET])
     with running_daemon(make_config, shop, orders={"enabled": True}, **sections):
         shop.checkout("WDG-1003", 4)
         body = json.dumps({
@@ -191,7 +192,8 @@ def test_an_order_event_from_the_plugin_becomes_a_sale_order(make_config, odoo, 
         }).encode()
         answer = requests.post(f"http://127.0.0.1:{port}/webhooks/woocommerce", data=body,
                                timeout=5, headers={"Content-Type": "application/json",
-                                                   signing.HEADER: signing.sign(body, SECRET)})
+                                                   signing.HEADER: signing.sign(
+                                                       body, SHOP_SECRET, signing.SHOP_EVENTS)})
         assert answer.status_code == 202
         assert wait_for(lambda: [o["state"] for o in odoo.sale_orders("WC-900")] == ["sale"])
         assert odoo.free_qty("WDG-1003", ["WH"]) == 41

@@ -1,6 +1,8 @@
 """The SQLite state: migrations, atomic push records, crash leftovers, dead letters."""
 
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
@@ -128,3 +130,35 @@ def test_two_connections_writing_at_once_wait_for_each_other(tmp_path):
     assert second.queue_stats()["depth"] == 300
     first.close()
     second.close()
+
+
+def test_a_second_connection_in_the_process_keeps_the_first_one_s_locks(tmp_path):
+    # Opening and closing any descriptor of the database file drops every POSIX lock this
+    # process holds on it: another process then takes the WAL for abandoned, and stops seeing
+    # (or loses) what this one commits. Seen as a daemon whose webhook work vanished.
+    path = tmp_path / "s.sqlite"
+    first = State(path)
+    second = State(path)
+    script = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+              "print(c.execute('select count(*) from events').fetchone()[0]); c.close()")
+
+    def seen_by_another_process() -> int:
+        return int(subprocess.run([sys.executable, "-c", script, str(path)], check=True,
+                                  capture_output=True, text=True).stdout)
+
+    first.enqueue("odoo", "before", {}, event_time=0, due_at=0)
+    assert seen_by_another_process() == 1
+    first.enqueue("odoo", "after", {}, event_time=0, due_at=0)
+    assert seen_by_another_process() == 2
+    first.close()
+    second.close()
+
+
+def test_the_database_is_created_readable_by_its_owner_only(tmp_path):
+    path = tmp_path / "private" / "s.sqlite"
+    State(path).close()
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert oct(path.parent.stat().st_mode & 0o777) == "0o700"
+    path.chmod(0o644)
+    State(path).close()
+    assert oct(path.stat().st_mode & 0o777) == "0o600"

@@ -18,8 +18,9 @@ from woodoo.metrics import Metrics
 from woodoo.state import ShopProduct, State
 from woodoo.webhooks import create_app
 
-SECRET = "whsec_current_0123456789"
-OLD_SECRET = "whsec_previous_0123456789"
+SECRET = "whsec_current_0123456789abcdefghijklmn"
+OLD_SECRET = "whsec_previous_0123456789abcdefghijkl"
+SHOP_SECRET = "whsec_shop_0123456789abcdefghijklmnopqr"
 TOKEN = "native-token-0123456789abcdefghijklmnop"
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -42,7 +43,7 @@ class Web:
                body: bytes | None = None, content_type: str = "application/json"):
         body = json.dumps(payload).encode() if body is None else body
         headers = {"Content-Type": content_type,
-                   signing.HEADER: signing.sign(body, secret, timestamp)}
+                   signing.HEADER: signing.sign(body, secret, signing.ODOO_EVENTS, timestamp)}
         return self.session.post(f"{self.url}/webhooks/odoo", data=body, headers=headers)
 
     def native(self, payload: dict, token: str = TOKEN):
@@ -53,7 +54,8 @@ class Web:
 
 
 def serve(tmp_path, orders: bool = False, **webhooks) -> Iterator[Web]:
-    settings = {"secrets": [SECRET, OLD_SECRET], "native_tokens": [TOKEN], **webhooks}
+    settings = {"odoo_secrets": [SECRET, OLD_SECRET], "shop_secrets": [SHOP_SECRET],
+                "native_tokens": [TOKEN], **webhooks}
     text = BASE + yaml.safe_dump({"webhooks": settings, "state": {"path": "w.sqlite"},
                                   "orders": {"enabled": orders}})
     config = config_module.parse(text, base_dir=tmp_path)
@@ -75,8 +77,12 @@ def web(tmp_path) -> Iterator[Web]:
     yield from serve(tmp_path)
 
 
+def odoo_now() -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+
+
 def event(event_id="evt-1", **fields):
-    return {"event_id": event_id, "product_ids": [1], "odoo_time": "2026-11-23 13:52:34", **fields}
+    return {"event_id": event_id, "product_ids": [1], "odoo_time": odoo_now(), **fields}
 
 
 def test_a_valid_signed_event_is_stored_and_acknowledged(web):
@@ -106,14 +112,14 @@ def test_bad_signatures_are_401_and_store_nothing(web, case, reason):
     body = json.dumps(event()).encode()
     headers = {"Content-Type": "application/json"}
     if case == "wrong secret":
-        headers[signing.HEADER] = signing.sign(body, "not-the-secret")
+        headers[signing.HEADER] = signing.sign(body, "not-the-secret" * 3, signing.ODOO_EVENTS)
     elif case == "tampered body":
-        headers[signing.HEADER] = signing.sign(body, SECRET)
+        headers[signing.HEADER] = signing.sign(body, SECRET, signing.ODOO_EVENTS)
         body = body.replace(b"[1]", b"[2]")
     elif case == "stale timestamp":
-        headers[signing.HEADER] = signing.sign(body, SECRET, int(time.time()) - 301)
+        headers[signing.HEADER] = signing.sign(body, SECRET, signing.ODOO_EVENTS, int(time.time()) - 301)
     elif case == "future timestamp":
-        headers[signing.HEADER] = signing.sign(body, SECRET, int(time.time()) + 301)
+        headers[signing.HEADER] = signing.sign(body, SECRET, signing.ODOO_EVENTS, int(time.time()) + 301)
     answer = web.session.post(f"{web.url}/webhooks/odoo", data=body, headers=headers)
     assert answer.status_code == 401
     assert answer.json()["error"] == reason
@@ -126,8 +132,9 @@ def test_both_secrets_work_during_a_rotation(web, tmp_path):
     assert web.signed(event("a"), secret=OLD_SECRET).status_code == 202
     assert web.signed(event("b"), secret=SECRET).status_code == 202
     body = json.dumps(event("c")).encode()
-    both = f"t={int(time.time())},v1={signing.digest(body, 'retired', int(time.time()))}," \
-           f"v1={signing.digest(body, SECRET, int(time.time()))}"
+    now = int(time.time())
+    both = f"t={now},v2={signing.digest(body, 'retired' * 5, signing.ODOO_EVENTS, now)}," \
+           f"v2={signing.digest(body, SECRET, signing.ODOO_EVENTS, now)}"
     answer = web.session.post(f"{web.url}/webhooks/odoo", data=body,
                               headers={"Content-Type": "application/json", signing.HEADER: both})
     assert answer.status_code == 202
@@ -139,7 +146,7 @@ def test_both_secrets_work_during_a_rotation(web, tmp_path):
     (json.dumps(event()).encode(), "text/plain", 415, "content_type", None),
     (json.dumps({"product_ids": [1]}).encode(), "application/json", 400, "schema", "event_id"),
     (json.dumps(event(product_ids=[-4])).encode(), "application/json", 400, "schema",
-     "product_ids"),
+     "product_ids.0"),
     (json.dumps(event(product_ids=[1.5])).encode(), "application/json", 400, "schema",
      "product_ids.0"),
     (json.dumps(event(product_ids=["7"])).encode(), "application/json", 400, "schema",
@@ -204,7 +211,7 @@ def test_the_recorded_native_requests_of_odoo_18_are_accepted(web):
 def test_native_route_is_rate_limited(tmp_path):
     for web in serve(tmp_path, native_rate_limit=2):
         answers = [web.native({"_id": i, "_model": "stock.move", "product_id": 1})
-                   for i in range(6)]
+                   for i in range(1, 7)]
         codes = [a.status_code for a in answers]
         assert codes[:2] == [202, 202] and 429 in codes
         limited = next(a for a in answers if a.status_code == 429)
@@ -222,7 +229,7 @@ def test_health_readiness_and_metrics(web):
 
 
 def shop_order_event(event_id: str = "o-1", **order) -> dict:
-    return {"event_id": event_id, "event": "order.created", "store_url": "http://shop.test",
+    return {"event_id": event_id, "event": "order.created", "store_url": "http://127.0.0.1:2",
             "sent_at": None, "refund": None,
             "order": {"id": 501, "number": "501", "status": "processing",
                       "date_modified": "2026-11-23T13:52:30Z",
@@ -230,10 +237,11 @@ def shop_order_event(event_id: str = "o-1", **order) -> dict:
                                  "quantity": 2}], **order}}
 
 
-def post_woocommerce(web: Web, payload: dict, secret: str = SECRET):
+def post_woocommerce(web: Web, payload: dict, secret: str = SHOP_SECRET):
     body = json.dumps(payload).encode()
     return web.session.post(f"{web.url}/webhooks/woocommerce", data=body, headers={
-        "Content-Type": "application/json", signing.HEADER: signing.sign(body, secret)})
+        "Content-Type": "application/json",
+        signing.HEADER: signing.sign(body, secret, signing.SHOP_EVENTS)})
 
 
 def test_order_events_are_stored_once_and_validated(tmp_path):
@@ -243,7 +251,7 @@ def test_order_events_are_stored_once_and_validated(tmp_path):
         bad = post_woocommerce(web, shop_order_event("o-2", lines=[{"line_id": 1, "quantity": -1,
                                                                       "product_id": 1}]))
         assert (bad.status_code, bad.json()["field"]) == (400, "order.lines.0.quantity")
-        assert post_woocommerce(web, shop_order_event("o-3"), secret="nope").status_code == 401
+        assert post_woocommerce(web, shop_order_event("o-3"), secret="nope" * 8).status_code == 401
         test = post_woocommerce(web, {"event_id": "t", "event": "test", "store_url": "x"})
         assert (test.status_code, test.json()["status"]) == (200, "ok")
         assert web.stored() == 1

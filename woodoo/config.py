@@ -16,13 +16,21 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
-    model_validator,
 )
 
 from woodoo import secret
 from woodoo.rules import StockPolicy
 
-SECRET_KEYS = frozenset({"password", "consumer_key", "consumer_secret", "secrets", "native_tokens"})
+SECRET_KEYS = frozenset({"password", "consumer_key", "consumer_secret", "odoo_secrets", "shop_secrets",
+                         "plugin_secret", "native_tokens"})
+MIN_SECRET_LENGTH = 32
+# Keys renamed since an earlier release: the error says what to write instead.
+RENAMED = {
+    ("webhooks", "secrets"): "split by channel in 0.2: webhooks.odoo_secrets (the Odoo module), "
+                             "webhooks.shop_secrets (the plugin's events) and "
+                             "woocommerce.plugin_secret (our writes to the plugin), each its own",
+}
+_MAKE_ONE = "make one with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
 
 
 class ConfigError(Exception):
@@ -81,7 +89,11 @@ class WooCommerceConfig(_Section):
     conditional_writes: bool = Field(
         False, description="write stock through the Woodoo Companion plugin's compare-and-set "
         "route, so a checkout between our read and our write is never overwritten (needs the "
-        "plugin and webhooks.secrets)",
+        "plugin and woocommerce.plugin_secret)",
+    )
+    plugin_secret: SecretStr | None = Field(
+        None, description="HMAC secret our stock writes to the Woodoo Companion plugin are signed "
+        "with (the plugin's stock secret; 32+ characters)",
     )
     unexplained_hold_minutes: float = Field(
         30, gt=0, description="how long a stock drop in the shop that no order event explains "
@@ -133,14 +145,27 @@ class ServerConfig(_Section):
     host: str = Field("127.0.0.1", description="address to bind; keep it local behind a proxy")
     port: int = Field(8765, ge=0, le=65535, description="TCP port (0: any free port)")
     threads: int = Field(8, ge=1, le=64, description="request threads (waitress)")
+    connection_limit: int = Field(
+        1000, ge=10, le=10000,
+        description="open connections served at once; idle or slow clients beyond it wait",
+    )
+    channel_timeout: float = Field(
+        30, ge=1, le=600, description="seconds an idle or stalled connection is kept open"
+    )
 
 
 class WebhooksConfig(_Section):
     """Signed Odoo events and Odoo's native (unsigned) webhook notifications."""
 
-    secrets: list[SecretStr] = Field(
-        default_factory=list,
-        description="HMAC secrets accepted on /webhooks/odoo (several while rotating)",
+    odoo_secrets: list[SecretStr] = Field(
+        default_factory=list, max_length=4,
+        description="HMAC secrets accepted on /webhooks/odoo from the Odoo module (several while "
+        "rotating; 32+ characters)",
+    )
+    shop_secrets: list[SecretStr] = Field(
+        default_factory=list, max_length=4,
+        description="HMAC secrets accepted on /webhooks/woocommerce from the WordPress plugin "
+        "(several while rotating; 32+ characters)",
     )
     native_tokens: list[SecretStr] = Field(
         default_factory=list,
@@ -157,13 +182,6 @@ class WebhooksConfig(_Section):
     )
     lease_seconds: float = Field(60, ge=5, description="how long a worker owns claimed events")
 
-    @field_validator("native_tokens")
-    @classmethod
-    def _long_tokens(cls, tokens: list[SecretStr]) -> list[SecretStr]:
-        if any(len(t.get_secret_value()) < 32 for t in tokens):
-            raise ValueError("each token must be at least 32 characters (make one with "
-                             "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
-        return tokens
 
     @field_validator("reread_after")
     @classmethod
@@ -197,6 +215,10 @@ class OrdersConfig(_Section):
         "WC-", description="prefix of the shop order number in the sale order's Customer Reference"
     )
     stuck_after_hours: float = Field(24, gt=0, description="pending orders older than this are reported")
+    max_line_quantity: int = Field(
+        100_000, ge=1, le=1_000_000_000,
+        description="largest quantity accepted on one order line; a larger one is refused",
+    )
 
 
 class ReconciliationConfig(_Section):
@@ -273,19 +295,50 @@ class Config(_Section):
     logging: LoggingConfig = LoggingConfig()
     secret_key_file: Path | None = Field(None, description="file holding the key for enc: values")
 
-    @model_validator(mode="after")
-    def _conditional_writes_need_a_secret(self) -> Config:
-        if self.woocommerce.conditional_writes and not self.webhooks.secrets:
-            raise ValueError("woocommerce.conditional_writes needs webhooks.secrets: the plugin "
-                             "checks our writes with the same secret")
-        return self
+    def channel_secrets(self) -> dict[str, str]:
+        """Each HMAC secret and URL token by its key path, e.g. `webhooks.odoo_secrets[0]`."""
+        found = {f"webhooks.{name}[{i}]": value.get_secret_value()
+                 for name in ("odoo_secrets", "shop_secrets", "native_tokens")
+                 for i, value in enumerate(getattr(self.webhooks, name))}
+        if self.woocommerce.plugin_secret is not None:
+            found["woocommerce.plugin_secret"] = self.woocommerce.plugin_secret.get_secret_value()
+        return found
 
     def secret_values(self) -> list[str]:
         """Every secret in the config, so that logs and errors can redact them."""
-        secrets = [self.odoo.password, self.woocommerce.consumer_key,
-                   self.woocommerce.consumer_secret, *self.webhooks.secrets,
-                   *self.webhooks.native_tokens, *([self.smtp.password] if self.smtp.password else [])]
-        return [s.get_secret_value() for s in secrets if s.get_secret_value()]
+        secrets = [self.odoo.password.get_secret_value(),
+                   self.woocommerce.consumer_key.get_secret_value(),
+                   self.woocommerce.consumer_secret.get_secret_value(),
+                   *self.channel_secrets().values(),
+                   *([self.smtp.password.get_secret_value()] if self.smtp.password else [])]
+        return [s for s in secrets if s]
+
+
+def channel_problems(config: Config) -> list[str]:
+    """What is wrong with the secrets that sign each channel: too short, shared, or missing.
+
+    Fail closed: a short secret can be guessed, an empty one signs anything, and a secret used
+    on two channels lets whoever holds it for one (e.g. Odoo's system parameters) speak on the
+    other (create confirmed sale orders, write the shop's stock).
+    """
+    problems = []
+    first_path: dict[str, str] = {}
+    for path, value in config.channel_secrets().items():
+        if len(value) < MIN_SECRET_LENGTH:
+            problems.append(f"{path}: must be at least {MIN_SECRET_LENGTH} characters, got "
+                            f"{len(value)}; {_MAKE_ONE}")
+        elif value in first_path:
+            problems.append(f"{path}: the same value as {first_path[value]}; each channel needs "
+                            f"its own secret, so that one leaked secret opens one door")
+        else:
+            first_path[value] = path
+    if config.woocommerce.conditional_writes and config.woocommerce.plugin_secret is None:
+        problems.append("woocommerce.plugin_secret: missing; woocommerce.conditional_writes "
+                        "writes through the plugin, which checks our writes with this secret")
+    if config.orders.enabled and not config.webhooks.shop_secrets:
+        problems.append("webhooks.shop_secrets: missing; orders.enabled takes order events from "
+                        "the plugin, signed with one of these secrets")
+    return problems
 
 
 def load(path: Path) -> Config:
@@ -329,6 +382,7 @@ def parse(text: str, *, base_dir: Path = Path("."), source: str = "config") -> C
     except ValidationError as exc:
         problems.extend(_describe(error) for error in exc.errors())
         raise ConfigError(problems) from None
+    problems.extend(channel_problems(config))
     if problems:
         raise ConfigError(problems)
     state_path = _relative_to(config.state.path, base_dir)
@@ -390,6 +444,8 @@ def _describe(error: dict[str, Any]) -> str:
     path = _dotted(loc)
     kind = error["type"]
     hint = _field_hint(loc)
+    if kind == "extra_forbidden" and tuple(loc) in RENAMED:
+        return f"{path}: {RENAMED[tuple(loc)]}"
     if kind == "extra_forbidden":
         known = ", ".join(_known_keys(loc[:-1]))
         return f"{path}: unknown key; remove it or use one of: {known}"

@@ -21,8 +21,11 @@ class HttpServer:
     def __init__(self, app: WSGIApp, *, host: str, port: int, threads: int,
                  name: str = "woodoo", **options: Any) -> None:
         self._map: dict[int, Any] = {}
+        # poll(), not select(): select() cannot watch a socket numbered 1024 or above, and a
+        # server with hundreds of idle clients gets there.
         self.server = waitress.create_server(app, host=host, port=port, threads=threads,
-                                             map=self._map, ident=name, **options)
+                                             map=self._map, ident=name, asyncore_use_poll=True,
+                                             **options)
         self._stop = threading.Event()
         self._grace = 5.0
         self._thread = threading.Thread(target=self._run, name="http", daemon=True)
@@ -45,7 +48,7 @@ class HttpServer:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.server.asyncore.loop(timeout=0.05, map=self._map, count=1)
+            self.server.asyncore.loop(timeout=0.05, use_poll=True, map=self._map, count=1)
         self.server.close()
         self.server.task_dispatcher.shutdown(timeout=self._grace)
         for channel in list(self._map.values()):

@@ -42,6 +42,18 @@ class Metrics:
         self.queue_depth = Gauge(
             "woodoo_queue_depth", "Events waiting to be processed", registry=self.registry
         )
+        self.events_failed = Counter(
+            "woodoo_events_failed_total", "Events set aside after their last attempt", ["source"],
+            registry=self.registry,
+        )
+        self.worker_restarts = Counter(
+            "woodoo_worker_restarts_total", "Times the event worker died and was started again",
+            registry=self.registry,
+        )
+        self.worker_heartbeat = Gauge(
+            "woodoo_worker_heartbeat_timestamp_seconds", "Unix time the event worker last beat",
+            registry=self.registry,
+        )
         self.dead_letters = Gauge(
             "woodoo_dead_letters_open", "Dead letters not resolved", registry=self.registry
         )

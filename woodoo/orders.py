@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from woodoo import log
 from woodoo.config import OrdersConfig
+from woodoo.limits import EventId, Quantity, ShopId, ShopIdOrZero, Sku
 from woodoo.odoo import OdooGateway, SaleOrder
 from woodoo.state import State
 
@@ -27,12 +28,12 @@ class _Model(BaseModel):
 class OrderLine(_Model):
     """One line of a shop order."""
 
-    line_id: int = Field(gt=0)
-    product_id: int = Field(ge=0)
-    variation_id: int = Field(0, ge=0)
-    sku: str = Field("", max_length=100)
-    quantity: int = Field(ge=0)
-    refunded_quantity: int = Field(0, ge=0)
+    line_id: ShopId
+    product_id: ShopIdOrZero
+    variation_id: ShopIdOrZero = 0
+    sku: Sku = ""
+    quantity: Quantity
+    refunded_quantity: Quantity = 0
 
 
 class Customer(_Model):
@@ -46,11 +47,13 @@ class Customer(_Model):
 class ShopOrder(_Model):
     """The whole current order, as every event carries it."""
 
-    id: int = Field(gt=0)
+    id: ShopId
     number: str = Field(min_length=1, max_length=50)
     status: str = Field(min_length=1, max_length=50)
-    previous_status: str | None = None
-    date_modified: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?$")
+    previous_status: str | None = Field(None, max_length=50)
+    # [0-9], not \d: \d also takes other scripts' digits, which compare wrongly as text.
+    date_modified: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
+                                       r"(\.[0-9]{1,9})?Z?$")
     currency: str = Field("", max_length=10)
     customer: Customer = Customer()
     lines: list[OrderLine] = Field(default_factory=list, max_length=1000)
@@ -59,29 +62,41 @@ class ShopOrder(_Model):
 class RefundLine(_Model):
     """Refunded quantity of one line."""
 
-    line_id: int = Field(gt=0)
-    quantity: int = Field(ge=0)
+    line_id: ShopId
+    quantity: Quantity
 
 
 class Refund(_Model):
     """A full or partial refund."""
 
-    id: int = Field(gt=0)
-    amount: str | None = None
+    id: ShopId
+    amount: str | None = Field(None, max_length=50)
     restock: bool = True
-    lines: list[RefundLine] = Field(default_factory=list)
+    lines: list[RefundLine] = Field(default_factory=list, max_length=1000)
 
 
 class OrderEvent(_Model):
     """The body of `POST /webhooks/woocommerce` (see docs/order-events.md)."""
 
-    event_id: str = Field(min_length=1, max_length=200)
+    event_id: EventId
     event: Literal["order.created", "order.status_changed", "order.paid", "order.cancelled",
                    "order.refunded", "order.deleted"]
     store_url: str = Field(max_length=500)
-    sent_at: str | None = None
+    sent_at: str | None = Field(None, max_length=50)
     order: ShopOrder
     refund: Refund | None = None
+
+
+def oversized_line(order: ShopOrder, refund: Refund | None, limit: int) -> str | None:
+    """The path of the first quantity above `limit` (orders.max_line_quantity), or None."""
+    for index, line in enumerate(order.lines):
+        for name in ("quantity", "refunded_quantity"):
+            if getattr(line, name) > limit:
+                return f"order.lines[{index}].{name}"
+    for index, refunded in enumerate(refund.lines if refund else []):
+        if refunded.quantity > limit:
+            return f"refund.lines[{index}].quantity"
+    return None
 
 
 def effective_status(event: str, status: str) -> str:

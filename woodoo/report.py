@@ -391,7 +391,10 @@ def _summary(rendered: RenderedReport, report: ReconcileReport) -> dict[str, Any
 
 def save(rendered: RenderedReport, report: ReconcileReport, directory: Path) -> dict[str, Path]:
     """Write the report's .html, .txt, .csv and (last) .json under `directory`; suffix -> path."""
-    directory.mkdir(parents=True, exist_ok=True)
+    # Reports name customers and their emails: only the daemon's user may read them (mkstemp
+    # already creates the files 0600).
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    directory.chmod(0o700)
     stem = _stem(report, directory)
     contents = {
         "html": rendered.html.encode(),

@@ -36,6 +36,11 @@ def load_key(key_file: Path | None) -> tuple[str | None, str]:
     if path is None:
         return None, "nowhere"
     try:
+        mode = path.stat().st_mode
+        if mode & 0o077:
+            # As ssh does with a private key: a key others can read protects nothing.
+            raise SecretError(f"key file {path} is readable by others (mode {mode & 0o777:o}); "
+                              f"run `chmod 600 {path}`")
         return path.read_text().strip(), f"key file {path}"
     except FileNotFoundError:
         return None, f"key file {path} (missing)"
@@ -50,6 +55,9 @@ def expand_env(value: str) -> str:
         name = match.group(1)
         if name not in os.environ:
             raise SecretError(f"environment variable {name} is not set; export it or write the value")
+        if not os.environ[name].strip():
+            # An empty secret would verify anything; an empty URL or name is a mistake too.
+            raise SecretError(f"environment variable {name} is empty; give it a value")
         return os.environ[name]
 
     return _ENV_REFERENCE.sub(substitute, value)

@@ -8,23 +8,33 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, jsonify, request
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from woodoo import signing
+from woodoo import log, signing
 from woodoo.config import Config
+from woodoo.limits import MAX_JSON_DEPTH, ODOO_MAX_ID, EventId, OdooId, Sku, json_depth_exceeds
 from woodoo.metrics import Metrics
-from woodoo.orders import OrderEvent
+from woodoo.orders import OrderEvent, oversized_line
 from woodoo.state import State
 
 NATIVE_MODELS = frozenset({"stock.quant", "stock.move"})
+# Odoo's UTC datetimes, 'YYYY-MM-DD HH:MM:SS[.ffffff]'; [0-9] because \d takes any script's digits.
+ODOO_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?$"
+# An event's Odoo time may be this far from our clock: further is a wrong clock or a forgery,
+# and would skew the latency histogram.
+ODOO_TIME_SKEW = 86400
+MAX_FIELD_SHOWN = 100  # a rejected field's path is echoed, cut to this many characters
 
 
 class OdooEvent(BaseModel):
@@ -32,11 +42,11 @@ class OdooEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    event_id: str = Field(min_length=1, max_length=200)
-    product_ids: list[StrictInt] = Field(default_factory=list, max_length=5000)
-    skus: list[str] = Field(default_factory=list, max_length=5000)
-    warehouse: str | None = None
-    odoo_time: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?$")
+    event_id: EventId
+    product_ids: list[OdooId] = Field(default_factory=list, max_length=5000)
+    skus: list[Sku] = Field(default_factory=list, max_length=5000)
+    warehouse: str | None = Field(None, max_length=100)
+    odoo_time: str | None = Field(None, pattern=ODOO_TIME)
 
 
 class Rejected(Exception):
@@ -87,9 +97,12 @@ def create_app(
     hooks = config.webhooks
     limiter = RateLimiter(hooks.native_rate_limit)
     delay = hooks.reread_after[0]
-
-    def secrets() -> list[str]:
-        return [s.get_secret_value() for s in hooks.secrets]
+    logger = log.get("woodoo.webhooks")
+    # Each channel has its own secrets, and each signature names its route (signing.py).
+    secrets = {
+        signing.ODOO_EVENTS: [s.get_secret_value() for s in hooks.odoo_secrets],
+        signing.SHOP_EVENTS: [s.get_secret_value() for s in hooks.shop_secrets],
+    }
 
     def store(source: str, event_id: str, payload: dict[str, Any], event_time: float, *,
               wait: float = delay) -> Response:
@@ -115,6 +128,14 @@ def create_app(
             response.headers["Retry-After"] = "1"
         return response, error.status
 
+    @app.errorhandler(sqlite3.Error)
+    def storage_error(error: sqlite3.Error) -> tuple[Response, int]:
+        # Our disk, not the sender's input: the sender keeps the event and retries.
+        logger.error("could not store the event", error=str(error))
+        response = jsonify(error="storage", message="could not store the event; try again")
+        response.headers["Retry-After"] = "5"
+        return response, 503
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[Response, int]:
         if error.code == 413:
@@ -123,18 +144,21 @@ def create_app(
         return jsonify(error=error.name.lower().replace(" ", "_"),
                        message=error.description), error.code or 500
 
-    def verify(body: bytes) -> None:
+    def verify(body: bytes, route: str) -> None:
+        if not secrets[route]:
+            raise Rejected(401, "no_secret", f"no secret is configured for {route} in this daemon")
         try:
-            signing.verify(body, request.headers.get(signing.HEADER), secrets(),
+            signing.verify(body, request.headers.get(signing.HEADER), secrets[route], route,
                            now=clock(), tolerance=hooks.tolerance)
+        except signing.StaleSignature as error:
+            raise Rejected(401, "stale_timestamp", str(error)) from None
         except signing.SignatureError as error:
-            reason = "stale_timestamp" if "clock" in str(error) else "bad_signature"
-            raise Rejected(401, reason, str(error)) from None
+            raise Rejected(401, "bad_signature", str(error)) from None
 
     @app.post("/webhooks/odoo")
     def odoo_event() -> Response:
         body = _body()
-        verify(body)
+        verify(body, signing.ODOO_EVENTS)
         data = _json(body)
         try:
             event = OdooEvent.model_validate(data)
@@ -143,27 +167,26 @@ def create_app(
         if not event.product_ids and not event.skus:
             raise Rejected(400, "schema", "product_ids or skus must name at least one product",
                            "product_ids")
-        if any(i <= 0 for i in event.product_ids):
-            raise Rejected(400, "schema", "product_ids must be positive Odoo ids", "product_ids")
-        if any(not s.strip() or len(s) > 100 for s in event.skus):
-            raise Rejected(400, "schema", "skus must be non-empty and at most 100 characters",
-                           "skus")
+        if any(not s.strip() for s in event.skus):
+            raise Rejected(400, "schema", "skus must not be empty strings", "skus")
+        event_time = _odoo_time(event.odoo_time, clock())
         skus = sorted(set(event.skus))
         if skus and not event.product_ids:
             known = state.products(skus)
             if not known:
+                # Counted, not listed: the answer never echoes what the sender sent.
                 raise Rejected(422, "unknown_skus",
-                               f"none of these SKUs is in the shop's SKU map: {', '.join(skus)}; "
-                               f"if they are new, run `woodoo sync --full`", "skus")
+                               f"none of the {len(skus)} SKUs is in the shop's SKU map; if they "
+                               f"are new, run `woodoo sync --full`", "skus")
             skus = sorted(known)
         payload = {"product_ids": sorted(set(event.product_ids)), "skus": skus,
                    "warehouse": event.warehouse}
-        return store("odoo", event.event_id, payload, _odoo_time(event.odoo_time, clock()))
+        return store("odoo", event.event_id, payload, event_time)
 
     @app.post("/webhooks/woocommerce")
     def woocommerce_event() -> Response:
         body = _body()
-        verify(body)
+        verify(body, signing.SHOP_EVENTS)
         data = _json(body)
         is_test = isinstance(data, dict) and data.get("event") == "test"  # the plugin's button
         if not is_test:
@@ -171,6 +194,13 @@ def create_app(
                 event = OrderEvent.model_validate(data)
             except ValidationError as error:
                 raise _schema_error(error) from None
+            if not _same_shop(event.store_url, config.woocommerce.url):
+                raise Rejected(400, "other_shop", "store_url is not the shop this daemon syncs "
+                               "(woocommerce.url)", "store_url")
+            too_many = oversized_line(event.order, event.refund, config.orders.max_line_quantity)
+            if too_many:
+                raise Rejected(400, "schema", f"{too_many}: more than orders.max_line_quantity "
+                               f"({config.orders.max_line_quantity})", too_many)
         if not config.orders.enabled:
             raise Rejected(503, "orders_disabled",
                            "order events are not enabled in the daemon (orders.enabled)")
@@ -194,23 +224,32 @@ def create_app(
         model, record_id = data.get("_model"), data.get("_id")
         if model not in NATIVE_MODELS:
             raise Rejected(400, "schema", f"_model must be one of {sorted(NATIVE_MODELS)}", "_model")
-        if not isinstance(record_id, int) or isinstance(record_id, bool):
+        if not _odoo_id(record_id):
             raise Rejected(400, "schema", "_id must be the record's integer id", "_id")
         product = data.get("product_id")
         if isinstance(product, list) and product:
             product = product[0]
-        if not isinstance(product, int) or isinstance(product, bool) or product <= 0:
+        if not _odoo_id(product):
             raise Rejected(400, "schema", "product_id is missing: add it to the fields the "
                            "automated action sends", "product_id")
         if model == "stock.quant" and data.get("warehouse_id") is False:
             # Customer, vendor and inventory-adjustment quants: not stock that can be sold.
             return jsonify(status="ignored", reason="quant outside any warehouse"), 202
         written = data.get("write_date")
+        if written is not None and not (isinstance(written, str) and len(written) <= 26
+                                        and re.fullmatch(ODOO_TIME, written)):
+            raise Rejected(400, "schema", "write_date must be Odoo's 'YYYY-MM-DD HH:MM:SS'",
+                           "write_date")
+        try:
+            event_time = _odoo_time(written, clock(), field="write_date")
+        except Rejected:
+            # Only a hint of when: Odoo is read anyway. Far from our clock, it would skew the
+            # latency histogram, so the receipt time stands in.
+            event_time = clock()
         event_id = f"{model}:{record_id}:{written or clock()}"
         # The body is only a hint of which product changed: the worker reads Odoo over RPC.
         payload = {"product_ids": [product], "skus": [], "warehouse": None}
-        return store("odoo-native", event_id, payload,
-                     _odoo_time(written if isinstance(written, str) else None, clock()))
+        return store("odoo-native", event_id, payload, event_time)
 
     @app.get("/healthz")
     def healthz() -> Response:
@@ -236,8 +275,9 @@ def _body() -> bytes:
 
 
 def _schema_error(error: ValidationError) -> Rejected:
-    first = error.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or "(body)"
+    first = error.errors(include_input=False, include_url=False)[0]
+    # A path can hold a key the sender chose (an unknown field): shown cut short.
+    field = (".".join(str(part) for part in first["loc"]) or "(body)")[:MAX_FIELD_SHOWN]
     return Rejected(400, "schema", f"{field}: {first['msg']}", field)
 
 
@@ -246,19 +286,47 @@ def _json(body: bytes) -> Any:
         raise ValueError(f"{name} is not a number JSON allows")
 
     try:
-        return json.loads(body.decode("utf-8"), parse_constant=refuse_constant)
+        data = json.loads(body.decode("utf-8"), parse_constant=refuse_constant)
+    except RecursionError:
+        data = None  # nested beyond the interpreter's stack: far beyond our limit below
     except (UnicodeDecodeError, ValueError) as error:
         raise Rejected(400, "malformed_json", f"body is not valid UTF-8 JSON: {error}") from None
+    if data is None or json_depth_exceeds(data):
+        raise Rejected(400, "too_deep", f"body nests deeper than {MAX_JSON_DEPTH} levels")
+    return data
 
 
-def _odoo_time(value: str | None, default: float) -> float:
-    """Odoo's UTC 'YYYY-MM-DD HH:MM:SS[.ffffff]' as unix time; `default` when absent or odd."""
-    if not value:
-        return default
-    for pattern in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"):
+def _odoo_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= ODOO_MAX_ID
+
+
+def _same_shop(store_url: str, configured: str) -> bool:
+    """Whether the plugin's home URL names the configured shop (scheme, host, port, path)."""
+    def key(url: str) -> tuple[str, str, int | None, str]:
+        parts = urlsplit(url.strip())
         try:
-            parsed = datetime.strptime(value, pattern).replace(tzinfo=UTC)
-            return parsed.timestamp()
+            port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
         except ValueError:
-            continue
-    return default
+            port = -1
+        return parts.scheme.lower(), (parts.hostname or "").lower(), port, parts.path.rstrip("/")
+
+    return key(store_url) == key(configured)
+
+
+def _odoo_time(value: str | None, now: float, *, field: str = "odoo_time") -> float:
+    """Odoo's UTC 'YYYY-MM-DD HH:MM:SS[.ffffff]' as unix time, `now` when absent.
+
+    Refused when more than a day from our clock: a wrong clock or a forgery, and either would
+    skew the latency histogram.
+    """
+    if not value:
+        return now
+    pattern = "%Y-%m-%d %H:%M:%S.%f" if "." in value else "%Y-%m-%d %H:%M:%S"
+    try:
+        when = datetime.strptime(value, pattern).replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        raise Rejected(400, "schema", f"{field} is not a valid date and time", field) from None
+    if abs(when - now) > ODOO_TIME_SKEW:
+        raise Rejected(400, "schema", f"{field} is more than a day from this server's clock "
+                       f"(check Odoo's clock)", field)
+    return when

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -107,11 +108,12 @@ class _PooledAPI(woocommerce.API):
 class WooGateway:
     """Lists, looks up and writes stock in the shop; hides the REST API and its quirks."""
 
-    def __init__(self, config: WooCommerceConfig, policy: retry.RetryPolicy,
-                 plugin_secret: str | None = None) -> None:
+    def __init__(self, config: WooCommerceConfig, policy: retry.RetryPolicy) -> None:
         self.config = config
         self.policy = policy
-        self.plugin_secret = plugin_secret
+        self.plugin_secret = (config.plugin_secret.get_secret_value()
+                              if config.plugin_secret is not None else None)
+
         self.api = _PooledAPI(
             config.url,
             config.consumer_key.get_secret_value(),
@@ -259,16 +261,36 @@ class WooGateway:
     def push_conditional(self, items: list[PushItem], expected: dict[str, int | None]) -> BatchOutcome:
         """Write through the Woodoo Companion plugin: each item only if the shop still shows
         `expected[sku]` (compare-and-set in one SQL statement, see docs/order-events.md)."""
-        if not self.plugin_secret:
-            raise ValueError("conditional writes need the plugin's secret")
+        secret = self.plugin_secret
+        if not secret:
+            raise ValueError("conditional writes need woocommerce.plugin_secret")
+        # The plugin compares only with a known, non-negative figure (it refuses anything else);
+        # a shop showing none or a negative one (backorders) has nothing a checkout can race.
+        unconditional = [i for i in items if (expected.get(i.sku) or 0) < 0
+                         or expected.get(i.sku) is None]
+        if unconditional:
+            rest = [i for i in items if i not in unconditional]
+            outcome = self.push(unconditional)
+            if rest:
+                other = self.push_conditional(rest, expected)
+                outcome.applied += other.applied
+                outcome.failed += other.failed
+                outcome.stale_skus += other.stale_skus
+                outcome.conflicts += other.conflicts
+            return outcome
         body = json.dumps({"items": [
-            {"id": i.woo_id, "expected": expected.get(i.sku), "quantity": i.quantity}
+            {"id": i.woo_id, "expected": expected[i.sku], "quantity": i.quantity}
             for i in items]}).encode()
         url = f"{self.config.url}/wp-json/woodoo/v1/stock"
+        signed_at = [0]
 
         def attempt() -> Any:
+            # A retry of this body never reuses a second: the plugin refuses a signature it has
+            # already accepted (a replay), and the same body in the same second signs the same.
+            signed_at[0] = max(int(time.time()), signed_at[0] + 1)
             headers = {"Content-Type": "application/json",
-                       signing.HEADER: signing.sign(body, self.plugin_secret or "")}
+                       signing.HEADER: signing.sign(body, secret, signing.PLUGIN_STOCK,
+                                                    signed_at[0])}
             try:
                 response = self.api.session.post(url, data=body, headers=headers,
                                                  timeout=self.config.timeout,

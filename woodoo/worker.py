@@ -1,4 +1,4 @@
-"""The event worker: drains the webhook queue through the engine, reading Odoo for each batch."""
+"""The event worker: drains the webhook queue through the engine, each event isolated from the rest."""
 
 from __future__ import annotations
 
@@ -9,31 +9,60 @@ from collections.abc import Callable
 from woodoo import log
 from woodoo.config import WebhooksConfig
 from woodoo.engine import Engine
+from woodoo.metrics import Metrics
 from woodoo.orders import OrderSync
+from woodoo.retry import RemoteError
 from woodoo.state import QueuedEvent, State
 
 IDLE_WAKE_SECONDS = 1.0
 # Events due this soon are read with those due now: under a steady stream each event comes due
 # on its own, and one Odoo read per event would starve the request threads (seen at 500 req/s).
 GATHER_SECONDS = 0.2
+# An event that fails for a reason of its own is tried this often, then set aside as failed.
+MAX_ATTEMPTS = 5
+RETRY_SECONDS = (5, 30, 120, 600)
+# Odoo or the shop down: the event waits this long and tries again, without using up attempts.
+OUTAGE_RETRY_SECONDS = 30
+# Not ready when the worker has not beaten for this long while events are due.
+HEARTBEAT_STALE_SECONDS = 10.0
+RESTART_DELAYS = (1, 2, 5, 10, 30)
 
 
 class EventWorker:
     """Claims due events with a lease, coalesces them into one Odoo read, and pushes the result.
 
     Events are read more than once (`webhooks.reread_after`): Odoo sends its notification inside
-    its transaction, before it commits, so a read made at once may still see the old value.
+    its transaction, before it commits, so a read made at once may still see the old value. An
+    event that fails is retried with backoff and, after MAX_ATTEMPTS, set aside with its reason
+    while the queue moves on; an outage of Odoo or the shop never uses up an event's attempts.
     """
 
     def __init__(self, engine: Engine, state: State, config: WebhooksConfig,
-                 orders: OrderSync | None = None, clock: Callable[[], float] = time.time) -> None:
+                 orders: OrderSync | None = None, clock: Callable[[], float] = time.time,
+                 metrics: Metrics | None = None) -> None:
         self.engine = engine
         self.orders = orders
         self.state = state
         self.config = config
         self.clock = clock
+        self.metrics = metrics or engine.metrics
         self.wake = threading.Event()
+        self.heartbeat = clock()
+        self.restarts = 0
         self.log = log.get("woodoo.worker")
+
+    def supervise(self, stop: threading.Event) -> None:
+        """Run the worker until `stop`; if it dies anyway, log it, count it and start it again."""
+        while not stop.is_set():
+            try:
+                self.run(stop)
+            except Exception as error:  # nothing may end the queue's only consumer for good
+                delay = RESTART_DELAYS[min(self.restarts, len(RESTART_DELAYS) - 1)]
+                self.restarts += 1
+                self.metrics.worker_restarts.inc()
+                self.log.exception("worker died; restarting", error=str(error),
+                                   error_type=type(error).__name__, restart_in_seconds=delay)
+                stop.wait(delay)
 
     def run(self, stop: threading.Event) -> None:
         """Process events until `stop` is set; the batch in hand is finished first."""
@@ -41,10 +70,24 @@ class EventWorker:
         if released:
             self.log.warning("took over events left by a previous run", events=released)
         while not stop.is_set():
+            self.beat()
             if self.run_once():
                 continue
             self.wake.wait(self._idle_seconds())
             self.wake.clear()
+
+    def beat(self) -> None:
+        """Say the worker is alive (read by /readyz and /metrics)."""
+        self.heartbeat = self.clock()
+        self.metrics.worker_heartbeat.set(self.heartbeat)
+
+    def stalled(self) -> bool:
+        """Whether events are due and the worker has not beaten for HEARTBEAT_STALE_SECONDS."""
+        now = self.clock()
+        if now - self.heartbeat <= HEARTBEAT_STALE_SECONDS:
+            return False
+        claimable = self.state.queue_stats()["next_claimable_at"]
+        return claimable is not None and float(claimable) < now - HEARTBEAT_STALE_SECONDS
 
     def run_once(self) -> int:
         """Process the events and orders due now; returns how many events were claimed."""
@@ -54,27 +97,67 @@ class EventWorker:
         stock = [e for e in events if e.source != "woocommerce"]
         skus: set[str] = set()
         for event in orders:
-            # Local only (SQLite): an order's pending stock counts even while Odoo is down.
-            skus |= self.orders.apply(event.payload) if self.orders else set()
+            try:
+                # Local only (SQLite): an order's pending stock counts even while Odoo is down.
+                skus |= self.orders.apply(event.payload) if self.orders else set()
+            except Exception as error:  # this event's own fault: the others go on
+                self._failed(event, error)
+                continue
             self.state.event_read(event, None)
+            self.beat()
         if self.orders:
             skus |= self.orders.sync_due()
         if stock or skus:
-            product_ids = {i for e in stock for i in e.payload.get("product_ids", [])}
-            skus |= {s for e in stock for s in e.payload.get("skus", [])}
-            try:
-                summary = self.engine.push_products(product_ids, skus, source="webhook")
-            except Exception as error:
-                # The leases run out and the events are claimed again: nothing is lost.
-                self.log.error("webhook batch failed; will retry", events=len(stock),
-                               error=str(error), retry_in_seconds=self.config.lease_seconds)
-                return len(events)
-            now = self.clock()
-            for event in stock:
-                if event.reads == 0 and summary.failed == 0:
-                    self.engine.metrics.sync_latency.observe(max(0.0, now - event.event_time))
-                self.state.event_read(event, self._next_due(event))
+            self._push(stock, skus)
         return len(events)
+
+    def _push(self, stock: list[QueuedEvent], skus: set[str]) -> None:
+        product_ids = {i for e in stock for i in e.payload.get("product_ids", [])}
+        wanted = skus | {s for e in stock for s in e.payload.get("skus", [])}
+        try:
+            summary = self.engine.push_products(product_ids, wanted, source="webhook")
+        except Exception as error:
+            if _outage(error) or len(stock) + bool(skus) <= 1:
+                for event in stock:
+                    self._failed(event, error)
+                if skus and not stock:
+                    self.log.error("push of order SKUs failed", skus=len(skus), error=str(error))
+                return
+            # One of them may be what fails: each on its own, so that the rest go through.
+            self.log.warning("webhook batch failed; trying its events one by one",
+                             events=len(stock), error=str(error))
+            if skus:
+                self._push([], skus)
+            for event in stock:
+                self._push([event], set())
+            return
+        now = self.clock()
+        for event in stock:
+            if event.reads == 0 and summary.failed == 0:
+                self.metrics.sync_latency.observe(max(0.0, now - event.event_time))
+            self.state.event_read(event, self._next_due(event))
+        self.beat()
+
+    def _failed(self, event: QueuedEvent, error: Exception) -> None:
+        now = self.clock()
+        reason = f"{type(error).__name__}: {error}"
+        if _outage(error):
+            self.state.event_failed(event, reason, retry_at=now + OUTAGE_RETRY_SECONDS,
+                                    counted=False)
+            self.log.error("event waits for the remote side", event_id=event.event_id,
+                           error=str(error), retry_in_seconds=OUTAGE_RETRY_SECONDS)
+            return
+        attempts = event.attempts + 1
+        if attempts >= MAX_ATTEMPTS:
+            self.state.event_failed(event, reason, retry_at=None)
+            self.metrics.events_failed.labels(event.source).inc()
+            self.log.error("event set aside after its last attempt", event_id=event.event_id,
+                           source=event.source, attempts=attempts, error=reason)
+            return
+        delay = RETRY_SECONDS[min(attempts - 1, len(RETRY_SECONDS) - 1)]
+        self.state.event_failed(event, reason, retry_at=now + delay)
+        self.log.warning("event failed; will retry", event_id=event.event_id, source=event.source,
+                         attempts=attempts, error=reason, retry_in_seconds=delay)
 
     def _next_due(self, event: QueuedEvent) -> float | None:
         reads = event.reads + 1
@@ -86,3 +169,8 @@ class EventWorker:
         if claimable is None:
             return IDLE_WAKE_SECONDS
         return min(IDLE_WAKE_SECONDS, max(0.01, float(claimable) - self.clock()))
+
+
+def _outage(error: Exception) -> bool:
+    """Whether the remote side is down or slow (retryable), rather than the event being wrong."""
+    return isinstance(error, RemoteError) and error.retryable

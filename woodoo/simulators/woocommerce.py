@@ -598,6 +598,7 @@ class WooSimulator:
         # The Woodoo Companion plugin's secret: when set, the plugin's conditional stock route
         # POST /wp-json/woodoo/v1/stock answers (see docs/order-events.md).
         self.plugin_secret: str | None = None
+        self._accepted_signatures: set[str] = set()
         # The API key's permissions ("read", "write" or "read_write"), as chosen in WooCommerce.
         self.permissions = "read_write"
         # WordPress behind a TLS-terminating proxy with the usual wp-config.php line that turns
@@ -1298,18 +1299,31 @@ class WooSimulator:
 
     def _plugin_stock(self, request: Request, raw_body: bytes) -> _Reply:
         """The plugin's compare-and-set route: set `_stock` only where it still equals `expected`
-        (one UPDATE ... WHERE meta_value = expected in the real plugin)."""
+        (one UPDATE ... WHERE meta_value = expected in the real plugin). Its refusals as
+        wp-plugin/woodoo-companion/includes/class-woodoo-stock-route.php answers them."""
+        header = request.headers.get(signing.HEADER)
         try:
-            signing.verify(raw_body, request.headers.get(signing.HEADER), [self.plugin_secret or ""])
+            signing.verify(raw_body, header, [self.plugin_secret or ""], signing.PLUGIN_STOCK)
+        except signing.StaleSignature as error:
+            return _Reply({"error": "stale_timestamp", "message": str(error)}, 401)
         except signing.SignatureError as error:
-            return _Reply({"code": "woodoo_bad_signature", "message": str(error),
-                           "data": {"status": 401}}, 401)
+            return _Reply({"error": "bad_signature", "message": str(error)}, 401)
         try:
             items = json.loads(raw_body)["items"]
             assert isinstance(items, list) and len(items) <= 100
+            for item in items:
+                assert isinstance(item, dict)
+                for key, low in (("id", 1), ("expected", 0), ("quantity", 0)):
+                    value = item.get(key)
+                    assert type(value) is int and low <= value <= 10**9  # type(): bools refused
         except (ValueError, KeyError, TypeError, AssertionError):
-            return _Reply({"code": "woodoo_bad_body", "message": "expected {items: [...]} with "
-                           "at most 100 items", "data": {"status": 400}}, 400)
+            return _Reply({"error": "schema", "message": "expected {items: [...]} with at most "
+                           "100 items of integers id >= 1, expected and quantity >= 0"}, 400)
+        with self._lock:
+            if header in self._accepted_signatures:
+                return _Reply({"error": "replayed", "message": "replayed request: this signed "
+                               "request was already accepted; sign each request anew"}, 409)
+            self._accepted_signatures.add(str(header))
         results = []
         with self._lock:
             for item in items:
