@@ -46,6 +46,9 @@ def troubled_report(**changes) -> ReconcileReport:
         unmanaged=["WDG-1017 (id 57)"],
         dead_letters=[{"sku": "WDG-1020", "reason": "shop answered 404: product gone",
                        "attempts": 5, "since": NOV_24_0300_UTC - 7200}],
+        failed_events=[{"event_id": "odoo-move-9-x", "source": "odoo",
+                        "reason": "ValueError: no such warehouse", "attempts": 5,
+                        "since": NOV_24_0300_UTC - 3600}],
         orders_attention=[{"number": "1042", "status": "processing",
                            "reason": "SKU NOT-IN-ODOO is not in Odoo"}],
         stuck_orders=[{"number": "1040", "status": "on-hold", "skus": "WDG-1001 x2",
@@ -140,7 +143,7 @@ def deliver(rendered: report.RenderedReport, port: int, **changes) -> tuple[bool
 def test_subject_says_the_state_and_counts_in_the_store_time_zone():
     rendered = report.render(troubled_report(), shop_name="shop.example.com")
     assert rendered.subject == (
-        "[Woodoo] Needs attention: 3 drifted (2 corrected), 8 problems — shop.example.com 2026-11-24")
+        "[Woodoo] Needs attention: 3 drifted (2 corrected), 9 problems — shop.example.com 2026-11-24")
     good = report.render(good_report(), shop_name="shop.example.com")
     assert good.subject == "[Woodoo] All good: 20,000 SKUs checked — shop.example.com 2026-11-24"
     # 03:00 UTC is still the evening before in New York.
@@ -163,12 +166,14 @@ def test_html_has_the_summary_the_state_and_a_table_per_finding():
     assert "Needs attention" in html and "All good" not in html
     assert "20,000" in html  # checked
     for title in ("Drift", "Only in the shop", "Only in Odoo", "Duplicate SKUs",
-                  "Shop products not managing stock", "Open dead letters", "Orders needing attention",
+                  "Shop products not managing stock", "Open dead letters", "Events set aside",
+                  "Orders needing attention",
                   "Stuck pending orders", "SKUs that drifted on several nights",
                   "Sync health, last 24 hours"):
         assert title in html, title
     for value in ("WDG-1001", "SHOP-ONLY-1", "WDG-1005", "31, 34", "WDG-1017 (id 57)",
                   "shop answered 404: product gone", "SKU NOT-IN-ODOO is not in Odoo", "52.5 h",
+                  "odoo-move-9-x", "ValueError: no such warehouse",
                   "someone edits stock in the shop by hand, or an order path bypasses the plugin",
                   "not corrected: the shop answered HTTP 500: internal error",
                   "1,440 (2 failed)", "1,514 (odoo 310, woocommerce 1,204)",

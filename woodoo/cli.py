@@ -14,19 +14,28 @@ from typing import Any
 
 import click
 
+from woodoo import commands, daemon, log, reconcile, report, secret
 from woodoo import config as config_module
-from woodoo import daemon, log, reconcile, report, secret
 from woodoo.check import run_check
 from woodoo.config import Config, ConfigError
 from woodoo.engine import RunSummary
+from woodoo.lock import Holder, LockHeld, StateLock
 from woodoo.odoo import OdooError, OdooSetupError
-from woodoo.odoo_setup import apply_webhooks, plan_webhooks
+from woodoo.odoo_setup import (
+    PlannedAction,
+    apply_webhooks,
+    native_mode_warning,
+    plan_pause,
+    plan_resume,
+    plan_webhooks,
+)
 from woodoo.progress import terminal_progress
 from woodoo.state import State
 from woodoo.woocommerce import WooError
 
 EXIT_CONFIG = 2
 EXIT_REMOTE = 1
+EXIT_INTERRUPTED = 130  # like a shell's Ctrl-C
 DEFAULT_CONFIG = "woodoo.yaml"
 
 
@@ -62,6 +71,11 @@ def _handled(fn: Callable[..., Any]) -> Callable[..., Any]:
 config_option = click.option(
     "-c", "--config", "config_path", default=lambda: os.environ.get("WOODOO_CONFIG", DEFAULT_CONFIG),
     show_default=f"$WOODOO_CONFIG or {DEFAULT_CONFIG}", help="Path of the YAML config.",
+)
+
+wait_option = click.option(
+    "--wait", type=click.FloatRange(min=0), default=commands.WAIT_SECONDS, show_default=True,
+    help="When a running daemon does it: how long to wait for its result, in seconds.",
 )
 
 
@@ -132,15 +146,72 @@ def check(config_path: str) -> None:
 @click.option("--full", is_flag=True, help="Re-read the whole shop and fix every difference.")
 @click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
 @click.option("--sku", "skus", multiple=True, help="Only these SKUs (repeatable).")
+@wait_option
 @_handled
-def sync(config_path: str, full: bool, dry_run: bool, skus: tuple[str, ...]) -> None:
-    """Sync once now and exit."""
+def sync(config_path: str, full: bool, dry_run: bool, skus: tuple[str, ...], wait: float) -> None:
+    """Sync once now and exit (a running daemon does it, when there is one)."""
     config = _load_config(config_path)
-    with daemon.open_engine(config) as engine, terminal_progress() as progress:
-        summary = engine.sync(full=full, dry_run=dry_run, skus=skus or None, progress=progress)
+    args = {"full": full, "dry_run": dry_run, "skus": list(skus)}
+    if dry_run:
+        # Writes nothing (the engine's dry run keeps even lookups to itself), so it needs no
+        # lock and never waits for the daemon.
+        with daemon.open_engine(config) as engine, terminal_progress() as progress:
+            result = commands.execute(engine, "sync", args, progress)
+    else:
+        result = _write_command(config, "sync", args, wait)
+    summary = commands.summary_from_result(result)
     _print_summary(summary)
     if summary.failed:
         raise SystemExit(EXIT_REMOTE)
+
+
+def _write_command(config: Config, name: str, args: dict[str, Any], wait: float) -> dict[str, Any]:
+    """Run a write command here under the state lock, or hand it to the daemon that holds it.
+
+    Either way the result is what `commands.execute` returns, so it prints the same.
+    """
+    lock = StateLock(config.state.path)
+    try:
+        lock.acquire(name)
+    except LockHeld as held:
+        if held.holder.command != "run":
+            click.echo(f"error: {held}; try again when it has finished", err=True)
+            raise SystemExit(EXIT_REMOTE) from None
+        return _hand_off(config, held.holder, name, args, wait)
+    local_only = name in ("orders-retry", "events-retry")  # state only: no remote to reach
+    with lock, daemon.open_engine(config, lock=lock, connect=not local_only) as engine, \
+            terminal_progress() as progress:
+        return commands.execute(engine, name, args, progress)
+
+
+def _hand_off(config: Config, holder: Holder, name: str, args: dict[str, Any],
+              wait: float) -> dict[str, Any]:
+    """Queue the command for the daemon, wait for its result; any other ending exits here."""
+    state = State(config.state.path)
+    try:
+        command_id, wait_for_it = commands.hand_off(state, holder, name, args, wait=wait)
+        shown = name.replace("-", " ")  # orders-retry is `woodoo orders retry`
+        click.echo(f"the daemon {holder} owns the state: handed `woodoo {shown}` to it "
+                   f"(command {command_id}), waiting for its result", err=True)
+        outcome = wait_for_it()
+    finally:
+        state.close()
+    if outcome.how == "done" and outcome.result is not None:
+        return outcome.result
+    message, code = {
+        "failed": (f"error: {outcome.error}", EXIT_REMOTE),
+        "timeout": (f"the daemon has not finished it after {wait:g} s; it "
+                    f"{'is running it' if outcome.started else 'keeps it queued'} and will "
+                    f"still finish it (`woodoo status` shows its run)", EXIT_REMOTE),
+        "cancelled": ("cancelled: the daemon had not started it, and will not", EXIT_INTERRUPTED),
+        "left-running": ("the daemon has started it and will finish it (`woodoo status` shows "
+                         "its run)", EXIT_INTERRUPTED),
+        "daemon-gone": (("error: the daemon stopped while running it" if outcome.started else
+                         "error: the daemon stopped before running it; nothing was done, "
+                         "run the command again"), EXIT_REMOTE),
+    }.get(outcome.how, (f"error: {outcome.error or outcome.how}", EXIT_REMOTE))
+    click.echo(message, err=True)
+    raise SystemExit(code)
 
 
 def _print_summary(summary: RunSummary) -> None:
@@ -161,7 +232,12 @@ def _print_summary(summary: RunSummary) -> None:
 def run(config_path: str, run_for: float | None) -> None:
     """Run the daemon: poll on a schedule until stopped (SIGTERM or Ctrl-C)."""
     config = _load_config(config_path)
-    daemon.run(config, run_for=run_for)
+    try:
+        daemon.run(config, run_for=run_for)
+    except LockHeld as held:
+        click.echo(f"error: {held}: one process owns a state file; stop it first, or give "
+                   f"this one its own state.path", err=True)
+        raise SystemExit(EXIT_REMOTE) from None
 
 
 @main.command()
@@ -186,25 +262,25 @@ def audit(config_path: str, sku: str | None, limit: int) -> None:
 @config_option
 @click.option("--dry-run", is_flag=True, help="Compare and report; correct nothing.")
 @click.option("--no-email", is_flag=True, help="Save the report but do not email it.")
+@wait_option
 @_handled
-def reconcile_command(config_path: str, dry_run: bool, no_email: bool) -> None:
+def reconcile_command(config_path: str, dry_run: bool, no_email: bool, wait: float) -> None:
     """Compare both sides in full now, correct drift, save and email the report."""
     config = _load_config(config_path)
-    with daemon.open_engine(config) as engine, terminal_progress() as progress:
-        found, saved, (sent, note) = reconcile.reconcile_and_report(
-            engine, dry_run=dry_run, email=not no_email, progress=progress)
-    state = "needs attention" if found.needs_attention else "all good"
-    corrected = "none corrected (report only)" if dry_run or not found.correct else (
-        f"{found.corrected} corrected")
-    click.echo(f"{state}: {found.checked} SKUs checked, {len(found.drift)} drifted, {corrected}")
-    for drift in found.drift[:50]:
-        click.echo(f"  {drift.sku}: shop {drift.shop_before} -> {drift.should_show} "
-                   f"(Odoo {drift.odoo_figure:g}, pending {drift.pending})")
-    for failure in found.failures:
+    # Even a dry run writes (its report's files, the email), so it too goes to a running daemon.
+    found = _write_command(config, "reconcile", {"dry_run": dry_run, "email": not no_email}, wait)
+    state = "needs attention" if found["needs_attention"] else "all good"
+    corrected = "none corrected (report only)" if dry_run or not found["correct"] else (
+        f"{found['corrected']} corrected")
+    click.echo(f"{state}: {found['checked']} SKUs checked, {found['drifted']} drifted, {corrected}")
+    for drift in found["drift"]:
+        click.echo(f"  {drift['sku']}: shop {drift['shop_before']} -> {drift['should_show']} "
+                   f"(Odoo {drift['odoo_figure']:g}, pending {drift['pending']})")
+    for failure in found["failures"]:
         click.echo(f"failure: {failure}", err=True)
-    click.echo(f"report: {saved['html']}")
-    click.echo(f"email: {'sent' if sent else note}")
-    if found.failures:
+    click.echo(f"report: {found['report']}")
+    click.echo(f"email: {found['email']}")
+    if found["failures"]:
         raise SystemExit(EXIT_REMOTE)
 
 
@@ -257,6 +333,10 @@ def status(config_path: str) -> None:
             click.echo(f"{name.replace('_', ' ')}: {value}")
         for letter in state.open_dead_letters()[:20]:
             click.echo(f"  dead letter {letter.sku}: {letter.reason} (attempts {letter.attempts})")
+        for event in state.failed_events(limit=20):
+            click.echo(f"  event {event['id']} ({event['source']} {event['event_id']}) set aside "
+                       f"after {event['attempts']} tries: {event['last_error']} "
+                       f"(`woodoo events retry {event['id']}` once fixed)")
         for order in state.orders_needing_attention()[:20]:
             click.echo(f"  order #{order['number']} needs attention: {order['attention']}")
     finally:
@@ -282,8 +362,10 @@ def odoo_group() -> None:
 @odoo_group.command(name="setup-webhooks")
 @config_option
 @click.option("--mode", type=click.Choice(["native", "signed"]), required=True,
-              help="native: Odoo's own webhook action (Odoo Online too); signed: the "
-                   "woodoo_webhook module (on-premise).")
+              help="signed: the woodoo_webhook module (recommended wherever it can be "
+                   "installed: Odoo never waits on the daemon); native: Odoo's own webhook "
+                   "action (Odoo Online; users wait up to 1 s per changed quant when the daemon "
+                   "is unreachable).")
 @click.option("--url", "daemon_url", required=True,
               help="The daemon's public base URL as Odoo reaches it, e.g. https://woodoo.example.com")
 @click.option("--token", default=None,
@@ -293,20 +375,68 @@ def odoo_group() -> None:
 @_handled
 def setup_webhooks(config_path: str, mode: str, daemon_url: str, token: str | None,
                    dry_run: bool) -> None:
-    """Create or update (idempotently) the automated actions that notify the daemon."""
+    """Create or update (idempotently) the automated action that notifies the daemon."""
     config = _load_config(config_path)
     with daemon.open_engine(config) as engine:
         plan = plan_webhooks(engine.odoo, mode=mode, daemon_url=daemon_url, token=token)
-        for action in plan:
-            changes = action.details.get("changes") or {}
-            click.echo(f"{action.operation}: {action.name} ({action.model}, {action.trigger})")
-            for name, change in changes.items():
-                click.echo(f"    {name}: {change}")
+        if mode == "native":
+            for line in native_mode_warning(engine.odoo):
+                click.echo(line)
+        _print_plan(plan)
         if dry_run:
             click.echo("dry run: nothing written")
             return
         apply_webhooks(engine.odoo, plan)
-    click.echo("done: Odoo now notifies the daemon on stock changes")
+    click.echo("done: Odoo now notifies the daemon on stock changes (run this again after "
+               "changing odoo.warehouses or odoo.stock_field: the rule depends on them)")
+
+
+def _print_plan(plan: list[PlannedAction]) -> None:
+    for action in plan:
+        click.echo(f"{action.operation}: {action.name} ({action.model}, {action.trigger})")
+        for name, change in (action.details.get("changes") or {}).items():
+            click.echo(f"    {name}: {change}")
+        if action.details.get("reason"):
+            click.echo(f"    why: {action.details['reason']}")
+
+
+@odoo_group.command(name="pause-webhooks")
+@config_option
+@click.option("--dry-run", is_flag=True, help="Show what would be paused.")
+@_handled
+def pause_webhooks(config_path: str, dry_run: bool) -> None:
+    """Switch off (archive) the automation rules setup-webhooks made, e.g. for maintenance."""
+    config = _load_config(config_path)
+    with daemon.open_engine(config) as engine:
+        plan = plan_pause(engine.odoo)
+        _print_plan(plan)
+        if dry_run:
+            click.echo("dry run: nothing written")
+            return
+        apply_webhooks(engine.odoo, plan)
+    click.echo("paused: Odoo no longer notifies the daemon, and no save waits on it; the poll "
+               "keeps the shop right. Undo with `woodoo odoo resume-webhooks`.")
+    if any(action.details.get("mode") == "signed" for action in plan):
+        click.echo("note: in signed mode a daemon outage needs no pause (events wait in Odoo's "
+                   "outbox and are retried); changes made while paused are not queued at all.")
+
+
+@odoo_group.command(name="resume-webhooks")
+@config_option
+@click.option("--dry-run", is_flag=True, help="Show what would be resumed.")
+@_handled
+def resume_webhooks(config_path: str, dry_run: bool) -> None:
+    """Switch back on the automation rules pause-webhooks switched off."""
+    config = _load_config(config_path)
+    with daemon.open_engine(config) as engine:
+        plan = plan_resume(engine.odoo)
+        _print_plan(plan)
+        if dry_run:
+            click.echo("dry run: nothing written")
+            return
+        apply_webhooks(engine.odoo, plan)
+    click.echo("resumed: Odoo notifies the daemon again. Changes made while paused reach the "
+               "shop with the next poll (`woodoo sync` applies them now).")
 
 
 @main.group(name="orders")
@@ -317,15 +447,29 @@ def orders_group() -> None:
 @orders_group.command(name="retry")
 @config_option
 @click.argument("order_ids", nargs=-1, type=int)
-def retry_orders(config_path: str, order_ids: tuple[int, ...]) -> None:
+@wait_option
+def retry_orders(config_path: str, order_ids: tuple[int, ...], wait: float) -> None:
     """Try again to bring orders needing attention (or ORDER_IDS) to Odoo, e.g. after fixing an SKU."""
     config = _load_config(config_path)
-    state = State(config.state.path)
-    try:
-        count = state.retry_orders(list(order_ids) or None)
-    finally:
-        state.close()
-    click.echo(f"{count} orders queued for the next sync with Odoo (the running daemon takes them)")
+    result = _write_command(config, "orders-retry", {"order_ids": list(order_ids)}, wait)
+    click.echo(f"{result['count']} orders queued for the next sync with Odoo (the running daemon "
+               f"takes them)")
+
+
+@main.group(name="events")
+def events_group() -> None:
+    """Webhook and order events in the daemon's queue."""
+
+
+@events_group.command(name="retry")
+@config_option
+@click.argument("event_ids", nargs=-1, type=int)
+@wait_option
+def retry_events(config_path: str, event_ids: tuple[int, ...], wait: float) -> None:
+    """Put events set aside after their last try (all, or EVENT_IDS) back in the queue."""
+    config = _load_config(config_path)
+    result = _write_command(config, "events-retry", {"event_ids": list(event_ids)}, wait)
+    click.echo(f"{result['count']} events back in the queue")
 
 
 @main.group(name="secret")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import signal
 import threading
 import time
@@ -13,10 +14,11 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from woodoo import log, reconcile
+from woodoo import commands, log, reconcile
 from woodoo.config import Config
 from woodoo.engine import Engine
-from woodoo.httpserver import HttpServer
+from woodoo.httpserver import HttpServer, WSGIApp
+from woodoo.lock import StateLock
 from woodoo.odoo import OdooError, OdooGateway
 from woodoo.orders import OrderSync
 from woodoo.retry import RetryPolicy
@@ -30,17 +32,18 @@ EVENT_RETENTION_SECONDS = 7 * 86400  # processed events kept this long, to spot 
 
 @contextmanager
 def open_engine(config: Config, *, connect: bool = True,
-                clock: Callable[[], float] = time.time) -> Iterator[Engine]:
-    """An engine with its state and both gateways, closed on exit."""
+                clock: Callable[[], float] = time.time,
+                lock: StateLock | None = None) -> Iterator[Engine]:
+    """An engine with its state and both gateways, closed on exit; `lock`, when this process
+    holds the state lock, lets it settle what a dead process left in the push journal."""
     policy = RetryPolicy(config.sync.retries, config.sync.retry_base_seconds)
     state = State(config.state.path)
     odoo = OdooGateway(config.odoo, policy)
-    plugin_secret = config.webhooks.secrets[0].get_secret_value() if config.webhooks.secrets else None
-    woo = WooGateway(config.woocommerce, policy, plugin_secret)
+    woo = WooGateway(config.woocommerce, policy)
     try:
         if connect:
             odoo.connect()
-        yield Engine(config, state, odoo, woo, clock=clock)
+        yield Engine(config, state, odoo, woo, clock=clock, state_lock=lock)
     finally:
         woo.close()
         state.close()
@@ -104,34 +107,68 @@ def scheduled_reconciliation(engine: Engine) -> None:
                                        error_type=type(error).__name__)
 
 
-def readiness_check(engine: Engine, scheduler: BackgroundScheduler, *,
+def readiness_check(engine: Engine, scheduler: BackgroundScheduler, worker: EventWorker, *,
                     stuck_after: float = 300, cache_seconds: float = 10) -> Callable[
                         [], tuple[bool, dict[str, Any]]]:
-    """A /readyz function: both remotes answer, the scheduler runs, the queue moves (cached)."""
-    cached: list[tuple[float, bool, dict[str, Any]]] = []
+    """A /readyz function: both remotes answer, the scheduler runs, the queue moves (cached).
+
+    The worker's heartbeat is read on every call, not cached: it is cheap, and a dead or hung
+    worker must show at once.
+    """
+    cached: list[tuple[float, dict[str, Any]]] = []
     lock = threading.Lock()
 
     def check() -> tuple[bool, dict[str, Any]]:
         with lock:
-            if cached and time.monotonic() - cached[0][0] < cache_seconds:
-                return cached[0][1], cached[0][2]
-            checks: dict[str, Any] = {}
-            for name, probe in (("odoo", engine.odoo.ping), ("woocommerce", engine.woo.version)):
-                try:
-                    probe()
-                    checks[name] = "ok"
-                except Exception as error:  # any failure means "not ready", in words
-                    checks[name] = f"unreachable: {error}"
-            job = scheduler.get_job("poll") if scheduler.running else None
-            checks["scheduler"] = "ok" if job is not None else "not running"
-            oldest = engine.state.queue_stats()["oldest_due_at"]
-            late = 0.0 if oldest is None else time.time() - float(oldest)
-            checks["queue"] = "ok" if late < stuck_after else f"stuck: oldest event due {late:.0f} s ago"
-            ready = all(value == "ok" for value in checks.values())
-            cached[:] = [(time.monotonic(), ready, checks)]
-            return ready, checks
+            if not cached or time.monotonic() - cached[0][0] >= cache_seconds:
+                checks: dict[str, Any] = {}
+                for name, probe in (("odoo", engine.odoo.ping), ("woocommerce", engine.woo.version)):
+                    try:
+                        probe()
+                        checks[name] = "ok"
+                    except Exception as error:  # any failure means "not ready", in words
+                        checks[name] = f"unreachable: {error}"
+                job = scheduler.get_job("poll") if scheduler.running else None
+                checks["scheduler"] = "ok" if job is not None else "not running"
+                oldest = engine.state.queue_stats()["oldest_due_at"]
+                late = 0.0 if oldest is None else time.time() - float(oldest)
+                checks["queue"] = ("ok" if late < stuck_after
+                                   else f"stuck: oldest event due {late:.0f} s ago")
+                cached[:] = [(time.monotonic(), checks)]
+            checks = dict(cached[0][1])
+        checks["worker"] = ("ok" if not worker.stalled() else
+                            f"stalled: no heartbeat for {time.time() - worker.heartbeat:.0f} s "
+                            f"while events are due")
+        return all(value == "ok" for value in checks.values()), checks
 
     return check
+
+
+def serve(app: WSGIApp, config: Config) -> HttpServer:
+    """The daemon's HTTP server, limited so that slow, idle or huge clients cannot stall it.
+
+    waitress refuses a body over `webhooks.max_body_bytes` before buffering it (its default
+    buffers up to 1 GB, chunked bodies included), closes connections idle for
+    `server.channel_timeout`, and serves up to `server.connection_limit` at once.
+    """
+    server_config = config.server
+    _raise_open_files_limit(server_config.connection_limit + 256)
+    return HttpServer(app, host=server_config.host, port=server_config.port,
+                      threads=server_config.threads,
+                      connection_limit=server_config.connection_limit,
+                      channel_timeout=server_config.channel_timeout,
+                      cleanup_interval=max(1, min(30, int(server_config.channel_timeout / 2))),
+                      # waitress refuses a body of this size or more; ours is the largest accepted.
+                      max_request_body_size=config.webhooks.max_body_bytes + 1,
+                      max_request_header_size=16384)
+
+
+def _raise_open_files_limit(wanted: int) -> None:
+    """Raise the soft limit on open files toward `wanted` (one per connection), up to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 def run(config: Config, *, stop: threading.Event | None = None,
@@ -139,7 +176,10 @@ def run(config: Config, *, stop: threading.Event | None = None,
     """Run the daemon until SIGTERM/SIGINT, `stop` is set, or `run_for` seconds have passed.
 
     One process: the poll scheduler, the webhook worker and the HTTP server (waitress).
+    Raises LockHeld, before touching anything, when another process holds the state lock.
     """
+    # For the daemon's whole life: it is the one writer; command lines hand their work to it.
+    lock = StateLock(config.state.path).acquire("run")
     stop = stop or threading.Event()
     logger = log.get("woodoo.daemon")
 
@@ -150,7 +190,7 @@ def run(config: Config, *, stop: threading.Event | None = None,
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
-    with open_engine(config, connect=False) as engine:
+    with lock, open_engine(config, connect=False, lock=lock) as engine:
         try:
             engine.odoo.connect()
         except OdooError as error:
@@ -166,13 +206,16 @@ def run(config: Config, *, stop: threading.Event | None = None,
         worker = EventWorker(engine, engine.state, config.webhooks, orders)
         scheduler = build_scheduler(engine)
         app = create_app(config, web_state, engine.metrics,
-                         readiness=readiness_check(engine, scheduler), notify=worker.wake.set)
-        server = HttpServer(app, host=config.server.host, port=config.server.port,
-                            threads=config.server.threads)
-        worker_thread = threading.Thread(target=worker.run, args=(stop,), name="worker",
+                         readiness=readiness_check(engine, scheduler, worker),
+                         notify=worker.wake.set)
+        server = serve(app, config)
+        worker_thread = threading.Thread(target=worker.supervise, args=(stop,), name="worker",
                                          daemon=True)
+        commands_thread = threading.Thread(target=commands.serve, args=(engine, stop),
+                                           name="commands", daemon=True)
         scheduler.start()
         worker_thread.start()
+        commands_thread.start()
         server.start()
         logger.info("started", poll_interval=config.sync.poll_interval,
                     listen=f"http://{config.server.host}:{server.port}",
@@ -182,6 +225,7 @@ def run(config: Config, *, stop: threading.Event | None = None,
         server.stop()  # no new requests; what was acknowledged is already in SQLite
         worker.wake.set()
         worker_thread.join(timeout=120)  # the worker finishes the batch in hand
+        commands_thread.join(timeout=120)  # a handed-off command in hand finishes too
         scheduler.shutdown(wait=True)  # a running poll finishes: pushes recorded or journaled
         web_state.close()
         logger.info("stopped")

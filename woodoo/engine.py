@@ -14,6 +14,7 @@ from structlog.stdlib import BoundLogger
 
 from woodoo import log, rules
 from woodoo.config import Config
+from woodoo.lock import StateLock, process_token
 from woodoo.metrics import Metrics
 from woodoo.odoo import OdooGateway, OdooProduct, shift
 from woodoo.state import PushItem, ShopProduct, State
@@ -66,9 +67,16 @@ class Engine:
     def __init__(
         self, config: Config, state: State, odoo: OdooGateway, woo: WooGateway,
         *, clock: Callable[[], float] = time.time, metrics: Metrics | None = None,
+        state_lock: StateLock | None = None, owner: str | None = None,
     ) -> None:
         self.config = config
         self.metrics = metrics or Metrics()
+        # Crash leftovers are settled only while this lock is held: then whoever journaled them
+        # is certainly dead. Without it (a dry run, a test) they are left alone.
+        self.state_lock = state_lock
+        # Written on every journal row this engine makes, so no one mistakes them for leftovers.
+        self.owner = owner or process_token()
+        self._recovered = False
         # Every read-then-push runs under this lock, so a push made from an older Odoo read can
         # never land after one made from a newer read (webhooks and polls run in parallel).
         self.lock = threading.RLock()
@@ -192,9 +200,18 @@ class Engine:
         return unique
 
     def recover(self, run_id: str) -> None:
-        """Settle pushes a crash left unconfirmed: keep what the shop applied, re-send the rest."""
-        leftovers = self.state.unfinished_pushes()
+        """Settle pushes a dead process left unconfirmed: keep what the shop applied, re-send the rest.
+
+        Only under the state lock, and never this process's own rows: those are pushes in flight
+        on another thread (a webhook batch during a poll), and taking them would send them twice.
+        Once others' leftovers are settled, no new ones can appear while the lock is held, so
+        this runs (successfully) once per process.
+        """
+        if self._recovered or self.state_lock is None or not self.state_lock.held:
+            return
+        leftovers = self.state.unfinished_pushes(not_owned_by=self.owner)
         if not leftovers:
+            self._recovered = True
             return
         items = [item for _, item, _, _ in leftovers]
         shown = self.woo.current_stock(items)
@@ -215,6 +232,7 @@ class Engine:
         if resend:
             self._push(resend, source="recovery", run_id=run_id,
                        summary=RunSummary("recovery", run_id))
+        self._recovered = True
 
     # -- the watermark ---------------------------------------------------------------------------
 
@@ -265,7 +283,7 @@ class Engine:
             shop = {p.sku: index[p.sku] for p in products if p.sku in index}
             self._report_missing([p for p in products if p.sku not in index], write=not dry_run)
         else:
-            shop = self._shop_products(products)
+            shop = self._shop_products(products, write=not dry_run)
         summary.checked = len(products)
         if not dry_run:
             self.state.link_odoo_ids({p.sku: p.id for p in products if p.sku in shop})
@@ -313,7 +331,7 @@ class Engine:
         planned = list(batches(items, self.config.sync.batch_size))
         batch_ids = {id(batch): f"{run_id}-{n}" for n, batch in enumerate(planned, start=1)}
         for batch in planned:
-            self.state.journal(batch_ids[id(batch)], batch, source, run_id)
+            self.state.journal(batch_ids[id(batch)], batch, source, run_id, owner=self.owner)
         expected = None
         if self.config.woocommerce.conditional_writes:
             known = self.state.products(i.sku for i in items)
@@ -377,8 +395,10 @@ class Engine:
                     sku, f"SKU {sku} is used by several {side} products (ids {ids}); {fix}", source)
         return shared
 
-    def _shop_products(self, products: list[OdooProduct]) -> dict[str, ShopProduct]:
-        """The shop entries for these SKUs, looking up SKUs the map does not know yet."""
+    def _shop_products(self, products: list[OdooProduct], *,
+                       write: bool = True) -> dict[str, ShopProduct]:
+        """The shop entries for these SKUs, looking up SKUs the map does not know yet (and
+        remembering what was found unless `write` is off: a dry run runs without the lock)."""
         known = self.state.products(p.sku for p in products)
         unknown = [p for p in products if p.sku not in known]
         if not unknown:
@@ -391,9 +411,10 @@ class Engine:
         found = self.woo.lookup(p.sku for p in to_look_up)
         counts = Counter(i.sku for i in found)
         unique = [i.as_product() for i in found if counts[i.sku] == 1]
-        self.state.remember_products(unique)
+        if write:
+            self.state.remember_products(unique)
         known.update({p.sku: p for p in unique})
-        self._report_missing([p for p in to_look_up if p.sku not in counts], write=True)
+        self._report_missing([p for p in to_look_up if p.sku not in counts], write=write)
         return known
 
     def _report_missing(self, products: list[OdooProduct], *, write: bool) -> None:

@@ -53,6 +53,8 @@ class ReconcileReport:
     duplicate_odoo: dict[str, list[int]] = field(default_factory=dict)  # SKU -> Odoo ids
     unmanaged: list[str] = field(default_factory=list)  # "SKU (id N)" not managing stock
     dead_letters: list[dict[str, Any]] = field(default_factory=list)  # sku, reason, attempts, since
+    # Incoming events set aside after their last try: event_id, source, reason, attempts, since
+    failed_events: list[dict[str, Any]] = field(default_factory=list)
     orders_attention: list[dict[str, Any]] = field(default_factory=list)  # number, status, reason
     stuck_orders: list[dict[str, Any]] = field(default_factory=list)  # number, status, age_hours, skus
     repeat_drifters: list[tuple[str, int]] = field(default_factory=list)  # (SKU, nights in 7)
@@ -70,6 +72,6 @@ class ReconcileReport:
         uncorrected = any(d.shop_after is None for d in self.drift)
         return bool(
             self.failures or uncorrected or self.duplicate_shop or self.duplicate_odoo
-            or self.dead_letters or self.orders_attention or self.stuck_orders
+            or self.dead_letters or self.failed_events or self.orders_attention or self.stuck_orders
             or self.repeat_drifters or self.odoo_only or self.unmanaged
         )

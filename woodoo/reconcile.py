@@ -58,6 +58,10 @@ def run_reconciliation(engine: Engine, *, dry_run: bool = False,
     found.dead_letters = [
         {"sku": d.sku, "reason": d.reason, "attempts": d.attempts, "since": d.created_at}
         for d in state.open_dead_letters()]
+    found.failed_events = [
+        {"event_id": e["event_id"], "source": e["source"], "reason": e["last_error"],
+         "attempts": e["attempts"], "since": e["failed_at"]}
+        for e in state.failed_events()]
     found.orders_attention = [
         {"number": o["number"], "status": o["status"], "reason": o["attention"]}
         for o in state.orders_needing_attention()]

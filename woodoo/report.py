@@ -110,8 +110,9 @@ def render(report: ReconcileReport, *, shop_name: str) -> RenderedReport:
 def problem_count(report: ReconcileReport) -> int:
     """How many findings besides drift want a person (the same ones as `needs_attention`)."""
     return (len(report.failures) + len(report.duplicate_shop) + len(report.duplicate_odoo)
-            + len(report.dead_letters) + len(report.orders_attention) + len(report.stuck_orders)
-            + len(report.repeat_drifters) + len(report.odoo_only) + len(report.unmanaged))
+            + len(report.dead_letters) + len(report.failed_events) + len(report.orders_attention)
+            + len(report.stuck_orders) + len(report.repeat_drifters) + len(report.odoo_only)
+            + len(report.unmanaged))
 
 
 def _zone(report: ReconcileReport) -> ZoneInfo:
@@ -254,6 +255,13 @@ def _sections(report: ReconcileReport, zone: ZoneInfo) -> list[Section]:
                  [[Cell(_text(d.get("sku"))), Cell(_text(d.get("reason")), tone="bad"),
                    Cell(_number(d.get("attempts")), True), Cell(_when(d.get("since"), zone))]
                   for d in report.dead_letters]),
+        _section("failed_events", "Events set aside",
+                 "Webhook and order events that failed on every try (the queue went on without "
+                 "them); fix the cause, then put them back with `woodoo events retry`.",
+                 ["Event", "Source", "Reason", "Attempts", "Since"],
+                 [[Cell(_text(e.get("event_id"))), Cell(_text(e.get("source"))),
+                   Cell(_text(e.get("reason")), tone="bad"), Cell(_number(e.get("attempts")), True),
+                   Cell(_when(e.get("since"), zone))] for e in report.failed_events]),
         _section("orders_attention", "Orders needing attention",
                  "Orders whose stock could not be held or released automatically.",
                  ["Order", "Status", "Reason"],
@@ -385,7 +393,8 @@ def _summary(rendered: RenderedReport, report: ReconcileReport) -> dict[str, Any
         "problems": problem_count(report),
         "counts": {name: len(getattr(report, name)) for name in (
             "shop_only", "odoo_only", "duplicate_shop", "duplicate_odoo", "unmanaged",
-            "dead_letters", "orders_attention", "stuck_orders", "repeat_drifters", "failures")},
+            "dead_letters", "failed_events", "orders_attention", "stuck_orders",
+            "repeat_drifters", "failures")},
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -10,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import sqlite_utils
 
@@ -156,8 +157,28 @@ def _migration_3(db: sqlite_utils.Database) -> None:
     db["drift_history"].create_index(["sku", "day"])
 
 
+def _migration_4(db: sqlite_utils.Database) -> None:
+    # Each event is processed on its own: a failing one counts its tries and is set aside as
+    # failed (a dead letter of the queue) with its reason, instead of blocking the rest.
+    db["events"].add_column("attempts", int, not_null_default=0)
+    db["events"].add_column("last_error", str)
+    db["events"].add_column("failed_at", float)
+    # Which process wrote a journal row: only a process holding the state lock settles rows that
+    # another (dead) process left.
+    db["push_journal"].add_column("owner", str)
+    # Work that a command line hands to the running daemon (the one writer of this file).
+    db["commands"].create(
+        {
+            "id": int, "command": str, "args": str, "requested_at": float, "requested_by": int,
+            "started_at": float, "finished_at": float, "result": str, "error": str,
+        },
+        pk="id",
+    )
+    db["commands"].create_index(["finished_at", "id"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _migration_1, _migration_2, _migration_3,
+    _migration_1, _migration_2, _migration_3, _migration_4,
 ]
 
 
@@ -172,14 +193,32 @@ class QueuedEvent:
     received_at: float
     event_time: float
     reads: int
+    attempts: int = 0
+
+
+def private_file(path: Path) -> None:
+    """Create `path` (and a missing parent, 0700) readable by its owner only, or narrow it to 0600.
+
+    The state holds customer emails and the shop's figures. SQLite creates the -wal and -shm
+    files with the database file's permissions, so they follow.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+    elif path.stat().st_mode & 0o077:
+        # chmod, never open(): closing any descriptor of the file would drop the POSIX locks
+        # that this process's SQLite connections hold on it (and lose their writes).
+        path.chmod(0o600)
 
 
 class State:
     """The SQLite state; safe to share between threads (one connection, one lock)."""
 
-    def __init__(self, path: Path | str, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, path: Path | str, *, clock: Callable[[], float] = time.time,
+                 synchronous: Literal["FULL", "NORMAL"] = "FULL") -> None:
+        """Open (creating and migrating) the database; `synchronous` NORMAL only for benchmarks."""
         if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(path))
         connection = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
         self.db = sqlite_utils.Database(connection)
         self.clock = clock
@@ -187,7 +226,9 @@ class State:
         self.db.execute("PRAGMA busy_timeout = 30000")
         if str(path) != ":memory:":
             self.db.enable_wal()
-        self.db.execute("PRAGMA synchronous = NORMAL")
+        # FULL: a commit is on disk before it returns, so a 202 (an acknowledged event the
+        # sender will never resend) survives a power loss; NORMAL under WAL may lose it.
+        self.db.execute(f"PRAGMA synchronous = {synchronous}")
         self._migrate()
 
     def close(self) -> None:
@@ -211,10 +252,11 @@ class State:
             self.db.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.db
+                self.db.conn.execute("COMMIT")  # inside: a failed COMMIT (disk full) rolls back
             except BaseException:
-                self.db.conn.rollback()
+                if self.db.conn.in_transaction:
+                    self.db.conn.rollback()
                 raise
-            self.db.conn.execute("COMMIT")
 
     def _migrate(self) -> None:
         with self._lock:
@@ -333,14 +375,15 @@ class State:
             for row in self._select_in("pushed", "sku", list(skus))
         }
 
-    def journal(self, batch_id: str, items: list[PushItem], source: str, correlation_id: str) -> None:
-        """Write down a batch about to be sent, before sending it."""
+    def journal(self, batch_id: str, items: list[PushItem], source: str, correlation_id: str,
+                *, owner: str | None = None) -> None:
+        """Write down a batch about to be sent, before sending it, as `owner`'s (a process token)."""
         now = self.clock()
         with self.atomic() as db:
             db["push_journal"].insert_all(
                 (
                     {**asdict(i), "batch_id": batch_id, "source": source,
-                     "correlation_id": correlation_id, "created_at": now}
+                     "correlation_id": correlation_id, "created_at": now, "owner": owner}
                     for i in items
                 ),
                 pk=("batch_id", "sku"),
@@ -388,10 +431,17 @@ class State:
                 self._add_dead_letter(db, item.sku, reason, source, asdict(item), now)
             db.execute("delete from push_journal where batch_id = ?", [batch_id])
 
-    def unfinished_pushes(self) -> list[tuple[str, PushItem, str, str]]:
-        """Journal rows left by a crash: (batch id, item, source, correlation id)."""
+    def unfinished_pushes(self, *, not_owned_by: str | None = None
+                          ) -> list[tuple[str, PushItem, str, str]]:
+        """Journal rows whose outcome is not recorded: (batch id, item, source, correlation id).
+
+        With `not_owned_by`, that owner's rows are left out: they are its pushes in flight.
+        Rows from before owners were recorded (owner NULL) always count.
+        """
+        where, args = ("owner is not ?", [not_owned_by]) if not_owned_by else (None, [])
         with self._lock:
-            rows = list(self.db["push_journal"].rows_where(order_by="created_at, batch_id"))
+            rows = list(self.db["push_journal"].rows_where(where, args,
+                                                           order_by="created_at, batch_id"))
         return [
             (r["batch_id"],
              PushItem(r["sku"], r["woo_id"], r["parent_id"], r["quantity"], r["status"],
@@ -474,12 +524,14 @@ class State:
         with self.atomic() as db:
             rows = db.execute(
                 "update events set lease_until = ? where id in (select id from events "
-                "where done_at is null and due_at <= ? and (lease_until is null or lease_until < ?) "
+                "where done_at is null and failed_at is null and due_at <= ? "
+                "and (lease_until is null or lease_until < ?) "
                 "order by due_at limit ?) returning id, source, event_id, payload, received_at, "
-                "event_time, reads",
+                "event_time, reads, attempts",
                 [now + lease_seconds, now + early, now, limit],
             ).fetchall()
-        return [QueuedEvent(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6]) for r in rows]
+        return [QueuedEvent(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6], r[7])
+                for r in rows]
 
     def event_read(self, event: QueuedEvent, next_due: float | None) -> None:
         """Count one Odoo read for the event: due again at `next_due`, or done when None."""
@@ -491,6 +543,38 @@ class State:
                 "done_at = case when ? is null then ? end where id = ?",
                 [next_due, now, next_due, now, event.id],
             )
+
+    def event_failed(self, event: QueuedEvent, error: str, *, retry_at: float | None,
+                     counted: bool = True) -> None:
+        """Record a failed try: due again at `retry_at`, or set aside as failed when None.
+
+        `counted` is False when the failure was the remote side's (down, timing out): such tries
+        wait with backoff but never use up the event's attempts, so an outage loses nothing.
+        """
+        now = self.clock()
+        with self.atomic() as db:
+            db.execute(
+                "update events set attempts = attempts + ?, last_error = ?, lease_until = null, "
+                "due_at = coalesce(?, due_at), failed_at = case when ? is null then ? end "
+                "where id = ? and done_at is null",
+                [int(counted), error[:1000], retry_at, retry_at, now, event.id],
+            )
+
+    def failed_events(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Events set aside after their last try, newest first, with the reason."""
+        with self._lock:
+            return list(self.db["events"].rows_where(
+                "failed_at is not null", order_by="failed_at desc", limit=limit,
+                select="id, source, event_id, attempts, last_error, received_at, failed_at"))
+
+    def retry_failed_events(self, ids: list[int] | None = None) -> int:
+        """Put failed events (all, or these ids) back in the queue with fresh attempts."""
+        where, params = ("failed_at is not null", []) if not ids else (
+            f"failed_at is not null and id in ({','.join('?' * len(ids))})", ids)
+        with self.atomic() as db:
+            return db.execute(
+                f"update events set failed_at = null, attempts = 0, due_at = ? where {where}",
+                [self.clock(), *params]).rowcount
 
     def release_leases(self) -> int:
         """Free every lease (at start-up: the previous process is gone); returns how many."""
@@ -504,7 +588,7 @@ class State:
         with self._lock:
             depth, oldest, claimable = self.db.execute(
                 "select count(*), min(due_at), min(max(due_at, coalesce(lease_until, 0))) "
-                "from events where done_at is null"
+                "from events where done_at is null and failed_at is null"
             ).fetchone()
         return {"depth": depth, "oldest_due_at": oldest, "next_claimable_at": claimable}
 
@@ -637,6 +721,80 @@ class State:
             pk=("order_id", "sku"),
         )
 
+    # -- commands --------------------------------------------------------------------------------
+
+    def request_command(self, command: str, args: dict[str, Any], requested_by: int) -> int:
+        """Queue a command for the daemon that holds the state lock; returns its id."""
+        with self.atomic() as db:
+            return db.execute(
+                "insert into commands (command, args, requested_at, requested_by) "
+                "values (?, ?, ?, ?)",
+                [command, json.dumps(args), self.clock(), requested_by],
+            ).lastrowid or 0
+
+    def claim_command(self) -> dict[str, Any] | None:
+        """The oldest command not started yet, now marked started; None when there is none."""
+        with self._lock:
+            # Asked twice a second: a read when there is nothing, not a write transaction.
+            if self.db.execute("select 1 from commands where started_at is null limit 1"
+                               ).fetchone() is None:
+                return None
+        with self.atomic() as db:
+            row = db.execute(
+                "update commands set started_at = ? where id = (select id from commands "
+                "where started_at is null order by id limit 1) "
+                "returning id, command, args, requested_by",
+                [self.clock()],
+            ).fetchone()
+        if row is None:
+            return None
+        return {"id": row[0], "command": row[1], "args": json.loads(row[2]),
+                "requested_by": row[3]}
+
+    def finish_command(self, command_id: int, *, result: dict[str, Any] | None = None,
+                       error: str | None = None) -> None:
+        """Store a command's result (or its error in words) for whoever waits for it."""
+        with self.atomic() as db:
+            db.execute(
+                "update commands set finished_at = ?, result = ?, error = ? where id = ?",
+                [self.clock(), None if result is None else json.dumps(result), error, command_id],
+            )
+
+    def command(self, command_id: int) -> dict[str, Any] | None:
+        """A command's row, its args and result decoded; None once it is gone."""
+        with self._lock:
+            rows = list(self.db["commands"].rows_where("id = ?", [command_id]))
+        if not rows:
+            return None
+        row = rows[0]
+        return {**row, "args": json.loads(row["args"]),
+                "result": json.loads(row["result"]) if row["result"] is not None else None}
+
+    def cancel_command(self, command_id: int) -> bool:
+        """Withdraw a command the daemon has not started; False when it has (or it is gone)."""
+        with self.atomic() as db:
+            return db.execute("delete from commands where id = ? and started_at is null",
+                              [command_id]).rowcount == 1
+
+    def abandon_commands(self, reason: str) -> int:
+        """Close commands started by a process that is gone (at start-up, under the state lock):
+        they are not run again, a half-done sync or reconciliation is not resumed blindly."""
+        with self.atomic() as db:
+            return db.execute(
+                "update commands set finished_at = ?, error = ? "
+                "where started_at is not null and finished_at is null",
+                [self.clock(), reason],
+            ).rowcount
+
+    def prune_commands(self, older_than: float) -> int:
+        """Forget commands finished, or requested and never started, before `older_than`."""
+        with self.atomic() as db:
+            return db.execute(
+                "delete from commands where (finished_at is not null and finished_at < ?) "
+                "or (started_at is null and requested_at < ?)",
+                [older_than, older_than],
+            ).rowcount
+
     # -- runs and audit --------------------------------------------------------------------------
 
     def record_run(self, kind: str, run_id: str, started_at: float, **counts: Any) -> None:
@@ -736,7 +894,10 @@ class State:
                 ).fetchone()[0],
                 "unfinished_pushes": one("select count(*) from push_journal").fetchone()[0],
                 "events_waiting": one(
-                    "select count(*) from events where done_at is null").fetchone()[0],
+                    "select count(*) from events where done_at is null and failed_at is null"
+                ).fetchone()[0],
+                "events_failed": one(
+                    "select count(*) from events where failed_at is not null").fetchone()[0],
                 "orders_pending_odoo": one(
                     "select count(*) from orders where sync_needed = 1").fetchone()[0],
                 "orders_needing_attention": one(
