@@ -138,7 +138,7 @@ LONG = "x" * 31 + "{}"
 
 
 @pytest.mark.parametrize(("sections", "expected"), [
-    ({"webhooks": {"odoo_secrets": [""]}}, "webhooks.odoo_secrets[0]: must be at least 32 characters, got 0"),
+    ({"webhooks": {"odoo_secrets": [""]}}, "webhooks.odoo_secrets[0]: must not be blank"),
     ({"webhooks": {"shop_secrets": ["k"]}}, "webhooks.shop_secrets[0]: must be at least 32 characters"),
     ({"woocommerce": {"plugin_secret": "short"}}, "woocommerce.plugin_secret: must be at least 32"),
     ({"webhooks": {"native_tokens": ["t" * 31]}}, "webhooks.native_tokens[0]: must be at least 32"),

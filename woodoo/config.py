@@ -19,11 +19,15 @@ from pydantic import (
 )
 
 from woodoo import secret
+from woodoo.limits import oversized
 from woodoo.rules import StockPolicy
 
 SECRET_KEYS = frozenset({"password", "consumer_key", "consumer_secret", "odoo_secrets", "shop_secrets",
                          "plugin_secret", "native_tokens"})
 MIN_SECRET_LENGTH = 32
+MAX_CONFIG_DEPTH = 12
+MAX_CONFIG_VALUES = 100_000
+MAX_KEY_SHOWN = 100  # an unknown key is echoed in an error, cut to this many characters
 # Keys renamed since an earlier release: the error says what to write instead.
 RENAMED = {
     ("webhooks", "secrets"): "split by channel in 0.2: webhooks.odoo_secrets (the Odoo module), "
@@ -216,7 +220,7 @@ class OrdersConfig(_Section):
     )
     stuck_after_hours: float = Field(24, gt=0, description="pending orders older than this are reported")
     max_line_quantity: int = Field(
-        100_000, ge=1, le=1_000_000_000,
+        100_000, ge=1, le=1_000_000_000, strict=True,
         description="largest quantity accepted on one order line; a larger one is refused",
     )
 
@@ -324,7 +328,9 @@ def channel_problems(config: Config) -> list[str]:
     problems = []
     first_path: dict[str, str] = {}
     for path, value in config.channel_secrets().items():
-        if len(value) < MIN_SECRET_LENGTH:
+        if not value.strip():
+            problems.append(f"{path}: must not be blank; {_MAKE_ONE}")
+        elif len(value) < MIN_SECRET_LENGTH:
             problems.append(f"{path}: must be at least {MIN_SECRET_LENGTH} characters, got "
                             f"{len(value)}; {_MAKE_ONE}")
         elif value in first_path:
@@ -356,6 +362,8 @@ def parse(text: str, *, base_dir: Path = Path("."), source: str = "config") -> C
     """Validate config text; relative paths are taken from `base_dir`."""
     try:
         raw = yaml.safe_load(text)
+    except RecursionError:
+        raise ConfigError([f"{source}: nested too deeply to be a Woodoo config"]) from None
     except yaml.YAMLError as exc:
         where = ""
         mark = getattr(exc, "problem_mark", None)
@@ -365,6 +373,15 @@ def parse(text: str, *, base_dir: Path = Path("."), source: str = "config") -> C
         raise ConfigError([f"{source}: not valid YAML{where}: {problem}"]) from None
     if not isinstance(raw, dict):
         raise ConfigError([f"{source}: expected a mapping with sections odoo, woocommerce, sync, ..."])
+    # Before anything walks it recursively: YAML aliases can make a few lines hold billions of
+    # values, and a deep one would exhaust the stack.
+    oversize = [f"{_dotted((key,))}: {problem}; a Woodoo config is far smaller (check for YAML "
+                f"aliases that repeat a list)"
+                for key, value in raw.items()
+                if (problem := oversized(value, max_depth=MAX_CONFIG_DEPTH,
+                                         max_nodes=MAX_CONFIG_VALUES))]
+    if oversize:
+        raise ConfigError(oversize)
 
     key_file = raw.get("secret_key_file")
     key_path = _relative_to(Path(key_file), base_dir) if isinstance(key_file, str) else None
@@ -412,7 +429,8 @@ def _resolve_strings(
 def _dotted(loc: tuple[str | int, ...]) -> str:
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        shown = str(part)[:MAX_KEY_SHOWN]
+        out += f"[{part}]" if isinstance(part, int) else (f".{shown}" if out else shown)
     return out or "(top level)"
 
 

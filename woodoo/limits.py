@@ -15,6 +15,7 @@ ODOO_MAX_ID = 2**31 - 1
 SHOP_MAX_ID = 2**63 - 1
 MAX_QUANTITY = 10**9  # the hard ceiling; orders.max_line_quantity is the configurable one
 MAX_JSON_DEPTH = 8  # our deepest body (order -> lines -> line) is 4 levels
+MAX_JSON_VALUES = 100_000  # more than a 64 KiB body can hold: depth is the bound that matters
 
 OdooId = Annotated[int, Field(gt=0, le=ODOO_MAX_ID)]
 ShopId = Annotated[int, Field(gt=0, le=SHOP_MAX_ID)]
@@ -25,14 +26,22 @@ EventId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\x21-\x
 Sku = Annotated[str, Field(max_length=100)]
 
 
-def json_depth_exceeds(value: object, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Whether `value` nests lists and objects deeper than `limit` (iteratively: no recursion)."""
+def oversized(value: object, *, max_depth: int, max_nodes: int) -> str | None:
+    """What makes `value` too deep or too big, in words, or None (walked without recursion).
+
+    Every visit counts, so a value that holds the same list many times (YAML aliases: the
+    "billion laughs") is counted as large as it would be once expanded, and stopped early.
+    """
     stack: list[tuple[object, int]] = [(value, 1)]
+    visited = 0
     while stack:
         node, depth = stack.pop()
+        visited += 1
+        if visited > max_nodes:
+            return f"holds more than {max_nodes} values"
         if isinstance(node, dict | list):
-            if depth > limit:
-                return True
+            if depth > max_depth:
+                return f"nests deeper than {max_depth} levels"
             children = node.values() if isinstance(node, dict) else node
-            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return False
+            stack.extend((child, depth + 1) for child in children)
+    return None

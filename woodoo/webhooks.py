@@ -23,7 +23,15 @@ from werkzeug.exceptions import HTTPException
 
 from woodoo import log, signing
 from woodoo.config import Config
-from woodoo.limits import MAX_JSON_DEPTH, ODOO_MAX_ID, EventId, OdooId, Sku, json_depth_exceeds
+from woodoo.limits import (
+    MAX_JSON_DEPTH,
+    MAX_JSON_VALUES,
+    ODOO_MAX_ID,
+    EventId,
+    OdooId,
+    Sku,
+    oversized,
+)
 from woodoo.metrics import Metrics
 from woodoo.orders import OrderEvent, oversized_line
 from woodoo.state import State
@@ -222,7 +230,8 @@ def create_app(
         if not isinstance(data, dict):
             raise Rejected(400, "schema", "expected a JSON object", "(body)")
         model, record_id = data.get("_model"), data.get("_id")
-        if model not in NATIVE_MODELS:
+        # A list or object is unhashable: `in` on the frozenset would raise (a 500).
+        if not isinstance(model, str) or model not in NATIVE_MODELS:
             raise Rejected(400, "schema", f"_model must be one of {sorted(NATIVE_MODELS)}", "_model")
         if not _odoo_id(record_id):
             raise Rejected(400, "schema", "_id must be the record's integer id", "_id")
@@ -285,14 +294,15 @@ def _json(body: bytes) -> Any:
     def refuse_constant(name: str) -> None:
         raise ValueError(f"{name} is not a number JSON allows")
 
+    too_deep = Rejected(400, "too_deep", f"body nests deeper than {MAX_JSON_DEPTH} levels")
     try:
         data = json.loads(body.decode("utf-8"), parse_constant=refuse_constant)
     except RecursionError:
-        data = None  # nested beyond the interpreter's stack: far beyond our limit below
+        raise too_deep from None  # beyond the interpreter's stack: far beyond our limit
     except (UnicodeDecodeError, ValueError) as error:
         raise Rejected(400, "malformed_json", f"body is not valid UTF-8 JSON: {error}") from None
-    if data is None or json_depth_exceeds(data):
-        raise Rejected(400, "too_deep", f"body nests deeper than {MAX_JSON_DEPTH} levels")
+    if oversized(data, max_depth=MAX_JSON_DEPTH, max_nodes=MAX_JSON_VALUES):
+        raise too_deep
     return data
 
 
@@ -301,14 +311,18 @@ def _odoo_id(value: object) -> bool:
 
 
 def _same_shop(store_url: str, configured: str) -> bool:
-    """Whether the plugin's home URL names the configured shop (scheme, host, port, path)."""
-    def key(url: str) -> tuple[str, str, int | None, str]:
-        parts = urlsplit(url.strip())
+    """Whether the plugin's home URL names the configured shop (scheme, host, port, path; no
+    user info, query or fragment, which a home URL never has)."""
+    def key(url: str) -> tuple[object, ...]:
         try:
+            # urlsplit itself raises on '[::1' or an NFKC-invalid host, not only .port.
+            parts = urlsplit(url.strip())
             port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
         except ValueError:
-            port = -1
-        return parts.scheme.lower(), (parts.hostname or "").lower(), port, parts.path.rstrip("/")
+            return ("unparsable", url)
+        return (parts.scheme.lower(), (parts.hostname or "").lower(), port,
+                parts.path.rstrip("/"), parts.username, parts.password, parts.query,
+                parts.fragment)
 
     return key(store_url) == key(configured)
 
