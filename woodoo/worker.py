@@ -112,9 +112,10 @@ class EventWorker:
         return len(events)
 
     def _push(self, stock: list[QueuedEvent], skus: set[str]) -> None:
-        product_ids = {i for e in stock for i in e.payload.get("product_ids", [])}
-        wanted = skus | {s for e in stock for s in e.payload.get("skus", [])}
         try:
+            # Inside the try: a payload stored by an older version may not have today's shape.
+            product_ids = {int(i) for e in stock for i in e.payload.get("product_ids", [])}
+            wanted = skus | {str(s) for e in stock for s in e.payload.get("skus", [])}
             summary = self.engine.push_products(product_ids, wanted, source="webhook")
         except Exception as error:
             if _outage(error) or len(stock) + bool(skus) <= 1:
