@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import email
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from email import policy as email_policy
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -14,6 +17,18 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def hold_state_lock(database: Path, command: str = "run") -> subprocess.Popen[str]:
+    """Another process holding the state lock as `command` (SIGKILL it to let go); it holds it
+    by the time this returns."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import time; from woodoo.lock import StateLock; "
+         f"StateLock({str(database)!r}).acquire({command!r}); print('held', flush=True); "
+         "time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder
 
 
 def wait_for(condition: Callable[[], object], timeout: float = 10.0, step: float = 0.02) -> bool:

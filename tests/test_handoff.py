@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
-from helpers import wait_for
+from helpers import hold_state_lock, wait_for
 
 from woodoo import daemon
 from woodoo.cli import main
@@ -252,12 +252,8 @@ def test_ctrl_c_withdraws_a_command_the_daemon_has_not_started(make_config_file,
 def test_a_command_waiting_for_a_daemon_that_dies_is_withdrawn(make_config_file, tmp_path):
     config_path = str(make_config_file())
     database = tmp_path / "woodoo.sqlite"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import time; from woodoo.lock import StateLock; "
-         f"StateLock({str(database)!r}).acquire('run'); print('held', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True)
+    holder = hold_state_lock(database)
     try:
-        assert holder.stdout.readline().strip() == "held"
         waiting = woodoo("sync", "-c", config_path)
         assert wait_for(lambda: queued(database) == 1, timeout=30)
     finally:

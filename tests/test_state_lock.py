@@ -7,14 +7,12 @@ import os
 import signal
 import sqlite3
 import stat
-import subprocess
-import sys
 import threading
 from collections import Counter
 
 import pytest
 from click.testing import CliRunner
-from helpers import wait_for
+from helpers import hold_state_lock, wait_for
 
 from woodoo.cli import main
 from woodoo.lock import LockHeld, StateLock, lock_path, process_token
@@ -40,12 +38,8 @@ def test_a_second_taker_is_refused_naming_the_holder_and_gets_it_once_released(t
 
 def test_the_lock_dies_with_its_holder_even_by_kill_9(tmp_path):
     database = tmp_path / "woodoo.sqlite"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from woodoo.lock import StateLock; "
-         f"StateLock({str(database)!r}).acquire('run'); print('held', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True)
+    holder = hold_state_lock(database)
     try:
-        assert holder.stdout.readline().strip() == "held"
         with pytest.raises(LockHeld) as refused:
             StateLock(database).acquire("sync")
         assert refused.value.holder.pid == holder.pid

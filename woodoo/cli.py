@@ -20,7 +20,7 @@ from woodoo.check import run_check
 from woodoo.config import Config, ConfigError
 from woodoo.engine import RunSummary
 from woodoo.lock import Holder, LockHeld, StateLock
-from woodoo.odoo import OdooError, OdooSetupError
+from woodoo.odoo import OdooError, OdooGateway, OdooSetupError
 from woodoo.odoo_setup import (
     PlannedAction,
     apply_webhooks,
@@ -406,14 +406,9 @@ def _print_plan(plan: list[PlannedAction]) -> None:
 @_handled
 def pause_webhooks(config_path: str, dry_run: bool) -> None:
     """Switch off (archive) the automation rules setup-webhooks made, e.g. for maintenance."""
-    config = _load_config(config_path)
-    with daemon.open_engine(config) as engine:
-        plan = plan_pause(engine.odoo)
-        _print_plan(plan)
-        if dry_run:
-            click.echo("dry run: nothing written")
-            return
-        apply_webhooks(engine.odoo, plan)
+    plan = _switch_webhooks(config_path, plan_pause, dry_run)
+    if plan is None:
+        return
     click.echo("paused: Odoo no longer notifies the daemon, and no save waits on it; the poll "
                "keeps the shop right. Undo with `woodoo odoo resume-webhooks`.")
     if any(action.details.get("mode") == "signed" for action in plan):
@@ -427,16 +422,23 @@ def pause_webhooks(config_path: str, dry_run: bool) -> None:
 @_handled
 def resume_webhooks(config_path: str, dry_run: bool) -> None:
     """Switch back on the automation rules pause-webhooks switched off."""
+    if _switch_webhooks(config_path, plan_resume, dry_run) is not None:
+        click.echo("resumed: Odoo notifies the daemon again. Changes made while paused reach "
+                   "the shop with the next poll (`woodoo sync` applies them now).")
+
+
+def _switch_webhooks(config_path: str, planner: Callable[[OdooGateway], list[PlannedAction]],
+                     dry_run: bool) -> list[PlannedAction] | None:
+    """Plan with `planner`, print the plan and apply it; None on a dry run (nothing written)."""
     config = _load_config(config_path)
     with daemon.open_engine(config) as engine:
-        plan = plan_resume(engine.odoo)
+        plan = planner(engine.odoo)
         _print_plan(plan)
         if dry_run:
             click.echo("dry run: nothing written")
-            return
+            return None
         apply_webhooks(engine.odoo, plan)
-    click.echo("resumed: Odoo notifies the daemon again. Changes made while paused reach the "
-               "shop with the next poll (`woodoo sync` applies them now).")
+    return plan
 
 
 @main.group(name="orders")
