@@ -274,7 +274,8 @@ def test_a_holder_that_is_not_a_daemon_is_named(make_config_file, tmp_path):
 
 
 def test_failed_events_show_in_status_and_events_retry_puts_them_back(make_config,
-                                                                      make_config_file, tmp_path):
+                                                                      make_config_file, shop,
+                                                                      tmp_path):
     config_path = str(make_config_file(sync=QUIET))
     database = tmp_path / "woodoo.sqlite"
     runner = CliRunner()
@@ -293,6 +294,7 @@ def test_failed_events_show_in_status_and_events_retry_puts_them_back(make_confi
     with sqlite3.connect(database) as db:
         db.execute("update events set attempts = 5, failed_at = 2")
     with daemon_thread(make_config(sync=QUIET)):
+        assert wait_for(lambda: shop.stock("WDG-1001")[0] == 115, timeout=30)  # it runs
         handed = runner.invoke(main, ["events", "retry", "1", "-c", config_path])
         assert handed.exit_code == 0, handed.output
         assert "handed `woodoo events retry`" in handed.output
