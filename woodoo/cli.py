@@ -329,6 +329,8 @@ def status(config_path: str) -> None:
         for kind in ("events", "pushes"):
             by_source = ", ".join(f"{k} {v}" for k, v in sorted(activity[kind].items())) or "none"
             click.echo(f"{kind} in the last 24 h: {by_source}")
+        if config.orders.enabled:
+            _show_backfill(state)
         for name, value in state.counts().items():
             click.echo(f"{name.replace('_', ' ')}: {value}")
         for letter in state.open_dead_letters()[:20]:
@@ -341,6 +343,23 @@ def status(config_path: str) -> None:
             click.echo(f"  order #{order['number']} needs attention: {order['attention']}")
     finally:
         state.close()
+
+
+def _show_backfill(state: State) -> None:
+    """The last read of the shop's orders, and the orders only it found in the last 24 h."""
+    backfill = state.last_run("backfill")
+    if backfill is None:
+        click.echo("last order backfill: never")
+    else:
+        when = dt.datetime.fromtimestamp(backfill["started_at"]).isoformat(timespec="seconds")
+        click.echo(f"last order backfill: {when}, " + (
+            f"failed: {backfill['error']}" if backfill["error"] else
+            f"read {backfill['checked']} changed orders, took {backfill['changed']}"))
+    found = state.orders_found_by_backfill(time.time() - 86400)
+    numbers = ", ".join(f"#{o['number']}" for o in found[:20]) or "none"
+    click.echo(f"orders found only by the backfill in the last 24 h: {numbers}"
+               + (" (their events never arrived: check the plugin's settings tab)" if found
+                  else ""))
 
 
 @main.command()

@@ -219,6 +219,12 @@ class OrdersConfig(_Section):
         "WC-", description="prefix of the shop order number in the sale order's Customer Reference"
     )
     stuck_after_hours: float = Field(24, gt=0, description="pending orders older than this are reported")
+    backfill_interval: float = Field(
+        300, ge=0, le=86400,
+        description="seconds between two reads of the shop's recently changed orders, which "
+        "bring orders whose event never arrived (0: only at start and before a full sync or "
+        "reconciliation)",
+    )
     max_line_quantity: int = Field(
         100_000, ge=1, le=1_000_000_000, strict=True,
         description="largest quantity accepted on one order line; a larger one is refused",

@@ -15,6 +15,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from woodoo import commands, log, reconcile
+from woodoo.backfill import BackfillError, OrderBackfill
 from woodoo.config import Config
 from woodoo.engine import Engine
 from woodoo.httpserver import HttpServer, WSGIApp
@@ -43,7 +44,11 @@ def open_engine(config: Config, *, connect: bool = True,
     try:
         if connect:
             odoo.connect()
-        yield Engine(config, state, odoo, woo, clock=clock, state_lock=lock)
+        engine = Engine(config, state, odoo, woo, clock=clock, state_lock=lock)
+        if config.orders.enabled:
+            orders = OrderSync(config.orders, state, odoo, clock=clock)
+            engine.backfill = OrderBackfill(config, state, woo, orders, clock=clock)
+        yield engine
     finally:
         woo.close()
         state.close()
@@ -171,6 +176,18 @@ def _raise_open_files_limit(wanted: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
+def catch_up_orders(backfill: OrderBackfill, worker: EventWorker) -> None:
+    """At start, before anything is pushed: the plugin's waiting events, then the shop's orders
+    that no event brought; a push before them could show units the shop has sold."""
+    backfill.flush_plugin()  # its events land in the queue through the server, already up
+    worker.run_once(push=False)
+    try:
+        backfill.run()
+    except BackfillError as error:
+        log.get("woodoo.daemon").error("order backfill failed at start; polls try again",
+                                       error=str(error))
+
+
 def run(config: Config, *, stop: threading.Event | None = None,
         run_for: float | None = None) -> None:
     """Run the daemon until SIGTERM/SIGINT, `stop` is set, or `run_for` seconds have passed.
@@ -201,8 +218,7 @@ def run(config: Config, *, stop: threading.Event | None = None,
             lambda: float(web_state.queue_stats()["depth"] or 0),
             lambda: float(web_state.counts()["dead_letters_open"]),
         )
-        orders = (OrderSync(config.orders, engine.state, engine.odoo)
-                  if config.orders.enabled else None)
+        orders = engine.backfill.orders if engine.backfill else None
         worker = EventWorker(engine, engine.state, config.webhooks, orders)
         scheduler = build_scheduler(engine)
         app = create_app(config, web_state, engine.metrics,
@@ -213,10 +229,12 @@ def run(config: Config, *, stop: threading.Event | None = None,
                                          daemon=True)
         commands_thread = threading.Thread(target=commands.serve, args=(engine, stop),
                                            name="commands", daemon=True)
+        server.start()
+        if engine.backfill:
+            catch_up_orders(engine.backfill, worker)
         scheduler.start()
         worker_thread.start()
         commands_thread.start()
-        server.start()
         logger.info("started", poll_interval=config.sync.poll_interval,
                     listen=f"http://{config.server.host}:{server.port}",
                     state=str(config.state.path))

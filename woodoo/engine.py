@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from structlog.stdlib import BoundLogger
 
 from woodoo import log, rules
+from woodoo.backfill import BackfillError, OrderBackfill
 from woodoo.config import Config
 from woodoo.lock import StateLock, process_token
 from woodoo.metrics import Metrics
@@ -86,6 +87,9 @@ class Engine:
         self.clock = clock
         self.policy = config.sync.policy()
         self.log = log.get("woodoo.engine")
+        # Set when orders are enabled: shop orders whose event has not arrived, read from the
+        # shop before any run that could otherwise show their sold units again.
+        self.backfill: OrderBackfill | None = None
 
     # -- entry points ----------------------------------------------------------------------------
 
@@ -93,6 +97,7 @@ class Engine:
         """One scheduled poll: a delta read since the watermark (a full read the first time)."""
         with self._run("poll") as summary:
             self.recover(summary.run_id)
+            self._backfill(required=False)
             if self.state.sku_map_size() == 0:
                 self.refresh_index(progress)
             watermark = self.state.get_meta(WATERMARK)
@@ -119,6 +124,8 @@ class Engine:
         with self._run("sync", dry_run=dry_run, full=full) as summary:
             if not dry_run:
                 self.recover(summary.run_id)
+                if full:
+                    self._backfill(required=True)
             index = None
             if full or self.state.sku_map_size() == 0:
                 index = self.refresh_index(progress, write=not dry_run)
@@ -182,12 +189,30 @@ class Engine:
         with self._run("reconcile", dry_run=dry_run) as summary:
             if not dry_run:
                 self.recover(summary.run_id)
+                self._backfill(required=True)
             items = self._list_shop(progress)
             index = self._index_from(items, write=not dry_run)
             products = self.odoo.read_products()
             self._sync(products, summary, source="reconcile", progress=progress, dry_run=dry_run,
                        index=index)
         return summary, items, products
+
+    def _backfill(self, *, required: bool) -> None:
+        """Bring the shop's orders the daemon lacks (when due, or always when `required`).
+
+        Required before a full comparison that corrects the shop: a figure lowered by an order
+        Woodoo has not seen would otherwise be "corrected" back up. A poll goes on without it
+        (and the next one tries again): it writes only what changed in Odoo.
+        """
+        if self.backfill is None or not (required or self.backfill.due()):
+            return
+        try:
+            self.backfill.run()
+        except BackfillError as error:
+            if required:
+                raise BackfillError(f"{error}; nothing corrected, as orders missing from "
+                                    f"Woodoo would make the shop show units it has sold") from error
+            self.log.error("order backfill failed; the next poll tries again", error=str(error))
 
     def _index_from(self, items: list[ShopItem], *, write: bool) -> dict[str, ShopProduct]:
         """The SKU map of a full listing (shared SKUs left out); stored unless `write` is off."""

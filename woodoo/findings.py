@@ -33,6 +33,8 @@ class Health:
     latency_p50: float | None = None  # seconds, Odoo event time -> shop write confirmed
     latency_p95: float | None = None
     queue_depth: int = 0
+    last_backfill: float | None = None  # unix time of the last successful order backfill
+    backfill_failures: int = 0  # order backfills that could not read the shop
 
 
 @dataclass
@@ -59,6 +61,9 @@ class ReconcileReport:
     stuck_orders: list[dict[str, Any]] = field(default_factory=list)  # number, status, age_hours, skus
     repeat_drifters: list[tuple[str, int]] = field(default_factory=list)  # (SKU, nights in 7)
     failures: list[str] = field(default_factory=list)  # what went wrong with the run itself
+    # Orders only the backfill brought (their events never arrived): number, status, received_at.
+    # Handled already, so not a problem by itself; a steady stream means the event path is broken.
+    backfill_found: list[dict[str, Any]] = field(default_factory=list)
     health: Health = field(default_factory=Health)
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, Literal
@@ -130,14 +131,26 @@ class OrderSync:
         self.odoo = odoo
         self.clock = clock
         self.log = log.get("woodoo.orders")
+        self._lock = threading.Lock()
 
-    def apply(self, payload: dict[str, Any]) -> set[str]:
+    def apply(self, payload: dict[str, Any], *, found_by: str = "event") -> set[str]:
         """Store an order event's snapshot (unless an older one) and its pending quantities.
 
         Every event carries the whole order, so the newest snapshot is the truth: events that
-        arrive late or twice change nothing. Returns the SKUs whose pending quantity changed.
+        arrive late or twice change nothing, and an order that both its event and the backfill
+        bring is applied once. Returns the SKUs whose pending quantity changed.
         """
         event = OrderEvent.model_validate(payload)
+        with self._lock:  # the worker and the backfill apply from different threads
+            return self._apply(event, found_by)
+
+    def lacks(self, order: ShopOrder) -> bool:
+        """Whether this snapshot is newer than what is stored (or the order is unknown)."""
+        stored = self.state.order(order.id)
+        return stored is None or (stored["date_modified"] < order.date_modified
+                                  and stored["status"] != "deleted")
+
+    def _apply(self, event: OrderEvent, found_by: str) -> set[str]:
         order = event.order
         stored = self.state.order(order.id)
         status = effective_status(event.event, order.status)
@@ -146,6 +159,10 @@ class OrderSync:
         if stored and stored["date_modified"] > order.date_modified and status != "deleted":
             self.log.info("older order event ignored", order=order.number, event_id=event.event_id)
             return set()
+        if (stored and stored["date_modified"] == order.date_modified
+                and stored["status"] == status
+                and quantities(ShopOrder.model_validate(stored["payload"])) == quantities(order)):
+            return set()  # the same snapshot again (the other path, a retry): nothing new
         previous = ShopOrder.model_validate(stored["payload"]) if stored else None
         in_odoo = bool(stored and stored["odoo_state"] in ("sale", "done"))
         unchanged = previous is not None and quantities(previous) == quantities(order)
@@ -153,7 +170,7 @@ class OrderSync:
         self.state.save_order({
             "order_id": order.id, "number": order.number, "status": status,
             "date_modified": order.date_modified, "payload": order.model_dump(),
-            "sync_needed": 1, "next_sync_at": 0, "sync_attempts": 0,
+            "sync_needed": 1, "next_sync_at": 0, "sync_attempts": 0, "found_by": found_by,
         }, pending)
         return _skus(order) | (_skus(previous) if previous else set())
 

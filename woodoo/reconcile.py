@@ -74,6 +74,7 @@ def run_reconciliation(engine: Engine, *, dry_run: bool = False,
     since_day = (day - timedelta(days=REPEAT_WINDOW_DAYS - 1)).isoformat()
     found.repeat_drifters = state.repeat_drifters(since_day)
     found.health = _health(state.health(found.started_at - 86400))
+    found.backfill_found = state.orders_found_by_backfill(found.started_at - 86400)
     found.finished_at = engine.clock()
     return found
 
@@ -85,7 +86,8 @@ def _health(figures: dict[str, Any]) -> Health:
         webhook_events=figures["webhook_events"], pushes=figures["pushes"],
         push_failures=figures["push_failures"],
         latency_p50=_percentile(latencies, 0.50), latency_p95=_percentile(latencies, 0.95),
-        queue_depth=figures["queue_depth"],
+        queue_depth=figures["queue_depth"], last_backfill=figures["last_backfill"],
+        backfill_failures=figures["backfill_failures"],
     )
 
 

@@ -262,6 +262,13 @@ def _sections(report: ReconcileReport, zone: ZoneInfo) -> list[Section]:
                  [[Cell(_text(e.get("event_id"))), Cell(_text(e.get("source"))),
                    Cell(_text(e.get("reason")), tone="bad"), Cell(_number(e.get("attempts")), True),
                    Cell(_when(e.get("since"), zone))] for e in report.failed_events]),
+        _section("backfill_found", "Orders whose event never arrived",
+                 "The backfill read these from the shop: their events from the plugin did not "
+                 "reach the daemon. They are handled; if this list grows, check the plugin's "
+                 "settings tab (daemon URL, events secret) and the network between them.",
+                 ["Order", "Status", "Found"],
+                 [[Cell(_text(o.get("number"))), Cell(_text(o.get("status"))),
+                   Cell(_when(o.get("received_at"), zone))] for o in report.backfill_found]),
         _section("orders_attention", "Orders needing attention",
                  "Orders whose stock could not be held or released automatically.",
                  ["Order", "Status", "Reason"],
@@ -303,6 +310,10 @@ def _context(report: ReconcileReport, shop_name: str) -> dict[str, Any]:
         ("Sync latency p50", _seconds(h.latency_p50), ""),
         ("Sync latency p95", _seconds(h.latency_p95), ""),
         ("Queue depth", _number(h.queue_depth), ""),
+        ("Last order backfill", _when(h.last_backfill, zone) if h.last_backfill else "none",
+         "bad" if h.backfill_failures else ""),
+        ("Orders found only by the backfill", _number(len(report.backfill_found)),
+         "bad" if report.backfill_found else ""),
     ]
     if report.needs_attention:
         headline = "Needs attention"

@@ -177,8 +177,14 @@ def _migration_4(db: sqlite_utils.Database) -> None:
     db["commands"].create_index(["finished_at", "id"])
 
 
+def _migration_5(db: sqlite_utils.Database) -> None:
+    # How the daemon first learnt of an order: its event ('event') or the backfill that reads
+    # the shop's orders ('backfill': a delivery the event path missed, worth knowing about).
+    db["orders"].add_column("found_by", str)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _migration_1, _migration_2, _migration_3, _migration_4,
+    _migration_1, _migration_2, _migration_3, _migration_4, _migration_5,
 ]
 
 
@@ -517,18 +523,19 @@ class State:
             )
             return cursor.rowcount == 1
 
-    def claim_events(self, *, lease_seconds: float, limit: int = 500,
-                     early: float = 0.0) -> list[QueuedEvent]:
-        """Lease the events due now (or within `early` seconds) and not leased by a live worker."""
+    def claim_events(self, *, lease_seconds: float, limit: int = 500, early: float = 0.0,
+                     source: str | None = None) -> list[QueuedEvent]:
+        """Lease the events due now (or within `early` seconds, of `source` only when given)
+        and not leased by a live worker."""
         now = self.clock()
         with self.atomic() as db:
             rows = db.execute(
                 "update events set lease_until = ? where id in (select id from events "
                 "where done_at is null and failed_at is null and due_at <= ? "
-                "and (lease_until is null or lease_until < ?) "
+                "and (lease_until is null or lease_until < ?) and source = coalesce(?, source) "
                 "order by due_at limit ?) returning id, source, event_id, payload, received_at, "
                 "event_time, reads, attempts",
-                [now + lease_seconds, now + early, now, limit],
+                [now + lease_seconds, now + early, now, source, limit],
             ).fetchall()
         return [QueuedEvent(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6], r[7])
                 for r in rows]
@@ -613,11 +620,12 @@ class State:
         """Store an order's snapshot and its pending quantities together."""
         now = self.clock()
         with self.atomic() as db:
-            existing = db.execute("select received_at from orders where order_id = ?",
+            existing = db.execute("select received_at, found_by from orders where order_id = ?",
                                   [row["order_id"]]).fetchone()
+            kept = {} if not existing else {"found_by": existing[1]}  # the first finder stays
             db["orders"].upsert(
                 {**row, "payload": json.dumps(row["payload"]),
-                 "received_at": existing[0] if existing else now, "updated_at": now},
+                 "received_at": existing[0] if existing else now, "updated_at": now, **kept},
                 pk="order_id", alter=False,
             )
             self._replace_pending(db, row["order_id"], pending)
@@ -660,6 +668,18 @@ class State:
             return db.execute(
                 f"update orders set sync_needed = 1, next_sync_at = 0, attention = null "
                 f"where {where}", args).rowcount
+
+    def newest_order_change(self) -> str | None:
+        """The newest `date_modified` of any stored order (UTC, as order events carry it)."""
+        with self._lock:
+            return self.db.execute("select max(date_modified) from orders").fetchone()[0]
+
+    def orders_found_by_backfill(self, since: float) -> list[dict[str, Any]]:
+        """Orders received since `since` that only the backfill found, newest first."""
+        with self._lock:
+            return list(self.db["orders"].rows_where(
+                "found_by = 'backfill' and received_at >= ?", [since], order_by="received_at desc",
+                select="order_id, number, status, received_at"))
 
     def orders_needing_attention(self) -> list[dict[str, Any]]:
         """Orders Woodoo could not bring to Odoo by itself, with the reason."""
@@ -873,12 +893,16 @@ class State:
             push_failures = one(
                 "select count(*) from dead_letters where last_attempt_at >= ?", [since]
             ).fetchone()[0]
+            last_backfill, backfill_failures = one(
+                "select max(case when error is null then started_at end), count(error) "
+                "from runs where kind = 'backfill' and started_at >= ?", [since]).fetchone()
         activity = self.activity(since)
         return {
             "polls": polls, "polls_failed": failed, "webhook_events": activity["events"],
             "pushes": activity["pushes"], "push_failures": push_failures,
             "latencies": [max(0.0, value) for value in latencies],
             "queue_depth": self.queue_stats()["depth"] or 0,
+            "last_backfill": last_backfill, "backfill_failures": backfill_failures,
         }
 
     def counts(self) -> dict[str, int]:

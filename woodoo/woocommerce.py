@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -25,6 +28,8 @@ INDEX_FIELDS = ("id,sku,name,type,parent_id,manage_stock,stock_quantity,stock_st
                 "variations")
 VARIATION_FIELDS = "id,sku,name,parent_id,manage_stock,stock_quantity,stock_status,backorders"
 SKUS_PER_LOOKUP = 50  # keeps the query string far below common URL limits
+# What an order event carries, as the backfill reads it (recorded: list_orders_modified_after).
+ORDER_FIELDS = "id,number,status,currency,date_modified_gmt,billing,line_items,refunds"
 
 
 class WooError(retry.RemoteError):
@@ -113,6 +118,8 @@ class WooGateway:
         self.policy = policy
         self.plugin_secret = (config.plugin_secret.get_secret_value()
                               if config.plugin_secret is not None else None)
+        self._signed: dict[bytes, int] = {}
+        self._signed_lock = threading.Lock()
 
         self.api = _PooledAPI(
             config.url,
@@ -261,9 +268,6 @@ class WooGateway:
     def push_conditional(self, items: list[PushItem], expected: dict[str, int | None]) -> BatchOutcome:
         """Write through the Woodoo Companion plugin: each item only if the shop still shows
         `expected[sku]` (compare-and-set in one SQL statement, see docs/order-events.md)."""
-        secret = self.plugin_secret
-        if not secret:
-            raise ValueError("conditional writes need woocommerce.plugin_secret")
         # The plugin compares only with a known, non-negative figure (it refuses anything else);
         # a shop showing none or a negative one (backorders) has nothing a checkout can race.
         unconditional = [i for i in items if (expected.get(i.sku) or 0) < 0
@@ -278,31 +282,9 @@ class WooGateway:
                 outcome.stale_skus += other.stale_skus
                 outcome.conflicts += other.conflicts
             return outcome
-        body = json.dumps({"items": [
+        answer = self._plugin_post(signing.PLUGIN_STOCK, {"items": [
             {"id": i.woo_id, "expected": expected[i.sku], "quantity": i.quantity}
-            for i in items]}).encode()
-        url = f"{self.config.url}/wp-json/woodoo/v1/stock"
-        signed_at = [0]
-
-        def attempt() -> Any:
-            # A retry of this body never reuses a second: the plugin refuses a signature it has
-            # already accepted (a replay), and the same body in the same second signs the same.
-            signed_at[0] = max(int(time.time()), signed_at[0] + 1)
-            headers = {"Content-Type": "application/json",
-                       signing.HEADER: signing.sign(body, secret, signing.PLUGIN_STOCK,
-                                                    signed_at[0])}
-            try:
-                response = self.api.session.post(url, data=body, headers=headers,
-                                                 timeout=self.config.timeout,
-                                                 verify=self.config.verify_tls)
-            except (requests.Timeout, requests.ConnectionError) as error:
-                raise WooError(f"cannot reach the Woodoo plugin at {url}: {_root_cause(error)}",
-                               retryable=True) from None
-            if response.status_code >= 400:
-                raise self._http_error(response, "POST", "woodoo/v1/stock")
-            return self._json(response, "POST", "woodoo/v1/stock")
-
-        answer = retry.call(attempt, self.policy, "woodoo-plugin.stock")
+            for i in items]})
         results = answer.get("results") if isinstance(answer, dict) else None
         if not isinstance(results, list) or len(results) != len(items):
             reason = "the Woodoo plugin answered without one result per item; nothing confirmed"
@@ -318,6 +300,72 @@ class WooGateway:
                 outcome.failed.append((item, f"SKU {item.sku} (WooCommerce id {item.woo_id}): "
                                              f"the Woodoo plugin answered {result!r}"))
         return outcome
+
+    def flush_plugin(self, max_events: int = 100) -> dict[str, Any]:
+        """Ask the Woodoo Companion plugin to send the order events it holds now; its counts."""
+        # A fresh request id: a flush asked again (a restarted daemon, within the same second)
+        # is a new request, not a replay of the last one.
+        answer = self._plugin_post(signing.PLUGIN_FLUSH, {"max_events": max_events,
+                                                          "request_id": uuid.uuid4().hex})
+        if not isinstance(answer, dict):
+            raise WooError("the Woodoo plugin answered the flush without its counts",
+                           retryable=False)
+        return answer
+
+    def orders_modified_after(self, since: str) -> list[dict[str, Any]]:
+        """The shop's orders created or changed after `since` (UTC, 'YYYY-MM-DDTHH:MM:SS'),
+        every page, with the fields an order event carries."""
+        return self._all_pages("orders", {"modified_after": since, "dates_are_gmt": "true",
+                                          "_fields": ORDER_FIELDS}, None)
+
+    def order_refunds(self, order_id: int) -> list[dict[str, Any]]:
+        """An order's refunds with their line items (negative quantities)."""
+        answer = self._request("GET", f"orders/{order_id}/refunds",
+                               params={"_fields": "id,line_items"})
+        if not isinstance(answer, list):
+            raise WooError(f"WooCommerce answered GET orders/{order_id}/refunds with "
+                           f"{type(answer).__name__}, expected a list", retryable=False)
+        return answer
+
+    def _plugin_post(self, route: str, payload: dict[str, Any]) -> Any:
+        """POST `payload` to one of the plugin's routes (`route` as signed, e.g.
+        'POST /woodoo/v1/stock'), signed with woocommerce.plugin_secret; its JSON answer."""
+        secret = self.plugin_secret
+        if not secret:
+            raise ValueError("the plugin's routes need woocommerce.plugin_secret")
+        path = route.split(" ", 1)[1]
+        url = f"{self.config.url}/wp-json{path}"
+        body = json.dumps(payload).encode()
+
+        def attempt() -> Any:
+            headers = {"Content-Type": "application/json",
+                       signing.HEADER: signing.sign(body, secret, route,
+                                                    self._fresh_second(route, body))}
+            try:
+                response = self.api.session.post(url, data=body, headers=headers,
+                                                 timeout=self.config.timeout,
+                                                 verify=self.config.verify_tls)
+            except (requests.Timeout, requests.ConnectionError) as error:
+                raise WooError(f"cannot reach the Woodoo plugin at {url}: {_root_cause(error)}",
+                               retryable=True) from None
+            if response.status_code >= 400:
+                raise self._http_error(response, "POST", path.lstrip("/"))
+            return self._json(response, "POST", path.lstrip("/"))
+
+        return retry.call(attempt, self.policy, f"woodoo-plugin.{path.rsplit('/', 1)[-1]}")
+
+    def _fresh_second(self, route: str, body: bytes) -> int:
+        """Now in unix seconds, but never a second this body was already signed in for `route`:
+        the plugin refuses a signature it has accepted (a replay), and the same body sent again
+        in the same second (a retry, a second flush) would sign the same."""
+        key = hashlib.sha256(route.encode() + b"\0" + body).digest()
+        now = int(time.time())
+        with self._signed_lock:
+            if len(self._signed) > 1000:  # only the last few seconds matter
+                self._signed = {k: t for k, t in self._signed.items() if t >= now - 2}
+            second = max(now, self._signed.get(key, 0) + 1)
+            self._signed[key] = second
+        return second
 
     def push_all(
         self, batches: list[list[PushItem]], expected: dict[str, int | None] | None = None,

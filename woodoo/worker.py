@@ -89,10 +89,15 @@ class EventWorker:
         claimable = self.state.queue_stats()["next_claimable_at"]
         return claimable is not None and float(claimable) < now - HEARTBEAT_STALE_SECONDS
 
-    def run_once(self) -> int:
-        """Process the events and orders due now; returns how many events were claimed."""
+    def run_once(self, *, push: bool = True) -> int:
+        """Process the events and orders due now; returns how many events were claimed.
+
+        Without `push`, only order events are applied (locally): at start-up, before the
+        backfill and the first push.
+        """
         events = self.state.claim_events(lease_seconds=self.config.lease_seconds,
-                                         early=GATHER_SECONDS)
+                                         early=GATHER_SECONDS,
+                                         source=None if push else "woocommerce")
         orders = [e for e in events if e.source == "woocommerce"]
         stock = [e for e in events if e.source != "woocommerce"]
         skus: set[str] = set()
@@ -105,6 +110,8 @@ class EventWorker:
                 continue
             self.state.event_read(event, None)
             self.beat()
+        if not push:
+            return len(events)
         if self.orders:
             skus |= self.orders.sync_due()
         if stock or skus:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -400,3 +401,45 @@ def test_woocommerce_bogus_status_passes_a_batch_but_not_a_put(woo_store):
     assert batch["request"]["body"]["update"][0]["stock_status"] == put["request"]["body"]["stock_status"]
     assert_like_recording(woo_replay(woo_store, put), put, woo_store)
     assert_like_recording(woo_replay(woo_store, batch), batch, woo_store)
+
+
+def _recorded_orders(sim: WooSimulator) -> None:
+    """The two recorded orders: one TSH-M-BLU each, placed 03:44:25 and 03:49:19 UTC."""
+    for placed in ("2026-12-01T03:44:25", "2026-12-01T03:49:19"):
+        moment = datetime.strptime(placed, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).timestamp()
+        sim.clock = lambda m=moment: m
+        sim.orders.place([("TSH-M-BLU", 1)], email="holdout@example.com")
+    sim.clock = time.time
+
+
+def test_woocommerce_orders_modified_after_lists_what_a_backfill_reads(woo_store):
+    recording = woo_recording("list_orders_modified_after")
+    _recorded_orders(woo_store)
+    answer = woo_replay(woo_store, recording)
+    recorded = recording["response"]
+    assert answer.status_code == recorded["status"] == 200
+    for header in ("X-WP-Total", "X-WP-TotalPages"):
+        assert answer.headers[header] == recorded["headers"][header]
+    got, expected = answer.json(), recorded["body"]
+    assert [o["id"] for o in got] == [39, 38] == [o["id"] for o in expected]  # newest first
+    for order, want in zip(got, expected, strict=True):
+        assert list(order) == list(want)  # the _fields, in the controller's order
+        assert {k: order[k] for k in ("status", "number", "date_created_gmt",
+                                      "date_modified_gmt")} == {
+            k: want[k] for k in ("status", "number", "date_created_gmt", "date_modified_gmt")}
+        assert order["billing"]["email"] == want["billing"]["email"]
+        [line], [recorded_line] = order["line_items"], want["line_items"]
+        assert list(line) == list(recorded_line)
+        assert {k: line[k] for k in ("product_id", "variation_id", "quantity", "sku")} == {
+            k: recorded_line[k] for k in ("product_id", "variation_id", "quantity", "sku")}
+        assert [m["key"] for m in line["meta_data"]][-1:] == ["_reduced_stock"]
+
+
+def test_woocommerce_orders_after_the_last_change_is_an_empty_page(woo_store):
+    recording = woo_recording("list_orders_modified_after_none")
+    _recorded_orders(woo_store)
+    answer = woo_replay(woo_store, recording)
+    recorded = recording["response"]
+    assert (answer.status_code, answer.json()) == (recorded["status"], recorded["body"]) == (200, [])
+    assert answer.headers["X-WP-Total"] == recorded["headers"]["X-WP-Total"] == "0"
+    assert answer.headers["X-WP-TotalPages"] == recorded["headers"]["X-WP-TotalPages"] == "0"

@@ -303,7 +303,7 @@ def test_namespace_index_needs_no_auth(woo_demo):
 
 def test_unknown_route_and_bad_json(woo_demo):
     sim, _ = woo_demo
-    missing = woo_api(sim).get("orders")
+    missing = woo_api(sim).get("coupons")  # a WooCommerce route the simulator does not serve
     assert missing.status_code == 404 and missing.json()["code"] == "rest_no_route"
     url = woo_signed_url(sim, "products/batch", method="POST")
     bad = requests.post(url, data=b"{not json", timeout=20,

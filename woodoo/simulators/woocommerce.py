@@ -35,6 +35,7 @@ from werkzeug.wrappers import Request, Response
 from woodoo import signing
 from woodoo.simulators.catalog import DEMO_CATALOG, DEMO_PARENTS, CatalogItem
 from woodoo.simulators.server import SimulatorServer
+from woodoo.simulators.woo_orders import Order, OrderLine, ShopOrders
 
 __all__ = ["WC_VERSION", "WooSimulator"]
 
@@ -42,6 +43,7 @@ WC_VERSION = "11.0.1"
 WP_VERSION = "7.0.4"
 NAMESPACE = "wc/v3"
 PLUGIN_STOCK_ROUTE = "/wp-json/woodoo/v1/stock"
+PLUGIN_FLUSH_ROUTE = "/wp-json/woodoo/v1/flush"
 API_PREFIX = "/wp-json/wc/v3"
 
 STOCK_STATUSES = ("instock", "outofstock", "onbackorder")
@@ -447,6 +449,24 @@ _VARIATION_COLLECTION_ARGS = {
        if k not in ("type", "featured", "search_sku")},
     "orderby": _enum_arg(("date", "id", "include", "title", "slug", "modified", "menu_order"), "date"),
 }
+# The v3 orders controller's collection parameters that the simulator serves (ORDER_STATUSES:
+# wc_get_order_statuses() without the wc- prefix, plus "any" and "trash").
+ORDER_STATUSES = ("any", "trash", "pending", "processing", "on-hold", "completed", "cancelled",
+                  "refunded", "failed", "checkout-draft")
+_ORDER_COLLECTION_ARGS: dict[str, dict[str, Any]] = {
+    "context": _CONTEXT,
+    "page": _int_arg(1, default=1),
+    "per_page": _int_arg(1, 100, default=10),
+    "after": _DATE,
+    "before": _DATE,
+    "modified_after": _DATE,
+    "modified_before": _DATE,
+    "dates_are_gmt": {"type": "boolean", "default": False},
+    "include": _INT_LIST,
+    "order": _enum_arg(("asc", "desc"), "desc"),
+    "orderby": _enum_arg(("date", "id", "include", "title", "slug", "modified"), "date"),
+    "status": {"type": "array", "items": _enum_arg(ORDER_STATUSES), "default": ["any"]},
+}
 _PRODUCT_WRITE_ARGS: dict[str, dict[str, Any]] = {
     "name": _STR,
     "slug": _STR,
@@ -632,7 +652,14 @@ class WooSimulator:
             Rule(f"{API_PREFIX}/products/<int:product_id>/variations/<int:id>",
                  endpoint="variation", methods=ALL_METHODS),
             Rule(f"{API_PREFIX}/variations", endpoint="all_variations", methods=["GET"]),
+            Rule(f"{API_PREFIX}/orders", endpoint="orders", methods=["GET"]),
+            Rule(f"{API_PREFIX}/orders/<int:order_id>/refunds", endpoint="order_refunds",
+                 methods=["GET"]),
         ], strict_slashes=False, merge_slashes=False)
+        # Customers' orders, and the Woodoo Companion plugin's events about them.
+        self.orders = ShopOrders(clock=lambda: self.clock(), lock=self._lock,
+                                 product_of=self._order_product, move_stock=self._move_stock,
+                                 home_url=lambda: self.home_url)
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -773,10 +800,21 @@ class WooSimulator:
     def checkout(self, sku: str, quantity: int) -> None:
         """A customer buys `quantity`: WooCommerce lowers its own stock at once (as recorded for
         every order path reaching processing), long before any order event leaves the shop."""
+        self._move_stock(sku, -quantity)
+
+    def _move_stock(self, sku: str, change: int) -> None:
         with self._lock:
             product = self._products[min(self._by_sku[sku])]
-            product.stock_quantity = (product.stock_quantity or 0) - quantity
+            product.stock_quantity = (product.stock_quantity or 0) + change
             self._save(product)
+
+    def _order_product(self, sku: str) -> tuple[int, int, str]:
+        """(product id, variation id, name) of the product an order line with `sku` buys."""
+        with self._lock:
+            product = self._products[min(self._by_sku[sku])]
+            if product.parent_id:
+                return product.parent_id, product.id, product.name
+            return product.id, 0, product.name
 
     def set_manage_stock(self, product_id: int, manage: bool) -> None:
         """Tick or untick "Manage stock?" in wp-admin (unmanaged: quantity null, backorders no)."""
@@ -1267,6 +1305,8 @@ class WooSimulator:
         path = request.path.rstrip("/") or "/"
         if path == PLUGIN_STOCK_ROUTE and request.method == "POST" and self.plugin_secret:
             return self._plugin_stock(request, raw_body)
+        if path == PLUGIN_FLUSH_ROUTE and request.method == "POST" and self.plugin_secret:
+            return self._plugin_flush(request, raw_body)
         is_woocommerce = path.startswith("/wp-json/wc/")
         authenticated = False
         if is_woocommerce:
@@ -1302,12 +1342,9 @@ class WooSimulator:
         (one UPDATE ... WHERE meta_value = expected in the real plugin). Its refusals as
         wp-plugin/woodoo-companion/includes/class-woodoo-stock-route.php answers them."""
         header = request.headers.get(signing.HEADER)
-        try:
-            signing.verify(raw_body, header, [self.plugin_secret or ""], signing.PLUGIN_STOCK)
-        except signing.StaleSignature as error:
-            return _Reply({"error": "stale_timestamp", "message": str(error)}, 401)
-        except signing.SignatureError as error:
-            return _Reply({"error": "bad_signature", "message": str(error)}, 401)
+        refused = self._plugin_signature(raw_body, header, signing.PLUGIN_STOCK)
+        if refused:
+            return refused
         try:
             items = json.loads(raw_body)["items"]
             assert isinstance(items, list) and len(items) <= 100
@@ -1319,11 +1356,9 @@ class WooSimulator:
         except (ValueError, KeyError, TypeError, AssertionError):
             return _Reply({"error": "schema", "message": "expected {items: [...]} with at most "
                            "100 items of integers id >= 1, expected and quantity >= 0"}, 400)
-        with self._lock:
-            if header in self._accepted_signatures:
-                return _Reply({"error": "replayed", "message": "replayed request: this signed "
-                               "request was already accepted; sign each request anew"}, 409)
-            self._accepted_signatures.add(str(header))
+        replayed = self._replayed(header)
+        if replayed:
+            return replayed
         results = []
         with self._lock:
             for item in items:
@@ -1342,6 +1377,52 @@ class WooSimulator:
                                     "quantity": product.stock_quantity,
                                     "stock_status": self._stock_status(product)})
         return _Reply({"results": results})
+
+    def _plugin_flush(self, request: Request, raw_body: bytes) -> _Reply:
+        """The plugin's flush route: send the events waiting in its outbox now (as
+        class-woodoo-flush-route.php does), answering what happened."""
+        header = request.headers.get(signing.HEADER)
+        refused = self._plugin_signature(raw_body, header, signing.PLUGIN_FLUSH)
+        if refused:
+            return refused
+        try:
+            body = json.loads(raw_body)
+            assert isinstance(body, dict) and set(body) <= {"max_events", "request_id"}
+            assert re.fullmatch(r"[0-9a-f]{32}", str(body.get("request_id", "0" * 32)))
+            max_events = body.get("max_events", 100)
+            assert type(max_events) is int and 1 <= max_events <= 500  # type(): bools refused
+        except (ValueError, AssertionError):
+            return _Reply({"error": "schema", "message": "expected {\"max_events\": 1..500, "
+                           "\"request_id\": 32 hex digits}"}, 400)
+        if not (self.orders.daemon_url and self.orders.events_secret):
+            return _Reply({"error": "not_configured", "message": "the daemon URL or the events "
+                           "secret is not set"}, 503)
+        replayed = self._replayed(header)
+        if replayed:
+            return replayed
+        counts = self.orders.deliver(max_events)
+        if counts is None:
+            return _Reply({"error": "busy", "message": "another flush is running"}, 409)
+        return _Reply(counts)
+
+    def _plugin_signature(self, raw_body: bytes, header: str | None, route: str) -> _Reply | None:
+        """The plugin's 401 for a request not signed with its stock secret for `route`."""
+        try:
+            signing.verify(raw_body, header, [self.plugin_secret or ""], route)
+        except signing.StaleSignature as error:
+            return _Reply({"error": "stale_timestamp", "message": str(error)}, 401)
+        except signing.SignatureError as error:
+            return _Reply({"error": "bad_signature", "message": str(error)}, 401)
+        return None
+
+    def _replayed(self, header: str | None) -> _Reply | None:
+        """The plugin's 409 for a signed request it has already accepted; else remember it."""
+        with self._lock:
+            if header in self._accepted_signatures:
+                return _Reply({"error": "replayed", "message": "replayed request: this signed "
+                               "request was already accepted; sign each request anew"}, 409)
+            self._accepted_signatures.add(str(header))
+        return None
 
     # -- authentication ----------------------------------------------------------------------------
 
@@ -1695,6 +1776,87 @@ class WooSimulator:
         self._prepare(call, _VARIATION_COLLECTION_ARGS)
         self._require_auth(call, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
         return self._collection(call, "variations")
+
+    def _route_orders(self, call: _Call) -> _Reply:
+        """GET /orders: the shop's orders, filtered by date and status, ordered, paged."""
+        self._prepare(call, _ORDER_COLLECTION_ARGS)
+        self._require_auth(call, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+        params = call.params
+        statuses = set(params.get("status") or ["any"])
+        tests = self._date_tests(params)
+        include = {int(i) for i in params.get("include") or []}
+        key = {"id": lambda o: o.id, "modified": lambda o: (o.modified, o.id)}.get(
+            str(params.get("orderby")), lambda o: (o.created, o.id))
+        with self._lock:
+            matching = [o for o in self.orders.orders.values()
+                        if ("any" in statuses or o.status in statuses)
+                        and (not include or o.id in include) and all(test(o) for test in tests)]
+            matching.sort(key=key, reverse=params.get("order") == "desc")
+            per_page, page = int(params["per_page"]), int(params["page"])
+            chosen = matching[(page - 1) * per_page: page * per_page]
+            items = [self._order_data(order) for order in chosen]
+        total = len(matching)
+        pages = math.ceil(total / per_page) if total else 0
+        headers = [("X-WP-Total", str(total)), ("X-WP-TotalPages", str(pages)),
+                   *self._page_links(call, page, pages)]
+        return _Reply(items, headers=headers)
+
+    def _route_order_refunds(self, call: _Call) -> _Reply:
+        """GET /orders/<id>/refunds: each refund with its line items (negative quantities,
+        `_refunded_item_id` naming the order's line item, as WooCommerce stores refund items)."""
+        self._prepare(call, {"order_id": _int_arg(), "context": _CONTEXT})
+        self._require_auth(call, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+        with self._lock:
+            order = self.orders.orders.get(int(call.route_args["order_id"]))
+            if order is None:
+                raise _RestError("woocommerce_rest_invalid_order_id", "Invalid order ID.", 404)
+            lines = {line.id: line for line in order.lines}
+            items = [{
+                "id": refund.id, "date_created_gmt": _gmt(refund.created), "amount": "0.00",
+                "reason": "", "line_items": [{
+                    "id": refund.id * 100 + line_id, "name": lines[line_id].name,
+                    "product_id": lines[line_id].product_id,
+                    "variation_id": lines[line_id].variation_id, "quantity": -quantity,
+                    "sku": lines[line_id].sku,
+                    "meta_data": [{"id": refund.id * 100 + line_id, "key": "_refunded_item_id",
+                                   "value": str(line_id)}],
+                } for line_id, quantity in refund.lines.items()],
+            } for refund in reversed(order.refunds)]
+        return _Reply(items, headers=[("X-WP-Total", str(len(items))),
+                                      ("X-WP-TotalPages", "1" if items else "0")])
+
+    def _order_data(self, order: Order) -> dict[str, Any]:
+        """An order as the v3 orders controller answers (the fields a backfill reads, in the
+        recorded order; list_orders_modified_after.json)."""
+        return {
+            "id": order.id, "parent_id": 0, "status": order.status, "currency": "EUR",
+            "date_created": _local(order.created), "date_modified": _local(order.modified),
+            "billing": {"first_name": "Ann", "last_name": "Lee", "company": "", "address_1": "",
+                        "address_2": "", "city": "", "state": "", "postcode": "",
+                        "country": "", "email": order.email, "phone": ""},
+            "number": order.number,
+            "line_items": [self._order_line_data(line, order) for line in order.lines],
+            "refunds": [{"id": r.id, "reason": "", "total": "-0.00"} for r in reversed(order.refunds)],
+            "date_created_gmt": _gmt(order.created), "date_modified_gmt": _gmt(order.modified),
+        }
+
+    def _order_line_data(self, line: OrderLine, order: Order) -> dict[str, Any]:
+        """A line item as recorded (prices are the catalog's; no taxes in the recorded store)."""
+        product = self._products.get(line.variation_id or line.product_id)
+        price = product.regular_price if product else "0"
+        total = f"{float(price or 0) * line.quantity:.2f}"
+        parent = self._products.get(line.product_id) if line.variation_id else None
+        return {
+            "id": line.id, "name": line.name, "product_id": line.product_id,
+            "variation_id": line.variation_id, "quantity": line.quantity, "tax_class": "",
+            "subtotal": total, "subtotal_tax": "0.00", "total": total, "total_tax": "0.00",
+            "taxes": [],
+            "meta_data": ([{"id": line.id * 10, "key": "_reduced_stock",
+                            "value": str(line.quantity), "display_key": "_reduced_stock",
+                            "display_value": str(line.quantity)}] if order.stock_reduced else []),
+            "sku": line.sku, "global_unique_id": "", "price": float(price or 0),
+            "image": {"id": 0, "src": ""}, "parent_name": parent.name if parent else None,
+        }
 
     def _variation_of(self, parent_id: int, vid: int) -> _Product:
         """The variation `vid` of `parent_id`, else 404 woocommerce_rest_product_variation_invalid_id
@@ -2364,6 +2526,8 @@ def _route_path(call: _Call) -> str:
         return f"{API_PREFIX}/products"
     if call.route == "variations":
         return f"{API_PREFIX}/products/{call.route_args['product_id']}/variations"
+    if call.route == "orders":
+        return f"{API_PREFIX}/orders"
     return f"{API_PREFIX}/variations"
 
 
@@ -2372,7 +2536,8 @@ _ALLOW = {
     "site_index": "GET", "index": "GET", "system_status": "GET", "products": "GET, POST",
     "products_batch": "POST, PUT, PATCH", "product": ", ".join(ALL_METHODS),
     "variations": "GET, POST", "variations_batch": "POST, PUT, PATCH",
-    "variation": ", ".join(ALL_METHODS), "all_variations": "GET",
+    "variation": ", ".join(ALL_METHODS), "all_variations": "GET", "orders": "GET",
+    "order_refunds": "GET",
 }
 
 # The simulated routes, for the namespace index and OPTIONS: (route, [(methods, args)]).
@@ -2400,5 +2565,8 @@ _ROUTE_DOCS: list[tuple[str, list[tuple[tuple[str, ...], dict[str, dict[str, Any
                                     **_no_defaults(_VARIATION_WRITE_ARGS)}),
     ]),
     ("/wc/v3/variations", [(("GET",), _VARIATION_COLLECTION_ARGS)]),
+    ("/wc/v3/orders", [(("GET",), _ORDER_COLLECTION_ARGS)]),
+    ("/wc/v3/orders/(?P<order_id>[\\d]+)/refunds", [
+        (("GET",), {"order_id": _int_arg(), "context": _CONTEXT})]),
     ("/wc/v3/system_status", [(("GET",), {"context": _enum_arg(("view",), "view")})]),
 ]
