@@ -2,10 +2,11 @@
 use PHPUnit\Framework\TestCase;
 
 /**
- * Hostile input against the stock route and the settings: every case must be refused with a 4xx
- * in words (never a 5xx or a PHP error; PHPUnit turns notices and warnings into failures) and
- * must leave no trace: no stock written, no product saved, no cache cleared, no set_stock action,
- * no option changed, no replay memory entry.
+ * Hostile input against the stock route, the flush route and the settings: every case must be
+ * refused with a 4xx in words (never a 5xx or a PHP error; PHPUnit turns notices and warnings
+ * into failures) and must leave no trace: no stock written, no product saved, no cache cleared, no
+ * set_stock action, no option changed, no replay memory entry, no event sent, rescheduled or
+ * changed.
  */
 final class AdversarialTest extends TestCase {
 
@@ -13,6 +14,7 @@ final class AdversarialTest extends TestCase {
 	const SECRET = 'whsec_stock_0123456789abcdef0123456789abcdef';
 	const EVENTS = 'whsec_events_0123456789abcdef0123456789abcdef';
 	const GOOD   = '{"items":[{"id":33,"expected":24,"quantity":21}]}';
+	const FLUSH  = '{"max_events":100}';
 
 	/**
 	 * Hostile inputs sent, and how many of them were accepted.
@@ -64,6 +66,9 @@ final class AdversarialTest extends TestCase {
 				}
 			),
 			'replay'    => $GLOBALS['wpdb']->rows( 'wp_woodoo_replay' ),
+			'events'    => $GLOBALS['wpdb']->rows( 'wp_woodoo_events' ),
+			'requests'  => $GLOBALS['wp_http_requests'],
+			'actions'   => $GLOBALS['as_actions'],
 		);
 	}
 
@@ -374,10 +379,140 @@ final class AdversarialTest extends TestCase {
 		$this->assertSame( $before, $this->trace() );
 	}
 
+	public static function hostile_flushes() {
+		$good   = self::sign( self::FLUSH, self::SECRET, Woodoo_Signer::PLUGIN_FLUSH );
+		$digest = substr( $good, strpos( $good, 'v2=' ) + 3 );
+		$flush  = function ( $body ) {
+			return array( $body, self::sign( $body, self::SECRET, Woodoo_Signer::PLUGIN_FLUSH ) );
+		};
+		$header = function ( $value ) {
+			return array( self::FLUSH, $value );
+		};
+		return array(
+			// Signatures.
+			'flush: no signature'                 => $header( null ),
+			'flush: empty signature'              => $header( '' ),
+			'flush: garbage signature'            => $header( 'EVIL' ),
+			'flush: v1 of 0.1'                    => $header( 't=' . self::T . ',v1=' . hash_hmac( 'sha256', self::T . '.' . self::FLUSH, self::SECRET ) ),
+			'flush: signed for the stock route'   => $header( self::sign( self::FLUSH, self::SECRET, Woodoo_Signer::PLUGIN_STOCK ) ),
+			'flush: signed for the events route'  => $header( self::sign( self::FLUSH, self::SECRET, Woodoo_Signer::SHOP_EVENTS ) ),
+			'flush: signed for the URL'           => $header( self::sign( self::FLUSH, self::SECRET, 'POST /wp-json/woodoo/v1/flush' ) ),
+			'flush: signed for GET'               => $header( self::sign( self::FLUSH, self::SECRET, 'GET /woodoo/v1/flush' ) ),
+			'flush: the events secret'            => $header( self::sign( self::FLUSH, self::EVENTS, Woodoo_Signer::PLUGIN_FLUSH ) ),
+			'flush: another secret'               => $header( self::sign( self::FLUSH, 'whsec_EVIL_0123456789abcdef0123456789abcdef', Woodoo_Signer::PLUGIN_FLUSH ) ),
+			'flush: an empty key'                 => $header( 't=' . self::T . ',v2=' . hash_hmac( 'sha256', self::T . '.' . Woodoo_Signer::PLUGIN_FLUSH . '.' . self::FLUSH, '' ) ),
+			'flush: signed 301 s ago'             => $header( self::sign( self::FLUSH, self::SECRET, Woodoo_Signer::PLUGIN_FLUSH, self::T - 301 ) ),
+			'flush: signed 301 s ahead'           => $header( self::sign( self::FLUSH, self::SECRET, Woodoo_Signer::PLUGIN_FLUSH, self::T + 301 ) ),
+			'flush: t of 11 digits'               => $header( 't=1' . self::T . ',v2=' . $digest ),
+			'flush: five v2, one good'            => $header( $good . str_repeat( ',v2=' . str_repeat( 'a', 64 ), 4 ) ),
+			'flush: 401 characters'               => $header( $good . str_repeat( ' ', 401 - strlen( $good ) ) ),
+			'flush: header injection'             => $header( $good . "\r\nX-Evil: 1" ),
+			'flush: array header'                 => $header( array( $good ) ),
+			'flush: signature of another body'    => $header( self::sign( '{"max_events":500}', self::SECRET, Woodoo_Signer::PLUGIN_FLUSH ) ),
+			'flush: no route in the message'      => $header( 't=' . self::T . ',v2=' . hash_hmac( 'sha256', self::T . '.' . self::FLUSH, self::SECRET ) ),
+			// Bodies, correctly signed.
+			'flush: empty body'                   => $flush( '' ),
+			'flush: not JSON'                     => $flush( 'EVIL' ),
+			'flush: JSON null'                    => $flush( 'null' ),
+			'flush: JSON number'                  => $flush( '100' ),
+			'flush: JSON string'                  => $flush( '"max_events"' ),
+			'flush: a list'                       => $flush( '[' . self::FLUSH . ']' ),
+			'flush: empty list'                   => $flush( '[]' ),
+			'flush: max_events 0'                 => $flush( '{"max_events":0}' ),
+			'flush: max_events 501'               => $flush( '{"max_events":501}' ),
+			'flush: max_events -1'                => $flush( '{"max_events":-1}' ),
+			'flush: max_events min int'           => $flush( '{"max_events":' . PHP_INT_MIN . '}' ),
+			'flush: max_events max int'           => $flush( '{"max_events":' . PHP_INT_MAX . '}' ),
+			'flush: max_events 30 digits'         => $flush( '{"max_events":123456789012345678901234567890}' ),
+			'flush: max_events 1.5'               => $flush( '{"max_events":1.5}' ),
+			'flush: max_events 100.0'             => $flush( '{"max_events":100.0}' ),
+			'flush: max_events 1e2'               => $flush( '{"max_events":1e2}' ),
+			'flush: max_events a string'          => $flush( '{"max_events":"100"}' ),
+			'flush: max_events null'              => $flush( '{"max_events":null}' ),
+			'flush: max_events true'              => $flush( '{"max_events":true}' ),
+			'flush: max_events a list'            => $flush( '{"max_events":[100]}' ),
+			'flush: max_events an object'         => $flush( '{"max_events":{"n":100}}' ),
+			'flush: max_events markup'            => $flush( '{"max_events":"<b>EVIL</b>"}' ),
+			'flush: another key beside'           => $flush( '{"max_events":100,"force":true}' ),
+			'flush: only another key'             => $flush( '{"EVIL":1}' ),
+			'flush: markup key'                   => $flush( '{"<script>EVIL</script>":1}' ),
+			'flush: upper-case key'               => $flush( '{"MAX_EVENTS":100}' ),
+			'flush: duplicate key, last bad'      => $flush( '{"max_events":100,"max_events":"EVIL"}' ),
+			'flush: UTF-8 BOM'                    => $flush( "\xef\xbb\xbf" . self::FLUSH ),
+			'flush: invalid UTF-8'                => $flush( '{"max_events":100,"x":"' . "\xff\xfe" . '"}' ),
+			'flush: NaN'                          => $flush( '{"max_events":NaN}' ),
+			'flush: Infinity'                     => $flush( '{"max_events":Infinity}' ),
+			'flush: trailing comma'               => $flush( '{"max_events":100,}' ),
+			'flush: single quotes'                => $flush( "{'max_events':100}" ),
+			'flush: comment'                      => $flush( self::FLUSH . ' // EVIL' ),
+			'flush: two documents'                => $flush( self::FLUSH . '{}' ),
+			'flush: deep JSON (10 000 levels)'    => $flush( str_repeat( '[', 10000 ) . str_repeat( ']', 10000 ) ),
+			'flush: 1 KiB + 1'                    => $flush( '{"max_events":100,"pad":"' . str_repeat( 'x', 1025 - 27 ) . '"}' ),
+			'flush: 1 MiB of spaces'              => $flush( str_repeat( ' ', 1048576 ) ),
+			'flush: SQL'                          => $flush( '{"max_events":"1; DELETE FROM wp_woodoo_events"}' ),
+		);
+	}
+
+	/** @dataProvider hostile_flushes */
+	public function test_hostile_flushes_are_refused_and_send_nothing( $body, $header ) {
+		woodoo_fixture_order();
+		Woodoo_Queue::store( Woodoo_Payload::event( Woodoo_Payload::uuid(), 'order.created', Woodoo_Payload::order( $GLOBALS['wc_orders'][41] ), null, home_url() ), self::T - 600 );
+		$name = $this->dataName();
+		++self::$sent;
+		$before                = $this->trace();
+		list( $status, $data ) = Woodoo_Flush_Route::handle( $body, $header, self::T );
+		if ( $status >= 200 && $status < 300 ) {
+			++self::$accepted;
+		}
+		$this->assertGreaterThanOrEqual( 400, $status, $name );
+		$this->assertLessThan( 500, $status, $name );
+		$this->assertIsString( $data['error'], $name );
+		$this->assertNotSame( '', $data['message'], $name );
+		$answer = json_encode( $data );
+		$this->assertNotFalse( $answer, $name . ': the answer is JSON' );
+		$this->assertLessThan( 400, strlen( $answer ), $name . ': the answer is bounded' );
+		$this->assertStringNotContainsString( 'EVIL', $answer, $name . ': the input is not echoed' );
+		$this->assertSame( $before, $this->trace(), $name . ': nothing sent, nothing changed' );
+		$this->assertSame( array(), $GLOBALS['wp_http_requests'], $name );
+	}
+
+	public function test_replayed_and_concurrent_flushes_are_409_and_send_nothing() {
+		woodoo_fixture_order();
+		Woodoo_Queue::store( Woodoo_Payload::event( Woodoo_Payload::uuid(), 'order.created', Woodoo_Payload::order( $GLOBALS['wc_orders'][41] ), null, home_url() ), self::T - 600 );
+		$header = self::sign( self::FLUSH, self::SECRET, Woodoo_Signer::PLUGIN_FLUSH );
+		$this->assertSame( 200, Woodoo_Flush_Route::handle( self::FLUSH, $header, self::T )[0], 'the original request' );
+		woodoo_fixture_order( array( 'id' => 42 ) );
+		Woodoo_Queue::store( Woodoo_Payload::event( Woodoo_Payload::uuid(), 'order.created', Woodoo_Payload::order( $GLOBALS['wc_orders'][42] ), null, home_url() ), self::T );
+		$digest   = substr( $header, strpos( $header, 'v2=' ) + 3 );
+		$attempts = array(
+			'flush replay: same request'             => array( $header, self::T ),
+			'flush replay: 300 s later'              => array( $header, self::T + 300 ),
+			'flush replay: v2 first'                 => array( 'v2=' . $digest . ',t=' . self::T, self::T + 1 ),
+			'flush replay: upper-case digest'        => array( 't=' . self::T . ',v2=' . strtoupper( $digest ), self::T + 2 ),
+			'flush replay: padded with another v2'   => array( $header . ',v2=' . str_repeat( 'a', 64 ), self::T + 3 ),
+		);
+		$requests = count( $GLOBALS['wp_http_requests'] );
+		foreach ( $attempts as $name => $attempt ) {
+			++self::$sent;
+			$before                = $this->trace();
+			list( $status, $data ) = Woodoo_Flush_Route::handle( self::FLUSH, $attempt[0], $attempt[1] );
+			$this->assertSame( array( 409, 'replayed' ), array( $status, $data['error'] ), $name );
+			$this->assertSame( $before, $this->trace(), $name . ': nothing sent, nothing changed' );
+		}
+		// A new, valid request while another flush holds the lock.
+		++self::$sent;
+		Woodoo_Replay::lock( Woodoo_Flush_Route::LOCK, self::T + 10, Woodoo_Flush_Route::LOCK_TTL );
+		$before                = $this->trace();
+		list( $status, $data ) = Woodoo_Flush_Route::handle( self::FLUSH, self::sign( self::FLUSH, self::SECRET, Woodoo_Signer::PLUGIN_FLUSH, self::T + 11 ), self::T + 11 );
+		$this->assertSame( array( 409, 'busy' ), array( $status, $data['error'] ) );
+		$this->assertSame( $before, $this->trace(), 'busy: nothing sent, nothing changed' );
+		$this->assertCount( $requests, $GLOBALS['wp_http_requests'] );
+	}
+
 	public function test_at_least_100_hostile_inputs() {
 		// Counted from the providers, so it holds whatever runs first; the run's own count is printed.
-		$planned = count( self::hostile_headers() ) + count( self::hostile_values() ) + count( self::hostile_bodies() );
-		$this->assertGreaterThanOrEqual( 100, $planned );
+		$planned = count( self::hostile_headers() ) + count( self::hostile_values() ) + count( self::hostile_bodies() ) + count( self::hostile_flushes() );
+		$this->assertGreaterThanOrEqual( 150, $planned );
 		$this->assertSame( 0, self::$accepted );
 	}
 }

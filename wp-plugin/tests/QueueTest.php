@@ -128,6 +128,37 @@ final class QueueTest extends TestCase {
 		$GLOBALS['wpdb']->script['get_col'] = array( array( 'lost-1', 'lost-2' ) );
 		$this->assertSame( 2, Woodoo_Queue::sweep( 10000 ) );
 		$this->assertSame( array( array( 'lost-1' ), array( 'lost-2' ) ), array_column( $GLOBALS['as_actions'], 'args' ) );
-		$this->assertStringContainsString( 'next_attempt <= 9700', implode( "\n", $GLOBALS['wpdb']->queries ) );
+		$queries = implode( "\n", $GLOBALS['wpdb']->queries );
+		$this->assertStringContainsString( 'superseded_at IS NULL AND next_attempt <= 9700', $queries, 'superseded events are not rescheduled' );
+		$this->assertStringContainsString( '(superseded_at IS NOT NULL AND superseded_at < ' . ( 10000 - 30 * 86400 ) . ')', $queries, 'and pruned like delivered ones' );
+	}
+
+	public function test_sweep_evaluated_skips_finished_and_superseded_events() {
+		foreach ( array( 'waiting', 'delivered', 'gave_up', 'superseded' ) as $i => $state ) {
+			$GLOBALS['wpdb']->tables['wp_woodoo_events'][] = array(
+				'id'            => $i + 1,
+				'event_id'      => $state,
+				'next_attempt'  => 100,
+				'delivered_at'  => 'delivered' === $state ? 90 : null,
+				'gave_up_at'    => 'gave_up' === $state ? 90 : null,
+				'superseded_at' => 'superseded' === $state ? 90 : null,
+			);
+		}
+		$this->assertSame( 1, Woodoo_Queue::sweep( 1000 ) );
+		$this->assertSame( array( array( 'waiting' ) ), array_column( $GLOBALS['as_actions'], 'args' ) );
+		$this->assertSame( array( 'waiting' ), Woodoo_Queue::waiting_ids( 10 ) );
+	}
+
+	public function test_schema_3_adds_the_supersession_and_last_attempt_columns_on_update() {
+		update_option( Woodoo_Queue::DB_OPTION, '2' );
+		Woodoo_Queue::maybe_install();
+		$this->assertSame( '3', get_option( Woodoo_Queue::DB_OPTION ) );
+		$schema = implode( "\n", $GLOBALS['wp_dbdelta'][0] );
+		$this->assertStringContainsString( 'superseded_at bigint(20) unsigned NULL', $schema );
+		$this->assertStringContainsString( 'last_attempt_at bigint(20) unsigned NULL', $schema );
+		$this->assertStringContainsString( 'KEY order_id (order_id)', $schema, 'supersession looks events up by order' );
+		$this->assertStringContainsString( 'wp_woodoo_replay', $schema );
+		Woodoo_Queue::maybe_install();
+		$this->assertCount( 1, $GLOBALS['wp_dbdelta'], 'once per version' );
 	}
 }

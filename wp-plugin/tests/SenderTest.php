@@ -15,16 +15,56 @@ final class SenderTest extends TestCase {
 		update_option( Woodoo_Settings::STOCK_SECRET, self::STOCK );
 	}
 
-	private function queued_event() {
-		$order   = woodoo_fixture_order();
-		$payload = Woodoo_Payload::event( Woodoo_Payload::uuid(), 'order.created', Woodoo_Payload::order( $order ), null, home_url() );
-		return Woodoo_Queue::store( $payload, self::T0 );
+	private function queued_event( $event = 'order.created', $order_id = 41, $now = self::T0 ) {
+		$order   = isset( $GLOBALS['wc_orders'][ $order_id ] ) ? $GLOBALS['wc_orders'][ $order_id ] : woodoo_fixture_order( array( 'id' => $order_id ) );
+		$payload = Woodoo_Payload::event( Woodoo_Payload::uuid(), $event, Woodoo_Payload::order( $order ), null, home_url() );
+		return Woodoo_Queue::store( $payload, $now );
 	}
 
-	public function test_backoff_doubles_from_one_minute_and_caps_at_six_hours() {
-		$sequence = array_map( array( 'Woodoo_Sender', 'backoff' ), range( 1, 12 ) );
-		$this->assertSame( array( 60, 120, 240, 480, 960, 1920, 3840, 7680, 15360, 21600, 21600, 21600 ), $sequence );
-		$this->assertSame( 21600, Woodoo_Sender::backoff( 500 ) );
+	/** Pending actions of one event. */
+	private function pending( $event_id ) {
+		return array_values(
+			array_filter(
+				$GLOBALS['as_pending'],
+				function ( $pending ) use ( $event_id ) {
+					return array( Woodoo_Queue::HOOK, array( $event_id ), 'woodoo' ) === $pending;
+				}
+			)
+		);
+	}
+
+	/** Makes the server able to finish the response early; returns a counter of the calls. */
+	private function finisher() {
+		$calls = new ArrayObject();
+		add_filter(
+			'woodoo_companion_request_finisher',
+			function () use ( $calls ) {
+				return function () use ( $calls ) {
+					$calls[] = count( $GLOBALS['wp_http_requests'] ); // Requests made before the response was finished.
+				};
+			}
+		);
+		return $calls;
+	}
+
+	public function test_backoff_doubles_from_one_minute_and_caps_at_five_minutes() {
+		$sequence = array_map( array( 'Woodoo_Sender', 'backoff' ), range( 1, 8 ) );
+		$this->assertSame( array( 60, 120, 240, 300, 300, 300, 300, 300 ), $sequence );
+		$this->assertSame( 300, Woodoo_Sender::backoff( 500 ) );
+		$this->assertSame( 60, Woodoo_Sender::backoff( 0 ) );
+	}
+
+	public function test_a_daemon_back_after_three_hours_gets_the_event_within_five_minutes() {
+		// Issue 9: down three hours, the next retry used to be over an hour away.
+		$id  = $this->queued_event();
+		$now = self::T0 + 60;
+		while ( $now < self::T0 + 3 * 3600 ) {
+			$GLOBALS['wp_http_responses'] = array( new WP_Error( 'http_request_failed', 'cURL error 7: Connection refused' ) );
+			$this->assertSame( 'retry', Woodoo_Sender::deliver( $id, $now ) );
+			$now = Woodoo_Queue::find( $id )['next_attempt'];
+		}
+		$this->assertLessThanOrEqual( self::T0 + 3 * 3600 + 300, $now, 'the daemon back at 3 h is reached within 5 min' );
+		$this->assertSame( 'delivered', Woodoo_Sender::deliver( $id, $now ) );
 	}
 
 	public function test_classification() {
@@ -101,7 +141,7 @@ final class SenderTest extends TestCase {
 	public function test_gives_up_after_seven_days() {
 		$id  = $this->queued_event();
 		$now = self::T0 + 60;
-		for ( $i = 0; $i < 100; $i++ ) {
+		for ( $i = 0; $i < 3000; $i++ ) {
 			$GLOBALS['wp_http_responses'] = array( woodoo_http( 503 ) );
 			$outcome                      = Woodoo_Sender::deliver( $id, $now );
 			if ( 'retry' !== $outcome ) {
@@ -112,7 +152,9 @@ final class SenderTest extends TestCase {
 		}
 		$this->assertSame( 'give_up', $outcome );
 		$row = Woodoo_Queue::find( $id );
-		$this->assertGreaterThan( self::T0 + 7 * 86400 - 21600, $row['gave_up_at'] );
+		$this->assertGreaterThan( self::T0 + 7 * 86400 - 300, $row['gave_up_at'] );
+		$this->assertGreaterThan( 2000, $row['attempts'], 'every 5 minutes for 7 days' );
+		$this->assertCount( 2, $GLOBALS['wc_orders'][41]->notes, 'one note on the first failure, one on giving up' );
 		$this->assertStringContainsString( 'gave up', end( $GLOBALS['wc_orders'][41]->notes ) );
 		$this->assertStringContainsString( 'HTTP 503', end( $GLOBALS['wc_orders'][41]->notes ) );
 	}
@@ -177,5 +219,145 @@ final class SenderTest extends TestCase {
 		$this->assertStringContainsString( 'Could not resolve host', Woodoo_Sender::test()[1] );
 		delete_option( Woodoo_Settings::URL_OPTION );
 		$this->assertSame( array( false, 'Set the daemon URL first.' ), Woodoo_Sender::test() );
+	}
+
+	public function test_an_action_made_stale_by_a_newer_schedule_sends_nothing() {
+		$id = $this->queued_event();
+		Woodoo_Queue::update( $id, array( 'next_attempt' => self::T0 + 600 ) ); // Tried and rescheduled by a flush.
+		$this->assertSame( 'skip', Woodoo_Sender::deliver( $id, self::T0 + 60 ) );
+		$this->assertSame( array(), $GLOBALS['wp_http_requests'] );
+		$this->assertSame( 0, Woodoo_Queue::find( $id )['attempts'] );
+		$this->assertSame( 'delivered', Woodoo_Sender::deliver( $id, self::T0 + 600 ), 'the action at the new time sends' );
+	}
+
+	public function test_the_send_after_the_response_reads_the_answer_and_the_action_then_sends_nothing() {
+		$calls = $this->finisher();
+		woodoo_fixture_order();
+		Woodoo_Hooks::created( 41 );
+		$ids = Woodoo_Queue::flush();
+		$this->assertSame( array(), $GLOBALS['wp_http_requests'], 'nothing sent while the visitor waits' );
+		$this->assertTrue( has_action_callback( 'shutdown', array( 'Woodoo_Sender', 'send_after_response' ) ) );
+		$late = array_filter(
+			$GLOBALS['wp_actions']['shutdown'],
+			function ( $entry ) {
+				return array( 'Woodoo_Sender', 'send_after_response' ) === $entry[0];
+			}
+		);
+		$this->assertGreaterThan( 20, array_values( $late )[0][1], 'after WooCommerce saved its session' );
+		$outcomes = Woodoo_Sender::send_after_response();
+		$this->assertSame( array( $ids[0] => 'delivered' ), $outcomes );
+		$this->assertSame( array( 0 ), $calls->getArrayCopy(), 'the response was finished first, before any request' );
+		$request = $GLOBALS['wp_http_requests'][0];
+		$this->assertTrue( $request['args']['blocking'] );
+		$this->assertLessThanOrEqual( 3, $request['args']['timeout'] );
+		$this->assertTrue( Woodoo_Signer::verify( $request['args']['body'], $request['args']['headers']['X-Woodoo-Signature'], array( self::EVENTS ), Woodoo_Signer::SHOP_EVENTS ) );
+		$row = Woodoo_Queue::find( $ids[0] );
+		$this->assertNotNull( $row['delivered_at'] );
+		$this->assertSame( 1, $row['attempts'] );
+		$this->assertStringContainsString( 'order.created delivered', $GLOBALS['wc_orders'][41]->notes[0] );
+		$this->assertSame( 0, Woodoo_Queue::waiting_count() );
+		// The scheduled copy a minute later: nothing sent.
+		$this->assertSame( 'skip', Woodoo_Sender::deliver( $ids[0], time() + 60 ) );
+		$this->assertCount( 1, $GLOBALS['wp_http_requests'], 'each event reached the daemon once' );
+		$this->assertSame( array(), Woodoo_Sender::send_after_response(), 'runs once per request' );
+	}
+
+	public function test_a_failed_send_after_the_response_keeps_one_action_and_leaves_the_rest_to_theirs() {
+		$this->finisher();
+		woodoo_fixture_order();
+		woodoo_fixture_order( array( 'id' => 42 ) );
+		Woodoo_Hooks::created( 41 );
+		Woodoo_Hooks::created( 42 );
+		$ids                          = Woodoo_Queue::flush();
+		$GLOBALS['wp_http_responses'] = array( new WP_Error( 'http_request_failed', 'cURL error 28: Operation timed out after 3001 milliseconds' ) );
+		$before                       = time();
+		$this->assertSame( array( $ids[0] => 'retry' ), Woodoo_Sender::send_after_response() );
+		$this->assertCount( 1, $GLOBALS['wp_http_requests'], 'the daemon cannot take events: the second waits for its action' );
+		$row = Woodoo_Queue::find( $ids[0] );
+		$this->assertSame( 1, $row['attempts'] );
+		$this->assertStringContainsString( 'timed out', $row['last_error'] );
+		$this->assertGreaterThanOrEqual( $before + 60, $row['next_attempt'] );
+		$this->assertCount( 1, $this->pending( $ids[0] ), 'the fresh action was replaced, not doubled' );
+		$this->assertSame( (int) $row['next_attempt'], end( $GLOBALS['as_actions'] )['timestamp'] );
+		$this->assertSame( 0, Woodoo_Queue::find( $ids[1] )['attempts'] );
+		$this->assertCount( 1, $this->pending( $ids[1] ) );
+		$this->assertSame( 2, Woodoo_Queue::waiting_count() );
+	}
+
+	public function test_the_send_after_the_response_has_a_time_budget() {
+		$this->finisher();
+		foreach ( array( 41, 42, 43 ) as $order_id ) {
+			woodoo_fixture_order( array( 'id' => $order_id ) );
+			Woodoo_Hooks::created( $order_id );
+		}
+		$ids   = Woodoo_Queue::flush();
+		$ticks = array( 0.0, 0.0, 4.0, 11.0 ); // Start; before each send.
+		$clock = function () use ( &$ticks ) {
+			return count( $ticks ) > 1 ? array_shift( $ticks ) : $ticks[0];
+		};
+		$outcomes = Woodoo_Sender::send_after_response( $clock );
+		$this->assertSame( array( $ids[0] => 'delivered', $ids[1] => 'delivered', $ids[2] => 'nonblocking' ), $outcomes );
+		$this->assertSame( array( true, true, false ), array_column( array_column( $GLOBALS['wp_http_requests'], 'args' ), 'blocking' ) );
+		$this->assertSame( 1, Woodoo_Queue::waiting_count(), 'sent without reading the answer: its action delivers it' );
+	}
+
+	public function test_without_a_way_to_finish_the_response_events_are_sent_without_blocking() {
+		add_filter( 'woodoo_companion_request_finisher', '__return_null' );
+		woodoo_fixture_order();
+		Woodoo_Hooks::created( 41 );
+		$ids = Woodoo_Queue::flush();
+		$this->assertFalse( has_action_callback( 'shutdown', array( 'Woodoo_Sender', 'send_after_response' ) ) );
+		$this->assertCount( 1, $GLOBALS['wp_http_requests'] );
+		$this->assertFalse( $GLOBALS['wp_http_requests'][0]['args']['blocking'] );
+		$this->assertSame( 1, Woodoo_Queue::waiting_count(), 'not acknowledged: still waiting' );
+		$this->assertSame( 'delivered', Woodoo_Sender::deliver( $ids[0], time() + 60 ) );
+	}
+
+	public function test_the_send_after_the_response_sends_nothing_while_not_configured() {
+		$this->finisher();
+		delete_option( Woodoo_Settings::EVENTS_SECRET );
+		woodoo_fixture_order();
+		Woodoo_Hooks::created( 41 );
+		$ids = Woodoo_Queue::flush();
+		$this->assertSame( array(), Woodoo_Sender::send_after_response() );
+		$this->assertSame( array(), $GLOBALS['wp_http_requests'] );
+		$this->assertSame( 0, Woodoo_Queue::find( $ids[0] )['attempts'], 'the action records why' );
+	}
+
+	public function test_a_delivered_event_supersedes_the_older_waiting_events_of_its_order() {
+		$created = $this->queued_event( 'order.created', 41, self::T0 );
+		$paid    = $this->queued_event( 'order.paid', 41, self::T0 );
+		$other   = $this->queued_event( 'order.created', 42, self::T0 + 1 );
+		$changed = $this->queued_event( 'order.status_changed', 41, self::T0 + 2 );
+		$later   = $this->queued_event( 'order.cancelled', 41, self::T0 + 3 );
+		$this->assertSame( 5, Woodoo_Queue::waiting_count() );
+		$this->assertSame( 'delivered', Woodoo_Sender::deliver( $changed, self::T0 + 62 ) );
+		foreach ( array( $created, $paid ) as $id ) {
+			$row = Woodoo_Queue::find( $id );
+			$this->assertSame( self::T0 + 62, $row['superseded_at'] );
+			$this->assertNull( $row['delivered_at'], 'superseded, not delivered: the daemon never saw it' );
+			$this->assertNull( $row['next_attempt'] );
+			$this->assertSame( 'skip', Woodoo_Sender::deliver( $id, self::T0 + 120 ), 'never sent again' );
+		}
+		$this->assertNull( Woodoo_Queue::find( $other )['superseded_at'], 'another order' );
+		$this->assertNull( Woodoo_Queue::find( $later )['superseded_at'], 'a newer event still carries news' );
+		$this->assertSame( 2, Woodoo_Queue::waiting_count() );
+		$this->assertCount( 1, $GLOBALS['wp_http_requests'] );
+		// Delivering an older event supersedes nothing newer.
+		$this->assertSame( 'delivered', Woodoo_Sender::deliver( $other, self::T0 + 61 ) );
+		$this->assertSame( 1, Woodoo_Queue::waiting_count() );
+		$this->assertSame( 'delivered', Woodoo_Sender::deliver( $later, self::T0 + 63 ) );
+		$this->assertSame( 0, Woodoo_Queue::waiting_count() );
+	}
+
+	public function test_refused_and_given_up_events_are_not_superseded() {
+		$refused = $this->queued_event( 'order.created', 41, self::T0 );
+		$GLOBALS['wp_http_responses'] = array( woodoo_http( 400, '{"error":"schema"}' ) );
+		$this->assertSame( 'give_up', Woodoo_Sender::deliver( $refused, self::T0 + 60 ) );
+		$newer = $this->queued_event( 'order.paid', 41, self::T0 + 70 );
+		$this->assertSame( 'delivered', Woodoo_Sender::deliver( $newer, self::T0 + 130 ) );
+		$row = Woodoo_Queue::find( $refused );
+		$this->assertNull( $row['superseded_at'], 'its history stays: refused' );
+		$this->assertSame( self::T0 + 60, $row['gave_up_at'] );
 	}
 }

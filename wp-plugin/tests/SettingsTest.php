@@ -186,16 +186,18 @@ final class SettingsTest extends TestCase {
 
 	public function test_status_row_shows_the_waiting_count_and_a_nonce_button() {
 		$GLOBALS['wpdb']->tables['wp_woodoo_events'] = array(
-			array( 'delivered_at' => null, 'gave_up_at' => null ),
-			array( 'delivered_at' => null, 'gave_up_at' => null ),
-			array( 'delivered_at' => 5, 'gave_up_at' => null ),
+			array( 'id' => 1, 'created_at' => 1795441954, 'last_attempt_at' => 1795442254, 'last_error' => 'no answer from the daemon: cURL error 7', 'delivered_at' => null, 'gave_up_at' => null ),
+			array( 'id' => 2, 'created_at' => 1795442000, 'last_attempt_at' => 1795442300, 'last_error' => 'HTTP 503 error=<b>orders_disabled</b>', 'delivered_at' => null, 'gave_up_at' => null ),
+			array( 'id' => 3, 'created_at' => 1795400000, 'delivered_at' => 5, 'gave_up_at' => null ),
+			array( 'id' => 4, 'created_at' => 1795400000, 'delivered_at' => null, 'gave_up_at' => 5 ),
+			array( 'id' => 5, 'created_at' => 1795400000, 'delivered_at' => null, 'gave_up_at' => null, 'superseded_at' => 5 ),
 		);
 		set_transient( Woodoo_Settings::RESULT . '_1', array( false, 'no answer <b>from</b> daemon' ) );
 		require_once __DIR__ . '/stubs-admin.php';
 		ob_start();
 		Woodoo_Settings::render_status( array() );
 		$html = ob_get_clean();
-		$this->assertStringContainsString( '2 events waiting', $html );
+		$this->assertStringContainsString( '2 events waiting for delivery (oldest from 2026-11-23 13:52, last error: HTTP 503 error=&lt;b&gt;orders_disabled&lt;/b&gt;).', $html, 'delivered, refused and superseded events are not waiting' );
 		$this->assertStringContainsString( '_wpnonce=', $html );
 		$this->assertStringContainsString( 'action=woodoo_companion_test', $html );
 		$this->assertStringContainsString( 'no answer &lt;b&gt;from&lt;/b&gt; daemon', $html );
@@ -256,5 +258,15 @@ final class SettingsTest extends TestCase {
 		$this->assertStringContainsString( 'shorter than 32', Woodoo_Settings::secret_problem( Woodoo_Settings::STOCK ) );
 		list( $status, $data ) = Woodoo_Stock_Route::handle( '{"items":[]}', 't=1,v2=' . str_repeat( '0', 64 ) );
 		$this->assertSame( array( 503, 'not_configured' ), array( $status, $data['error'] ) );
+	}
+
+	public function test_the_waiting_text_tells_the_truth() {
+		$this->assertSame( '0 events waiting for delivery.', Woodoo_Settings::waiting_text( Woodoo_Queue::waiting_summary() ) );
+		$this->assertSame( '1 event waiting for delivery (oldest from 2026-11-23 13:52).', Woodoo_Settings::waiting_text( array( 'waiting' => 1, 'oldest' => 1795441954, 'last_error' => null ) ), 'not tried yet' );
+		update_option( 'date_format', 'd/m/Y' );
+		update_option( 'time_format', 'H:i:s' );
+		$text = Woodoo_Settings::waiting_text( array( 'waiting' => 8, 'oldest' => 1795441954, 'last_error' => str_repeat( 'x', 500 ) ) );
+		$this->assertStringStartsWith( '8 events waiting for delivery (oldest from 23/11/2026 13:52:34, last error: xxx', $text );
+		$this->assertLessThan( 300, strlen( $text ), 'the error is cut short' );
 	}
 }

@@ -32,15 +32,34 @@ final class SignerTest extends TestCase {
 		}
 	}
 
-	public function test_vectors_file_has_valid_and_invalid_cases_on_both_plugin_routes() {
+	public function test_vectors_file_has_valid_and_invalid_cases_on_every_plugin_route() {
 		$cases = array_column( array_values( self::vectors() ), 0 );
 		$this->assertContains( true, array_column( $cases, 'valid' ) );
 		$this->assertContains( false, array_column( $cases, 'valid' ) );
-		$this->assertContains( Woodoo_Signer::SHOP_EVENTS, array_column( $cases, 'route' ) );
-		$this->assertContains( Woodoo_Signer::PLUGIN_STOCK, array_column( $cases, 'route' ) );
+		$valid_routes = array_column(
+			array_filter(
+				$cases,
+				function ( $case ) {
+					return $case['valid'];
+				}
+			),
+			'route'
+		);
+		foreach ( array( Woodoo_Signer::SHOP_EVENTS, Woodoo_Signer::PLUGIN_STOCK, Woodoo_Signer::PLUGIN_FLUSH ) as $route ) {
+			$this->assertContains( $route, $valid_routes, 'a valid case signed for ' . $route );
+		}
 		$data = json_decode( file_get_contents( WOODOO_REPO_ROOT . '/tests/vectors/signatures.json' ), true );
 		$this->assertSame( Woodoo_Signer::SHOP_EVENTS, $data['routes']['shop_events'] );
 		$this->assertSame( Woodoo_Signer::PLUGIN_STOCK, $data['routes']['plugin_stock'] );
+		$this->assertSame( Woodoo_Signer::PLUGIN_FLUSH, $data['routes']['plugin_flush'] );
+	}
+
+	public function test_the_flush_vector_is_refused_on_the_other_plugin_routes() {
+		$flush = self::vectors()['flush'][0];
+		$this->assertTrue( Woodoo_Signer::verify( $flush['body'], $flush['header'], array( $flush['secret'] ), Woodoo_Signer::PLUGIN_FLUSH, $flush['timestamp'] ) );
+		foreach ( array( Woodoo_Signer::PLUGIN_STOCK, Woodoo_Signer::SHOP_EVENTS, 'POST /wp-json/woodoo/v1/flush' ) as $route ) {
+			$this->assertFalse( Woodoo_Signer::verify( $flush['body'], $flush['header'], array( $flush['secret'] ), $route, $flush['timestamp'] ), $route );
+		}
 	}
 
 	public function test_stale_and_future_timestamps_are_refused() {

@@ -24,15 +24,18 @@ function woodoo_test_reset() {
 	$GLOBALS['wp_http_responses'] = array();
 	$GLOBALS['as_actions']        = array();
 	$GLOBALS['as_pending']        = array();
+	$GLOBALS['as_unscheduled']    = array();
 	$GLOBALS['wc_orders']         = array();
 	$GLOBALS['wc_products']       = array();
 	$GLOBALS['wc_transients_cleared'] = array();
 	$GLOBALS['wp_post_types']     = array();
+	$GLOBALS['wp_dbdelta']        = array();
 	$GLOBALS['wc_log']            = array();
 	$GLOBALS['wpdb']              = new Fake_WPDB();
 	$GLOBALS['wp_caps']           = array( 'manage_options' => true, 'manage_woocommerce' => true );
 	WC_Admin_Settings::$errors    = array();
 	Woodoo_Queue::reset();
+	Woodoo_Sender::reset();
 }
 
 // ---- hooks ---------------------------------------------------------------------------------
@@ -61,6 +64,16 @@ function has_action_callback( $hook, $callback ) {
 			return true;
 		}
 	}
+	return false;
+}
+
+function __return_null() {
+	return null;
+}
+function __return_true() {
+	return true;
+}
+function __return_false() {
 	return false;
 }
 
@@ -126,6 +139,10 @@ function home_url( $path = '' ) {
 function admin_url( $path = '' ) {
 	return 'https://shop.example.com/wp-admin/' . $path;
 }
+/** Local time as WordPress shows it; the tests' site is on UTC. */
+function wp_date( $format, $timestamp = null ) {
+	return gmdate( $format, null === $timestamp ? time() : (int) $timestamp );
+}
 function get_current_user_id() {
 	return 1;
 }
@@ -139,6 +156,11 @@ class WC_Admin_Settings {
 	public static function add_error( $message ) {
 		self::$errors[] = $message;
 	}
+}
+/** Records the schema dbDelta() is asked for. */
+function dbDelta( $queries = '', $execute = true ) {
+	$GLOBALS['wp_dbdelta'][] = (array) $queries;
+	return array();
 }
 function get_post_type( $post_id ) {
 	return isset( $GLOBALS['wp_post_types'][ $post_id ] ) ? $GLOBALS['wp_post_types'][ $post_id ] : false;
@@ -167,14 +189,19 @@ class WP_Error {
 function is_wp_error( $thing ) {
 	return $thing instanceof WP_Error;
 }
-/** Records the request; answers with the next scripted response (202 queued by default). */
+/**
+ * Records the request; answers with the next scripted response (202 queued by default). A
+ * scripted callable is called with the URL and arguments and answers (e.g. a second request
+ * arriving while this one is in flight).
+ */
 function wp_remote_post( $url, $args = array() ) {
 	$GLOBALS['wp_http_requests'][] = array(
 		'url'  => $url,
 		'args' => $args,
 	);
 	if ( $GLOBALS['wp_http_responses'] ) {
-		return array_shift( $GLOBALS['wp_http_responses'] );
+		$response = array_shift( $GLOBALS['wp_http_responses'] );
+		return $response instanceof Closure ? $response( $url, $args ) : $response;
 	}
 	return woodoo_http( 202, '{"status":"queued"}' );
 }
@@ -211,6 +238,16 @@ function as_has_scheduled_action( $hook, $args = null, $group = '' ) {
 }
 function as_schedule_recurring_action( $timestamp, $interval, $hook, $args = array(), $group = '' ) {
 	return as_schedule_single_action( $timestamp, $hook, $args, $group );
+}
+/** Cancels the pending actions of a hook (and args, when given); recorded in as_unscheduled. */
+function as_unschedule_all_actions( $hook, $args = array(), $group = '' ) {
+	foreach ( $GLOBALS['as_pending'] as $index => $pending ) {
+		if ( $pending[0] === $hook && ( array() === $args || $pending[1] === $args ) && ( '' === $group || $pending[2] === $group ) ) {
+			unset( $GLOBALS['as_pending'][ $index ] );
+			$GLOBALS['as_unscheduled'][] = $pending;
+		}
+	}
+	$GLOBALS['as_pending'] = array_values( $GLOBALS['as_pending'] );
 }
 
 // ---- WooCommerce -------------------------------------------------------------------------------
@@ -389,7 +426,14 @@ class WC_Order_Refund extends WC_Order {
 	}
 }
 
-/** $wpdb: records queries, keeps the events table in memory, answers scripted results. */
+/**
+ * $wpdb: records queries, keeps the events and replay tables in memory, answers scripted results.
+ *
+ * Queries on the events table are evaluated (SELECT and UPDATE with a WHERE of conditions joined
+ * by AND: "col IS [NOT] NULL", "col <op> number|'string'"; ORDER BY; LIMIT; COUNT(*) and MIN());
+ * a script for the method wins. A query it cannot evaluate fails the test, so a query the plugin
+ * changes is not silently answered with a default.
+ */
 class Fake_WPDB {
 	public $prefix     = 'wp_';
 	public $postmeta   = 'wp_postmeta';
@@ -436,6 +480,17 @@ class Fake_WPDB {
 
 	public function query( $sql ) {
 		$this->queries[] = $sql;
+		if ( empty( $this->script['query'] ) && preg_match( '/^UPDATE (wp_woodoo_events) SET (.+?) WHERE (.+)$/s', $sql, $m ) ) {
+			return $this->evaluate_update( $m[1], $m[2], $m[3] );
+		}
+		// The flush route's lock: released by its digest and expiry.
+		if ( preg_match( "/^DELETE FROM (\\S+) WHERE digest = '([0-9a-f]{64})' AND expires_at = (\\d+)$/", $sql, $m ) ) {
+			if ( isset( $this->tables[ $m[1] ][ $m[2] ] ) && (int) $m[3] === $this->tables[ $m[1] ][ $m[2] ]['expires_at'] ) {
+				unset( $this->tables[ $m[1] ][ $m[2] ] );
+				return 1;
+			}
+			return 0;
+		}
 		// The replay memory: a table with a unique digest, as INSERT IGNORE / DELETE see it.
 		if ( preg_match( "/^INSERT IGNORE INTO (\\S+) \\(digest, expires_at\\) VALUES \\('([0-9a-f]{64})', (\\d+)\\)$/", $sql, $m ) ) {
 			if ( $this->replay_broken ) {
@@ -464,38 +519,161 @@ class Fake_WPDB {
 	}
 	public function get_var( $sql ) {
 		$this->queries[] = $sql;
-		if ( preg_match( '/SELECT COUNT\(\*\) FROM (\S+) WHERE delivered_at IS NULL AND gave_up_at IS NULL/', $sql, $m ) && empty( $this->script['get_var'] ) ) {
-			return count( array_filter( $this->rows( $m[1] ), function ( $r ) {
-				return null === $r['delivered_at'] && null === $r['gave_up_at'];
-			} ) );
+		if ( empty( $this->script['get_var'] ) && null !== ( $rows = $this->evaluate_select( $sql ) ) ) {
+			return $rows ? reset( $rows[0] ) : null;
 		}
 		return $this->scripted( 'get_var', null );
 	}
 	public function get_col( $sql ) {
 		$this->queries[] = $sql;
+		if ( empty( $this->script['get_col'] ) && null !== ( $rows = $this->evaluate_select( $sql ) ) ) {
+			return array_map(
+				function ( $row ) {
+					return reset( $row );
+				},
+				$rows
+			);
+		}
 		return $this->scripted( 'get_col', array() );
 	}
 	public function get_row( $sql, $output = null ) {
 		$this->queries[] = $sql;
-		if ( preg_match( "/FROM (\S+) WHERE event_id = '([^']*)'/", $sql, $m ) ) {
-			foreach ( $this->rows( $m[1] ) as $row ) {
-				if ( $row['event_id'] === $m[2] ) {
-					return $row;
-				}
-			}
-			return null;
+		if ( empty( $this->script['get_row'] ) && null !== ( $rows = $this->evaluate_select( $sql ) ) ) {
+			return $rows ? $rows[0] : null;
 		}
 		return $this->scripted( 'get_row', null );
 	}
+	/** @var int[] Last auto-increment id per table. */
+	public $auto_increment = array();
+
 	public function insert( $table, $data, $format = null ) {
 		$this->queries[] = 'INSERT ' . $table;
-		$data += array(
-			'last_error'   => null,
-			'delivered_at' => null,
-			'gave_up_at'   => null,
+		$this->auto_increment[ $table ] = ( isset( $this->auto_increment[ $table ] ) ? $this->auto_increment[ $table ] : 0 ) + 1;
+		$data = array( 'id' => $this->auto_increment[ $table ] ) + $data + array(
+			'last_attempt_at' => null,
+			'last_error'      => null,
+			'delivered_at'    => null,
+			'gave_up_at'      => null,
+			'superseded_at'   => null,
 		);
 		$this->tables[ $table ][] = $data;
 		return 1;
+	}
+
+	/** Rows a SELECT on the events table answers (projected), or null when it is not one. */
+	private function evaluate_select( $sql ) {
+		if ( ! preg_match( '/^SELECT (.+?) FROM (wp_woodoo_events)(?: WHERE (.+?))?(?: ORDER BY (.+?))?(?: LIMIT (\d+))?$/s', $sql, $m ) ) {
+			return null;
+		}
+		$rows = array_values( $this->where( $m[2], isset( $m[3] ) ? $m[3] : '' ) );
+		if ( ! empty( $m[4] ) ) {
+			$order = array_map( 'trim', explode( ',', $m[4] ) );
+			usort(
+				$rows,
+				function ( $a, $b ) use ( $order ) {
+					foreach ( $order as $key ) {
+						$desc = (bool) preg_match( '/ DESC$/', $key );
+						$col  = preg_replace( '/ (ASC|DESC)$/', '', $key );
+						$x    = isset( $a[ $col ] ) ? $a[ $col ] : null;
+						$y    = isset( $b[ $col ] ) ? $b[ $col ] : null;
+						$cmp  = null === $x ? ( null === $y ? 0 : -1 ) : ( null === $y ? 1 : $x <=> $y ); // MySQL: NULL first ascending.
+						if ( 0 !== $cmp ) {
+							return $desc ? -$cmp : $cmp;
+						}
+					}
+					return 0;
+				}
+			);
+		}
+		if ( ! empty( $m[5] ) ) {
+			$rows = array_slice( $rows, 0, (int) $m[5] );
+		}
+		$columns = array_map( 'trim', explode( ',', $m[1] ) );
+		if ( preg_match( '/\b(COUNT|MIN|MAX)\(/', $m[1] ) ) {
+			$out = array();
+			foreach ( $columns as $column ) {
+				if ( ! preg_match( '/^(COUNT|MIN|MAX)\((\*|\w+)\)(?: AS (\w+))?$/', $column, $c ) ) {
+					throw new LogicException( 'Fake_WPDB cannot evaluate the column ' . $column );
+				}
+				$values = 'COUNT' === $c[1] ? array() : array_filter( array_column( $rows, $c[2] ), 'is_numeric' );
+				$value  = 'COUNT' === $c[1] ? count( $rows ) : ( $values ? ( 'MIN' === $c[1] ? min( $values ) : max( $values ) ) : null );
+				$out[ isset( $c[3] ) ? $c[3] : $column ] = $value;
+			}
+			return array( $out );
+		}
+		if ( array( '*' ) === $columns ) {
+			return $rows;
+		}
+		return array_map(
+			function ( $row ) use ( $columns ) {
+				$out = array();
+				foreach ( $columns as $column ) {
+					$out[ $column ] = isset( $row[ $column ] ) ? $row[ $column ] : null;
+				}
+				return $out;
+			},
+			$rows
+		);
+	}
+
+	/** UPDATE table SET col = value, ... WHERE ...: the number of rows changed. */
+	private function evaluate_update( $table, $set, $where ) {
+		$values = array();
+		foreach ( array_map( 'trim', explode( ',', $set ) ) as $assignment ) {
+			if ( ! preg_match( "/^(\w+) = (NULL|-?\d+|'[^']*')$/", $assignment, $a ) ) {
+				throw new LogicException( 'Fake_WPDB cannot evaluate SET ' . $assignment );
+			}
+			$values[ $a[1] ] = 'NULL' === $a[2] ? null : ( "'" === $a[2][0] ? substr( $a[2], 1, -1 ) : (int) $a[2] );
+		}
+		$count = 0;
+		foreach ( array_keys( $this->where( $table, $where ) ) as $index ) {
+			$this->tables[ $table ][ $index ] = array_merge( $this->tables[ $table ][ $index ], $values );
+			++$count;
+		}
+		return $count;
+	}
+
+	/** Rows of $table (keyed by position) matching conditions joined by AND. */
+	private function where( $table, $where ) {
+		$conditions = '' === trim( $where ) ? array() : preg_split( '/\s+AND\s+/', trim( $where ) );
+		$rows       = array();
+		foreach ( $this->rows( $table ) as $index => $row ) {
+			foreach ( $conditions as $condition ) {
+				if ( ! self::matches( $row, $condition ) ) {
+					continue 2;
+				}
+			}
+			$rows[ $index ] = $row;
+		}
+		return $rows;
+	}
+
+	private static function matches( array $row, $condition ) {
+		if ( preg_match( '/^(\w+) IS (NOT )?NULL$/', $condition, $c ) ) {
+			$value = isset( $row[ $c[1] ] ) ? $row[ $c[1] ] : null;
+			return empty( $c[2] ) ? null === $value : null !== $value;
+		}
+		if ( preg_match( "/^(\w+) (=|<|<=|>|>=) (?:'([^']*)'|(-?\d+))$/", $condition, $c ) ) {
+			$value = isset( $row[ $c[1] ] ) ? $row[ $c[1] ] : null;
+			if ( null === $value ) {
+				return false; // NULL compares to nothing.
+			}
+			$other = isset( $c[4] ) && '' !== $c[4] ? (int) $c[4] : $c[3];
+			$cmp   = is_int( $other ) ? (int) $value <=> $other : strcmp( (string) $value, $other );
+			switch ( $c[2] ) {
+				case '=':
+					return 0 === $cmp;
+				case '<':
+					return $cmp < 0;
+				case '<=':
+					return $cmp <= 0;
+				case '>':
+					return $cmp > 0;
+				default:
+					return $cmp >= 0;
+			}
+		}
+		throw new LogicException( 'Fake_WPDB cannot evaluate the condition ' . $condition );
 	}
 	public function update( $table, $data, $where ) {
 		$this->queries[] = 'UPDATE ' . $table;
@@ -543,7 +721,7 @@ class WP_REST_Response {
 }
 
 $woodoo_includes = dirname( __DIR__ ) . '/woodoo-companion/includes/';
-foreach ( array( 'signer', 'payload', 'queue', 'sender', 'settings', 'hooks', 'replay', 'stock-route', 'plugin' ) as $woodoo_class ) {
+foreach ( array( 'signer', 'payload', 'queue', 'sender', 'settings', 'hooks', 'replay', 'stock-route', 'flush-route', 'plugin' ) as $woodoo_class ) {
 	require_once $woodoo_includes . 'class-woodoo-' . $woodoo_class . '.php';
 }
 

@@ -2,8 +2,8 @@
 /**
  * Plugin Name:          Woodoo Companion
  * Plugin URI:           https://github.com/woodoo/woodoo
- * Description:          Keeps the shop's stock true to Odoo with the Woodoo daemon: sends signed order events (durably, retried) and accepts the daemon's conditional stock writes.
- * Version:              0.2.0
+ * Description:          Keeps the shop's stock true to Odoo with the Woodoo daemon: sends signed order events (durably, retried; at once when the daemon asks) and accepts the daemon's conditional stock writes.
+ * Version:              0.3.0
  * Requires at least:    6.0
  * Requires PHP:         7.4
  * Author:               Woodoo
@@ -19,7 +19,7 @@
 
 defined( 'ABSPATH' ) || exit;
 
-define( 'WOODOO_COMPANION_VERSION', '0.2.0' );
+define( 'WOODOO_COMPANION_VERSION', '0.3.0' );
 define( 'WOODOO_COMPANION_FILE', __FILE__ );
 define( 'WOODOO_COMPANION_DIR', __DIR__ );
 
@@ -31,6 +31,7 @@ require_once __DIR__ . '/includes/class-woodoo-settings.php';
 require_once __DIR__ . '/includes/class-woodoo-hooks.php';
 require_once __DIR__ . '/includes/class-woodoo-replay.php';
 require_once __DIR__ . '/includes/class-woodoo-stock-route.php';
+require_once __DIR__ . '/includes/class-woodoo-flush-route.php';
 require_once __DIR__ . '/includes/class-woodoo-plugin.php';
 
 add_action(

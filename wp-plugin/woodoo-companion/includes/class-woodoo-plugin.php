@@ -24,6 +24,7 @@ final class Woodoo_Plugin {
 		self::forget_legacy_secret();
 		Woodoo_Hooks::register();
 		Woodoo_Stock_Route::register();
+		Woodoo_Flush_Route::register();
 		if ( is_admin() ) {
 			Woodoo_Settings::register();
 			add_filter( 'plugin_action_links_' . plugin_basename( WOODOO_COMPANION_FILE ), array( __CLASS__, 'action_links' ) );

@@ -9,6 +9,11 @@
  * that never changes, then an Action Scheduler action delivers it; the sender reschedules it on
  * failure. A recurring sweep reschedules events whose action was lost.
  *
+ * An event is waiting until the daemon acknowledged it (2xx), refused it (4xx) or it is 7 days
+ * old, or until a newer event of the same order was acknowledged: every event carries the whole
+ * order and the daemon ignores snapshots older than the one it has, so the older event is then
+ * superseded and never sent again.
+ *
  * @package WoodooCompanion
  */
 
@@ -22,10 +27,13 @@ final class Woodoo_Queue {
 	const HOOK          = 'woodoo_companion_deliver';
 	const SWEEP_HOOK    = 'woodoo_companion_sweep';
 	const GROUP         = 'woodoo';
-	const DB_VERSION    = '2'; // 2: the stock route's replay memory (Woodoo_Replay).
+	const DB_VERSION    = '3'; // 2: the stock route's replay memory (Woodoo_Replay); 3: superseded_at, last_attempt_at.
 	const DB_OPTION     = 'woodoo_companion_db_version';
-	const FALLBACK_SECS = 60;   // Action Scheduler attempt after the immediate non-blocking one.
-	const KEEP_DAYS     = 30;   // Delivered / abandoned events are pruned after this.
+	const FALLBACK_SECS = 60;   // Action Scheduler attempt after the immediate one.
+	const KEEP_DAYS     = 30;   // Delivered / abandoned / superseded events are pruned after this.
+
+	// Not yet acknowledged, refused, given up or superseded: the one definition of "waiting".
+	const WAITING = 'delivered_at IS NULL AND gave_up_at IS NULL AND superseded_at IS NULL';
 
 	/**
 	 * Events recorded during this request, waiting for the end-of-request snapshot.
@@ -89,9 +97,11 @@ final class Woodoo_Queue {
   attempts int(10) unsigned NOT NULL DEFAULT 0,
   created_at bigint(20) unsigned NOT NULL,
   next_attempt bigint(20) unsigned NULL,
+  last_attempt_at bigint(20) unsigned NULL,
   last_error text NULL,
   delivered_at bigint(20) unsigned NULL,
   gave_up_at bigint(20) unsigned NULL,
+  superseded_at bigint(20) unsigned NULL,
   PRIMARY KEY  (id),
   UNIQUE KEY event_id (event_id),
   KEY order_id (order_id),
@@ -196,7 +206,9 @@ final class Woodoo_Queue {
 	}
 
 	/**
-	 * Snapshots and stores the recorded events, schedules them, and sends them at once (non-blocking).
+	 * Snapshots and stores the recorded events, schedules them, and sends them at once
+	 * (Woodoo_Sender::send_soon(): after the response when the server can finish it early, else
+	 * without blocking).
 	 *
 	 * @return string[] Event ids stored.
 	 */
@@ -217,9 +229,7 @@ final class Woodoo_Queue {
 			}
 		}
 		if ( $ids && apply_filters( 'woodoo_companion_send_immediately', true ) ) {
-			foreach ( $ids as $event_id ) {
-				Woodoo_Sender::send_nonblocking( $event_id );
-			}
+			Woodoo_Sender::send_soon( $ids );
 		}
 		return $ids;
 	}
@@ -315,6 +325,21 @@ final class Woodoo_Queue {
 	}
 
 	/**
+	 * Moves an event's delivery to $timestamp from outside its own action (the flush route, the
+	 * send after the response): the pending action is replaced, so the event keeps one.
+	 *
+	 * @param string $event_id  Event id.
+	 * @param int    $timestamp When.
+	 * @return int Action id (0 when not scheduled).
+	 */
+	public static function reschedule( $event_id, $timestamp ) {
+		if ( function_exists( 'as_unschedule_all_actions' ) ) {
+			as_unschedule_all_actions( self::HOOK, array( (string) $event_id ), self::GROUP );
+		}
+		return self::schedule( $event_id, $timestamp, false );
+	}
+
+	/**
 	 * Whether the loaded Action Scheduler compares args for unique actions (4.0+).
 	 *
 	 * @return bool
@@ -347,13 +372,13 @@ final class Woodoo_Queue {
 		global $wpdb;
 		$now   = null === $now ? time() : (int) $now;
 		$table = self::table();
-		$ids   = $wpdb->get_col( $wpdb->prepare( "SELECT event_id FROM {$table} WHERE delivered_at IS NULL AND gave_up_at IS NULL AND next_attempt <= %d ORDER BY next_attempt LIMIT 100", $now - 300 ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		$ids   = $wpdb->get_col( $wpdb->prepare( "SELECT event_id FROM {$table} WHERE " . self::WAITING . ' AND next_attempt <= %d ORDER BY next_attempt LIMIT 100', $now - 300 ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 		$count = 0;
 		foreach ( (array) $ids as $event_id ) {
 			$count += self::schedule( $event_id, $now, true ) ? 1 : 0;
 		}
 		$cutoff = $now - self::KEEP_DAYS * DAY_IN_SECONDS;
-		$wpdb->query( $wpdb->prepare( "DELETE FROM {$table} WHERE (delivered_at IS NOT NULL AND delivered_at < %d) OR (gave_up_at IS NOT NULL AND gave_up_at < %d)", $cutoff, $cutoff ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		$wpdb->query( $wpdb->prepare( "DELETE FROM {$table} WHERE (delivered_at IS NOT NULL AND delivered_at < %d) OR (gave_up_at IS NOT NULL AND gave_up_at < %d) OR (superseded_at IS NOT NULL AND superseded_at < %d)", $cutoff, $cutoff, $cutoff ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 		return $count;
 	}
 
@@ -382,14 +407,68 @@ final class Woodoo_Queue {
 	}
 
 	/**
-	 * Events waiting for delivery.
+	 * Events waiting for delivery: not acknowledged by the daemon, not refused, not given up, not
+	 * superseded by a newer acknowledged event of their order.
 	 *
 	 * @return int
 	 */
 	public static function waiting_count() {
 		global $wpdb;
 		$table = self::table();
-		return (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$table} WHERE delivered_at IS NULL AND gave_up_at IS NULL" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		return (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$table} WHERE " . self::WAITING ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+	}
+
+	/**
+	 * What the settings page says about the waiting events.
+	 *
+	 * @return array array( 'waiting' => int, 'oldest' => created_at of the oldest or null,
+	 *               'last_error' => the error of the most recent failed attempt or null ).
+	 */
+	public static function waiting_summary() {
+		global $wpdb;
+		$table = self::table();
+		$row   = $wpdb->get_row( "SELECT COUNT(*) AS waiting, MIN(created_at) AS oldest FROM {$table} WHERE " . self::WAITING, ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		$count = is_array( $row ) ? (int) $row['waiting'] : 0;
+		$error = null;
+		if ( $count > 0 ) {
+			$error = $wpdb->get_var( "SELECT last_error FROM {$table} WHERE " . self::WAITING . ' AND last_error IS NOT NULL ORDER BY last_attempt_at DESC, id DESC LIMIT 1' ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		}
+		return array(
+			'waiting'    => $count,
+			'oldest'     => $count > 0 && null !== $row['oldest'] ? (int) $row['oldest'] : null,
+			'last_error' => null === $error ? null : (string) $error,
+		);
+	}
+
+	/**
+	 * Ids of waiting events, oldest first (the flush route).
+	 *
+	 * @param int $limit At most this many.
+	 * @return string[]
+	 */
+	public static function waiting_ids( $limit ) {
+		global $wpdb;
+		$table = self::table();
+		return array_map( 'strval', (array) $wpdb->get_col( $wpdb->prepare( "SELECT event_id FROM {$table} WHERE " . self::WAITING . ' ORDER BY id LIMIT %d', max( 1, (int) $limit ) ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+	}
+
+	/**
+	 * Marks the waiting events of an order stored before $event_row_id as superseded.
+	 *
+	 * Called when the daemon acknowledged the event $event_row_id: it carries the whole order as
+	 * of then, the daemon keeps the newest snapshot and ignores older ones, so sending the older
+	 * events would change nothing there; here they would only be counted as waiting.
+	 *
+	 * @param int $order_id     Order id.
+	 * @param int $event_row_id Table id of the acknowledged event.
+	 * @param int $now          Clock.
+	 * @return int Events superseded.
+	 */
+	public static function supersede( $order_id, $event_row_id, $now ) {
+		global $wpdb;
+		$table = self::table();
+		$rows  = $wpdb->query( $wpdb->prepare( "UPDATE {$table} SET superseded_at = %d, next_attempt = NULL WHERE order_id = %d AND id < %d AND " . self::WAITING, (int) $now, (int) $order_id, (int) $event_row_id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		return false === $rows ? 0 : (int) $rows;
 	}
 
 	/**

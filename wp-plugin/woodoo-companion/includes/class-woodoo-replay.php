@@ -11,6 +11,10 @@
  * add_option() turns a duplicate into an update (ON DUPLICATE KEY UPDATE), and transients may live
  * in a per-server object cache.
  *
+ * The same table holds the flush route's lock (lock(), unlock()): a row whose digest no request
+ * can have, taken by the same atomic INSERT IGNORE, and forgotten like a request once it expires,
+ * so a flush whose PHP worker died holds it for at most its time to live.
+ *
  * @package WoodooCompanion
  */
 
@@ -85,6 +89,50 @@ final class Woodoo_Replay {
 			return self::NO_MEMORY;
 		}
 		return 1 === (int) $rows ? self::FIRST : self::REPLAYED;
+	}
+
+	/**
+	 * Takes the lock $name until $now + $ttl unless someone holds it: the expiry (the key to
+	 * unlock()) when taken, 0 when held, self::NO_MEMORY when the table cannot be written.
+	 *
+	 * @param string $name Lock name.
+	 * @param int    $now  Clock.
+	 * @param int    $ttl  Seconds the lock lives at most (longer than the work it guards).
+	 * @return int|string
+	 */
+	public static function lock( $name, $now, $ttl ) {
+		global $wpdb;
+		$table   = self::table();
+		$expires = (int) $now + (int) $ttl;
+		self::forget_expired( $now );
+		$rows = $wpdb->query( $wpdb->prepare( "INSERT IGNORE INTO {$table} (digest, expires_at) VALUES (%s, %d)", self::lock_digest( $name ), $expires ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared, WordPress.DB.DirectDatabaseQuery
+		if ( false === $rows ) {
+			return self::NO_MEMORY;
+		}
+		return 1 === (int) $rows ? $expires : 0;
+	}
+
+	/**
+	 * Releases the lock $name taken by lock() with this expiry (never someone else's: if ours
+	 * expired and another took it, its expiry differs).
+	 *
+	 * @param string $name    Lock name.
+	 * @param int    $expires What lock() returned.
+	 */
+	public static function unlock( $name, $expires ) {
+		global $wpdb;
+		$table = self::table();
+		$wpdb->query( $wpdb->prepare( "DELETE FROM {$table} WHERE digest = %s AND expires_at = %d", self::lock_digest( $name ), (int) $expires ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared, WordPress.DB.DirectDatabaseQuery
+	}
+
+	/**
+	 * The digest a lock is stored under: not the SHA-256 of any "t.route.body" anyone can sign.
+	 *
+	 * @param string $name Lock name.
+	 * @return string 64 hex digits.
+	 */
+	public static function lock_digest( $name ) {
+		return hash( 'sha256', 'woodoo-lock:' . $name );
 	}
 
 	/**

@@ -2,9 +2,19 @@
 /**
  * Delivers stored events to the daemon (POST /webhooks/woocommerce) and decides what happens next.
  *
- * 2xx: delivered. 5xx, 429, timeouts, connection errors (and anything else unexpected): kept and
- * retried after 1 min, 2, 4, ... at most 6 h apart, for up to 7 days after the event was queued.
+ * 2xx: delivered (and the order's older waiting events are superseded). 5xx, 429, timeouts,
+ * connection errors (and anything else unexpected): kept and retried after 1 min, 2, 4, then every
+ * 5 min, for up to 7 days after the event was queued: a retry is one small request, and a longer
+ * wait only delays the sale order once the daemon is back (it also calls the flush route then).
  * Other 4xx: the daemon refuses the event as such; recorded and not retried.
+ *
+ * Three paths send, and all record the answer the same way (record_result()): the Action
+ * Scheduler action (deliver()), the send at the end of the shop's request (send_soon()), and the
+ * flush route (Woodoo_Flush_Route). The send at the end of the request reads the answer when the
+ * server can hand the response to the visitor first (fastcgi_finish_request() or
+ * litespeed_finish_request()), so an event delivered then is not sent again by its action;
+ * elsewhere it is sent without waiting and the action sends it again (the daemon answers
+ * "duplicate", which counts as delivered).
  *
  * @package WoodooCompanion
  */
@@ -17,16 +27,45 @@ defined( 'ABSPATH' ) || exit;
 final class Woodoo_Sender {
 
 	const BASE_DELAY = 60;
-	const MAX_DELAY  = 21600;  // 6 h.
+	const MAX_DELAY  = 300;    // 5 min: 1, 2, 4, 5, 5 ... minutes.
 	const MAX_AGE    = 604800; // 7 days.
-	const TIMEOUT    = 10;
+	const TIMEOUT    = 10;     // Action Scheduler attempt (filter woodoo_companion_timeout).
+
+	const AFTER_RESPONSE_TIMEOUT = 3;  // Each send after the response: the worker is still busy.
+	const AFTER_RESPONSE_BUDGET  = 10; // Seconds of such sends per request; the rest go non-blocking.
+	const STALE_SLACK            = 5;  // An action this much before its event's next attempt is stale.
 
 	const DELIVERED = 'delivered';
 	const RETRY     = 'retry';
 	const GIVE_UP   = 'give_up';
+	const SKIP      = 'skip';
 
 	/**
-	 * Delay before the next attempt after $failures failed attempts: 60, 120, 240 ... capped at 6 h.
+	 * Events stored by this request, to send once the response is finished.
+	 *
+	 * @var string[]
+	 */
+	private static $after_response = array();
+
+	/**
+	 * Whether the after-response send is hooked / has run in this request.
+	 *
+	 * @var bool
+	 */
+	private static $after_hooked = false;
+	private static $after_done   = false;
+
+	/**
+	 * Forgets the request state (tests).
+	 */
+	public static function reset() {
+		self::$after_response = array();
+		self::$after_hooked   = false;
+		self::$after_done     = false;
+	}
+
+	/**
+	 * Delay before the next attempt after $failures failed attempts: 60, 120, 240, then 300.
 	 *
 	 * @param int $failures Failed attempts so far (at least 1).
 	 * @return int Seconds.
@@ -102,16 +141,22 @@ final class Woodoo_Sender {
 	/**
 	 * wp_remote_post() arguments for a body signed for the daemon's order event route.
 	 *
-	 * @param string $body     JSON body.
-	 * @param string $secret   Events secret.
-	 * @param bool   $blocking Wait for the answer.
-	 * @param int    $now      Clock (signature timestamp).
+	 * @param string   $body     JSON body.
+	 * @param string   $secret   Events secret.
+	 * @param bool     $blocking Wait for the answer.
+	 * @param int      $now      Clock (signature timestamp).
+	 * @param int|null $timeout  Seconds for a blocking send (the Action Scheduler's by default).
 	 * @return array
 	 */
-	public static function request_args( $body, $secret, $blocking, $now ) {
+	public static function request_args( $body, $secret, $blocking, $now, $timeout = null ) {
+		if ( ! $blocking ) {
+			$timeout = 1;
+		} elseif ( null === $timeout ) {
+			$timeout = (int) apply_filters( 'woodoo_companion_timeout', self::TIMEOUT );
+		}
 		return array(
 			'method'      => 'POST',
-			'timeout'     => $blocking ? (int) apply_filters( 'woodoo_companion_timeout', self::TIMEOUT ) : 1,
+			'timeout'     => max( 1, (int) $timeout ),
 			'redirection' => 0,
 			'blocking'    => (bool) $blocking,
 			'httpversion' => '1.1',
@@ -126,7 +171,21 @@ final class Woodoo_Sender {
 	}
 
 	/**
+	 * Whether a stored event still waits for delivery.
+	 *
+	 * @param array|null $row Stored event.
+	 * @return bool
+	 */
+	public static function is_waiting( $row ) {
+		return is_array( $row ) && empty( $row['delivered_at'] ) && empty( $row['gave_up_at'] ) && empty( $row['superseded_at'] );
+	}
+
+	/**
 	 * Action Scheduler callback: one delivery attempt of a stored event.
+	 *
+	 * An action that runs well before its event's next attempt is stale: the flush route or the
+	 * send after the response tried the event meanwhile and scheduled the retry anew; sending now
+	 * would be one request more than the backoff allows.
 	 *
 	 * @param string   $event_id Event id.
 	 * @param int|null $now      Clock.
@@ -135,9 +194,38 @@ final class Woodoo_Sender {
 	public static function deliver( $event_id, $now = null ) {
 		$now = null === $now ? time() : (int) $now;
 		$row = Woodoo_Queue::find( $event_id );
-		if ( ! $row || ! empty( $row['delivered_at'] ) || ! empty( $row['gave_up_at'] ) ) {
-			return 'skip';
+		if ( ! self::is_waiting( $row ) || ( null !== $row['next_attempt'] && (int) $row['next_attempt'] > $now + self::STALE_SLACK ) ) {
+			return self::SKIP;
 		}
+		return self::attempt( $row, $now, null, true );
+	}
+
+	/**
+	 * Sends a waiting event now, blocking, and records the answer (flush route, after the response).
+	 *
+	 * @param string $event_id Event id.
+	 * @param int    $now      Clock.
+	 * @param int    $timeout  Seconds.
+	 * @return string Outcome, or skip when the event no longer waits (delivered, superseded ...).
+	 */
+	public static function send_now( $event_id, $now, $timeout ) {
+		$row = Woodoo_Queue::find( $event_id );
+		if ( ! self::is_waiting( $row ) ) {
+			return self::SKIP;
+		}
+		return self::attempt( $row, (int) $now, (int) $timeout, false );
+	}
+
+	/**
+	 * One blocking attempt of a stored, waiting event, recorded by record_result().
+	 *
+	 * @param array    $row       Stored event.
+	 * @param int      $now       Clock.
+	 * @param int|null $timeout   Seconds (null: the Action Scheduler's).
+	 * @param bool     $in_action Called from the event's own Action Scheduler action.
+	 * @return string Outcome.
+	 */
+	private static function attempt( array $row, $now, $timeout, $in_action ) {
 		$url     = Woodoo_Settings::daemon_url();
 		$problem = Woodoo_Settings::secret_problem( Woodoo_Settings::EVENTS );
 		if ( '' === $url ) {
@@ -147,21 +235,22 @@ final class Woodoo_Sender {
 		} else {
 			$secret   = Woodoo_Settings::events_secret();
 			$body     = self::body( $row['payload'], $now );
-			$response = wp_remote_post( $url, self::request_args( $body, $secret, true, $now ) );
+			$response = wp_remote_post( $url, self::request_args( $body, $secret, true, $now, $timeout ) );
 			$result   = self::classify( $response );
 		}
-		return self::record_result( $row, $result, $now );
+		return self::record_result( $row, $result, $now, $in_action );
 	}
 
 	/**
 	 * Stores the outcome of an attempt, notes it on the order, schedules the retry.
 	 *
-	 * @param array $row    Stored event.
-	 * @param array $result self::classify().
-	 * @param int   $now    Clock.
+	 * @param array $row       Stored event.
+	 * @param array $result    self::classify().
+	 * @param int   $now       Clock.
+	 * @param bool  $in_action Called from the event's own action (else its pending action is replaced).
 	 * @return string Outcome.
 	 */
-	public static function record_result( array $row, array $result, $now ) {
+	public static function record_result( array $row, array $result, $now, $in_action = true ) {
 		list( $outcome, , $message ) = $result;
 		$attempts                    = (int) $row['attempts'] + 1;
 		$event_id                    = $row['event_id'];
@@ -170,12 +259,17 @@ final class Woodoo_Sender {
 			Woodoo_Queue::update(
 				$event_id,
 				array(
-					'attempts'     => $attempts,
-					'delivered_at' => $now,
-					'next_attempt' => null,
-					'last_error'   => null,
+					'attempts'        => $attempts,
+					'delivered_at'    => $now,
+					'last_attempt_at' => $now,
+					'next_attempt'    => null,
+					'last_error'      => null,
+					'superseded_at'   => null, // Acknowledged itself, whatever a newer event did meanwhile.
 				)
 			);
+			if ( isset( $row['id'] ) ) {
+				Woodoo_Queue::supersede( (int) $row['order_id'], (int) $row['id'], $now );
+			}
 			/* translators: 1: event name, 2: daemon's answer, 3: attempts. */
 			self::note( $row, sprintf( __( 'Woodoo: %1$s delivered to the daemon (%2$s, attempt %3$d).', 'woodoo-companion' ), $event, $message, $attempts ) );
 			return self::DELIVERED;
@@ -186,12 +280,17 @@ final class Woodoo_Sender {
 				Woodoo_Queue::update(
 					$event_id,
 					array(
-						'attempts'     => $attempts,
-						'next_attempt' => $next,
-						'last_error'   => $message,
+						'attempts'        => $attempts,
+						'next_attempt'    => $next,
+						'last_attempt_at' => $now,
+						'last_error'      => $message,
 					)
 				);
-				Woodoo_Queue::schedule( $event_id, $next, false );
+				if ( $in_action ) {
+					Woodoo_Queue::schedule( $event_id, $next, false );
+				} else {
+					Woodoo_Queue::reschedule( $event_id, $next );
+				}
 				if ( 1 === $attempts ) {
 					/* translators: 1: event name, 2: error, 3: minutes. */
 					self::note( $row, sprintf( __( 'Woodoo: %1$s not delivered yet (%2$s); kept and retried in %3$d min, for up to 7 days.', 'woodoo-companion' ), $event, $message, (int) ceil( ( $next - $now ) / 60 ) ) );
@@ -207,10 +306,11 @@ final class Woodoo_Sender {
 		Woodoo_Queue::update(
 			$event_id,
 			array(
-				'attempts'     => $attempts,
-				'gave_up_at'   => $now,
-				'next_attempt' => null,
-				'last_error'   => $message,
+				'attempts'        => $attempts,
+				'gave_up_at'      => $now,
+				'last_attempt_at' => $now,
+				'next_attempt'    => null,
+				'last_error'      => $message,
 			)
 		);
 		self::note( $row, $note );
@@ -219,8 +319,103 @@ final class Woodoo_Sender {
 	}
 
 	/**
-	 * Sends a freshly stored event without waiting for the answer (end of the shop's request).
-	 * Action Scheduler delivers it again a minute later; the daemon answers "duplicate" then.
+	 * Sends the events this request stored as soon as it can without slowing the visitor.
+	 *
+	 * When the server can finish the response early, they are sent at the very end of the
+	 * request, after the response, blocking, and the answer is recorded (a delivered event is then
+	 * not sent again by its action). Otherwise each is sent now without waiting for the answer.
+	 * Nothing is sent while the URL or the events secret is unusable (the actions record why).
+	 *
+	 * @param string[] $event_ids Event ids, in the order stored.
+	 */
+	public static function send_soon( array $event_ids ) {
+		if ( '' === Woodoo_Settings::daemon_url() || null !== Woodoo_Settings::secret_problem( Woodoo_Settings::EVENTS ) ) {
+			return;
+		}
+		if ( null !== self::finisher() && ! self::$after_done ) {
+			self::$after_response = array_merge( self::$after_response, array_values( $event_ids ) );
+			if ( ! self::$after_hooked ) {
+				self::$after_hooked = true;
+				// Last on shutdown, after WooCommerce's own work (its session is saved at 20): once
+				// the response is finished nothing can reach the visitor any more.
+				add_action( 'shutdown', array( __CLASS__, 'send_after_response' ), 1000, 0 );
+			}
+			return;
+		}
+		foreach ( $event_ids as $event_id ) {
+			self::send_nonblocking( $event_id );
+		}
+	}
+
+	/**
+	 * The function that hands the response to the visitor and lets PHP go on, or null.
+	 *
+	 * fastcgi_finish_request() (PHP-FPM) or litespeed_finish_request() (LiteSpeed); filter
+	 * woodoo_companion_request_finisher returns another callable, or null to always send without
+	 * blocking (e.g. when a shutdown callback of another plugin still prints).
+	 *
+	 * @return callable|null
+	 */
+	public static function finisher() {
+		$finisher = null;
+		foreach ( array( 'fastcgi_finish_request', 'litespeed_finish_request' ) as $function ) {
+			if ( function_exists( $function ) ) {
+				$finisher = $function;
+				break;
+			}
+		}
+		$finisher = apply_filters( 'woodoo_companion_request_finisher', $finisher );
+		return is_callable( $finisher ) ? $finisher : null;
+	}
+
+	/**
+	 * Shutdown, last: finishes the response, then sends this request's events blocking.
+	 *
+	 * Each send has a short timeout; after a failure to deliver (the daemon is down or busy) the
+	 * others are left to their actions, and after AFTER_RESPONSE_BUDGET seconds the rest are sent
+	 * without waiting, so a bulk edit of many orders does not hold the worker for long.
+	 *
+	 * @param callable|null $clock Seconds as a float (tests); microtime by default.
+	 * @return array Outcome per event id (sent without blocking: "nonblocking").
+	 */
+	public static function send_after_response( $clock = null ) {
+		self::$after_done     = true;
+		$event_ids            = self::$after_response;
+		self::$after_response = array();
+		$finisher             = self::finisher();
+		$outcomes             = array();
+		if ( ! $event_ids ) {
+			return $outcomes;
+		}
+		if ( null === $finisher ) {
+			foreach ( $event_ids as $event_id ) {
+				$outcomes[ $event_id ] = self::send_nonblocking( $event_id ) ? 'nonblocking' : self::SKIP;
+			}
+			return $outcomes;
+		}
+		$clock = is_callable( $clock ) ? $clock : 'microtime';
+		call_user_func( $finisher );
+		$start = (float) call_user_func( $clock, true );
+		foreach ( $event_ids as $index => $event_id ) {
+			if ( (float) call_user_func( $clock, true ) - $start >= self::AFTER_RESPONSE_BUDGET ) {
+				foreach ( array_slice( $event_ids, $index ) as $rest ) {
+					$outcomes[ $rest ] = self::send_nonblocking( $rest ) ? 'nonblocking' : self::SKIP;
+				}
+				break;
+			}
+			$outcome               = self::send_now( $event_id, time(), self::AFTER_RESPONSE_TIMEOUT );
+			$outcomes[ $event_id ] = $outcome;
+			if ( self::RETRY === $outcome ) {
+				break; // The daemon cannot take events now: the others keep their actions.
+			}
+		}
+		return $outcomes;
+	}
+
+	/**
+	 * Sends a stored event without waiting for the answer (end of the shop's request, when the
+	 * response cannot be finished early). Action Scheduler delivers it again a minute later; the
+	 * daemon answers "duplicate" then.
 	 *
 	 * @param string $event_id Event id.
 	 * @return bool Whether a request was started.

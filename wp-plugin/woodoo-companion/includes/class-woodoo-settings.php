@@ -1,11 +1,12 @@
 <?php
 /**
- * WooCommerce > Settings > Woodoo: daemon URL, the two secrets, test button, events waiting.
+ * WooCommerce > Settings > Woodoo: daemon URL, the two secrets, test button, events waiting
+ * (not yet acknowledged by the daemon: Woodoo_Queue::WAITING).
  *
  * Two secrets, one per channel, so that a leak of one does not open the other: the events secret
  * signs the order events this plugin sends (it must equal one of the daemon's
- * webhooks.shop_secrets), the stock secret verifies the daemon's writes to the stock route (the
- * daemon's woocommerce.plugin_secret). WOODOO_DAEMON_URL, WOODOO_EVENTS_SECRET and
+ * webhooks.shop_secrets), the stock secret verifies the daemon's writes to the stock route and its
+ * calls to the flush route (the daemon's woocommerce.plugin_secret). WOODOO_DAEMON_URL, WOODOO_EVENTS_SECRET and
  * WOODOO_STOCK_SECRET in wp-config.php win over the stored options and make the fields read-only.
  * Secrets are never written back into the page.
  *
@@ -278,7 +279,7 @@ final class Woodoo_Settings {
 			array(
 				'title' => __( 'Woodoo', 'woodoo-companion' ),
 				'type'  => 'title',
-				'desc'  => __( 'Order events go to the Woodoo daemon, signed with the events secret; the daemon writes stock back through a signed, conditional REST route (/wp-json/woodoo/v1/stock), verified with the stock secret.', 'woodoo-companion' ),
+				'desc'  => __( 'Order events go to the Woodoo daemon, signed with the events secret; the daemon writes stock back through a signed, conditional REST route (/wp-json/woodoo/v1/stock), verified with the stock secret, and asks for the waiting events when it starts (/wp-json/woodoo/v1/flush, same secret).', 'woodoo-companion' ),
 				'id'    => 'woodoo_companion_section',
 			),
 			array(
@@ -365,7 +366,7 @@ final class Woodoo_Settings {
 		$title                     = self::EVENTS === $channel ? __( 'Events secret', 'woodoo-companion' ) : __( 'Stock secret', 'woodoo-companion' );
 		$role                      = self::EVENTS === $channel
 			? __( 'Signs the order events sent to the daemon; must equal one of the daemon\'s webhooks.shop_secrets.', 'woodoo-companion' )
-			: __( 'Verifies the daemon\'s stock writes; must equal the daemon\'s woocommerce.plugin_secret.', 'woodoo-companion' );
+			: __( 'Verifies the daemon\'s stock writes and its calls to send the waiting events; must equal the daemon\'s woocommerce.plugin_secret.', 'woodoo-companion' );
 		if ( $constant_set ) {
 			/* translators: %s: wp-config constant. */
 			$help = sprintf( __( 'Set by %s in wp-config.php.', 'woodoo-companion' ), $constant );
@@ -390,18 +391,45 @@ final class Woodoo_Settings {
 	 * @param array $field Field.
 	 */
 	public static function render_status( $field ) {
-		$waiting = Woodoo_Queue::waiting_count();
-		$result  = get_transient( self::RESULT . '_' . get_current_user_id() );
+		$result = get_transient( self::RESULT . '_' . get_current_user_id() );
 		delete_transient( self::RESULT . '_' . get_current_user_id() );
 		$test_url = wp_nonce_url( admin_url( 'admin-post.php?action=' . self::TEST ), self::TEST );
 		echo '<tr valign="top"><th scope="row" class="titledesc">' . esc_html__( 'Status', 'woodoo-companion' ) . '</th><td class="forminp">';
-		/* translators: %d: number of events. */
-		echo '<p>' . esc_html( sprintf( _n( '%d event waiting for delivery.', '%d events waiting for delivery.', $waiting, 'woodoo-companion' ), $waiting ) ) . '</p>';
+		echo '<p>' . esc_html( self::waiting_text( Woodoo_Queue::waiting_summary() ) ) . '</p>';
 		echo '<p><a class="button" href="' . esc_url( $test_url ) . '">' . esc_html__( 'Send test event', 'woodoo-companion' ) . '</a></p>';
 		if ( is_array( $result ) && isset( $result[1] ) ) {
 			echo '<div class="notice inline ' . ( $result[0] ? 'notice-success' : 'notice-error' ) . '"><p>' . esc_html( $result[1] ) . '</p></div>';
 		}
 		echo '</td></tr>';
+	}
+
+	/**
+	 * "N events waiting for delivery (oldest from <time>, last error: ...)." in words.
+	 *
+	 * Waiting means not yet acknowledged by the daemon: an event it acknowledged, refused or that
+	 * a newer acknowledged event of its order superseded is not counted. The last error is the
+	 * one the order notes already show.
+	 *
+	 * @param array $summary Woodoo_Queue::waiting_summary().
+	 * @return string
+	 */
+	public static function waiting_text( array $summary ) {
+		$waiting = (int) $summary['waiting'];
+		/* translators: %d: number of events. */
+		$text    = sprintf( _n( '%d event waiting for delivery', '%d events waiting for delivery', $waiting, 'woodoo-companion' ), $waiting );
+		$details = array();
+		if ( $waiting > 0 && null !== $summary['oldest'] ) {
+			$format = get_option( 'date_format', 'Y-m-d' ) . ' ' . get_option( 'time_format', 'H:i' );
+			/* translators: %s: date and time. */
+			$details[] = sprintf( __( 'oldest from %s', 'woodoo-companion' ), wp_date( $format, (int) $summary['oldest'] ) );
+		}
+		if ( $waiting > 0 && null !== $summary['last_error'] && '' !== $summary['last_error'] ) {
+			$error = (string) $summary['last_error'];
+			$error = function_exists( 'mb_substr' ) ? mb_substr( $error, 0, 200 ) : substr( $error, 0, 200 );
+			/* translators: %s: the error of the most recent failed attempt. */
+			$details[] = sprintf( __( 'last error: %s', 'woodoo-companion' ), $error );
+		}
+		return $text . ( $details ? ' (' . implode( ', ', $details ) . ')' : '' ) . '.';
 	}
 
 	/**

@@ -29,6 +29,7 @@ final class Woodoo_Signer {
 	// The routes this plugin signs for or verifies, one per channel and direction.
 	const SHOP_EVENTS  = 'POST /webhooks/woocommerce'; // Plugin -> daemon: order events.
 	const PLUGIN_STOCK = 'POST /woodoo/v1/stock';      // Daemon -> plugin: stock writes.
+	const PLUGIN_FLUSH = 'POST /woodoo/v1/flush';      // Daemon -> plugin: send the waiting events now.
 
 	/**
 	 * Whether $secret may sign or verify: a string of at least MIN_SECRET_LENGTH characters.
