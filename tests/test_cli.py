@@ -67,3 +67,23 @@ def test_reconcile_then_report_last(make_config_file, shop, shop_ids):
     assert last.exit_code == 0 and "WDG-1002" in last.output
     status = runner.invoke(main, ["status", "-c", path])
     assert "last reconciliation (or install): never" not in status.output
+
+
+def test_the_readme_command_table_lists_every_command():
+    import re
+    from pathlib import Path
+
+    import click
+
+    def commands(group: click.Group, prefix: str) -> list[str]:
+        found = []
+        for name, command in sorted(group.commands.items()):
+            full = f"{prefix} {name}"
+            found += commands(command, full) if isinstance(command, click.Group) else [full]
+        return found
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    table = "\n".join(line for line in readme.splitlines() if line.startswith("| `woodoo"))
+    listed = set(re.findall(r"`(woodoo [a-z -]+?)(?: \[| [A-Z]|`)", table))
+    missing = [c for c in commands(main, "woodoo") if not any(row.startswith(c) for row in listed)]
+    assert missing == [], f"README's command table lacks: {missing}"

@@ -20,7 +20,7 @@ from cryptography.x509.oid import NameOID
 from helpers import Inbox, free_port
 from structlog.testing import capture_logs
 
-from woodoo import report
+from woodoo import mail, report
 from woodoo.findings import Drift, Health, ReconcileReport
 from woodoo.retry import RetryPolicy
 
@@ -89,10 +89,10 @@ def smtp_server():
         controller.stop()
 
 
-def settings(port: int, **changes) -> report.SmtpSettings:
+def settings(port: int, **changes) -> mail.SmtpSettings:
     values = {"host": "127.0.0.1", "port": port, "security": "none", "sender": "woodoo@shop.test",
               "recipients": ("staff@shop.test", "owner@shop.test"), "timeout": 5}
-    return report.SmtpSettings(**{**values, **changes})
+    return mail.SmtpSettings(**{**values, **changes})
 
 
 def authenticator(server, session, envelope, mechanism, auth_data):
@@ -394,7 +394,7 @@ def test_send_never_raises(monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(report, "_deliver", explode)
+    monkeypatch.setattr(mail, "_deliver", explode)
     sent, note = report.send(rendered, settings(25), filename="r.csv", policy=FAST)
     assert not sent and "boom" in note
 

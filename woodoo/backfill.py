@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from woodoo import log
 from woodoo.config import Config
+from woodoo.errors import WoodooError
 from woodoo.orders import OrderEvent, OrderSync, oversized_line
 from woodoo.state import State
 from woodoo.woocommerce import WooError, WooGateway
@@ -32,7 +33,7 @@ OVERLAP_SECONDS = 60
 REST_TIME = "%Y-%m-%dT%H:%M:%S"
 
 
-class BackfillError(Exception):
+class BackfillError(WoodooError):
     """The shop's orders could not be read, so its figures may hide orders Woodoo lacks."""
 
 

@@ -19,8 +19,9 @@ from woodoo import config as config_module
 from woodoo.check import run_check
 from woodoo.config import Config, ConfigError
 from woodoo.engine import RunSummary
+from woodoo.errors import ProblemsError, WoodooError
 from woodoo.lock import Holder, LockHeld, StateLock
-from woodoo.odoo import OdooError, OdooGateway, OdooSetupError
+from woodoo.odoo import OdooGateway
 from woodoo.odoo_setup import (
     PlannedAction,
     apply_webhooks,
@@ -31,7 +32,6 @@ from woodoo.odoo_setup import (
 )
 from woodoo.progress import terminal_progress
 from woodoo.state import State
-from woodoo.woocommerce import WooError
 
 EXIT_CONFIG = 2
 EXIT_REMOTE = 1
@@ -57,11 +57,11 @@ def _handled(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except OdooSetupError as error:
+        except ProblemsError as error:  # the config, or the config against Odoo
             for problem in error.problems:
                 click.echo(f"config error: {problem}", err=True)
             raise SystemExit(EXIT_CONFIG) from None
-        except (OdooError, WooError) as error:
+        except WoodooError as error:  # remote, lock, signature...: said in words
             click.echo(f"error: {error}", err=True)
             raise SystemExit(EXIT_REMOTE) from None
 

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from woodoo import secret
+from woodoo.errors import ProblemsError
 from woodoo.limits import oversized
 from woodoo.rules import StockPolicy
 
@@ -37,12 +38,8 @@ RENAMED = {
 _MAKE_ONE = "make one with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
 
 
-class ConfigError(Exception):
+class ConfigError(ProblemsError):
     """The config is wrong; `problems` holds one line per problem, each naming the key path."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 class _Section(BaseModel):

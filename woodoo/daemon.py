@@ -18,6 +18,7 @@ from woodoo import commands, log, reconcile
 from woodoo.backfill import BackfillError, OrderBackfill
 from woodoo.config import Config
 from woodoo.engine import Engine
+from woodoo.errors import WoodooError
 from woodoo.httpserver import HttpServer, WSGIApp
 from woodoo.lock import StateLock
 from woodoo.odoo import OdooError, OdooGateway
@@ -56,11 +57,18 @@ def open_engine(config: Config, *, connect: bool = True,
 
 def scheduled_poll(engine: Engine) -> None:
     """The scheduler's job: one poll; a failure is logged and the next poll tries again."""
+    outlive("poll", engine.poll)
+
+
+def outlive(what: str, job: Callable[[], object]) -> None:
+    """Run a scheduled job; a failure is logged (a bug with its traceback) and the daemon goes on."""
+    logger = log.get("woodoo.daemon")
     try:
-        engine.poll()
-    except Exception as error:  # the daemon must outlive any one failed poll
-        log.get("woodoo.daemon").error("poll failed", error=str(error),
-                                       error_type=type(error).__name__)
+        job()
+    except WoodooError as error:  # explained in words: Odoo or the shop down, and so on
+        logger.error(f"{what} failed", error=str(error), error_type=type(error).__name__)
+    except Exception as error:  # a bug: its traceback, and the daemon outlives it
+        logger.exception(f"{what} failed", error=str(error), error_type=type(error).__name__)
 
 
 def build_scheduler(engine: Engine) -> BackgroundScheduler:
@@ -105,11 +113,7 @@ def build_scheduler(engine: Engine) -> BackgroundScheduler:
 
 def scheduled_reconciliation(engine: Engine) -> None:
     """The scheduler's reconciliation job: a failure is logged, the daemon goes on."""
-    try:
-        reconcile.reconcile_and_report(engine)
-    except Exception as error:  # the daemon must outlive a failed reconciliation
-        log.get("woodoo.daemon").error("reconciliation failed", error=str(error),
-                                       error_type=type(error).__name__)
+    outlive("reconciliation", lambda: reconcile.reconcile_and_report(engine))
 
 
 def readiness_check(engine: Engine, scheduler: BackgroundScheduler, worker: EventWorker, *,

@@ -19,6 +19,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from woodoo.errors import WoodooError
+
 _HOLDER_READ_SECONDS = 1.0  # a holder writes its name right after it takes the lock
 
 _token: tuple[int, str] | None = None
@@ -49,7 +51,7 @@ class Holder:
         return f"`woodoo {self.command}` ({pid})"
 
 
-class LockHeld(Exception):
+class LockHeld(WoodooError):
     """Another process holds the state lock."""
 
     def __init__(self, state_path: Path, holder: Holder) -> None:

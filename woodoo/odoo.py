@@ -15,6 +15,7 @@ import odoorpc
 
 from woodoo import retry
 from woodoo.config import OdooConfig
+from woodoo.errors import ProblemsError
 
 ODOO_DATETIME = "%Y-%m-%d %H:%M:%S"
 
@@ -23,12 +24,8 @@ class OdooError(retry.RemoteError):
     """An Odoo call failed."""
 
 
-class OdooSetupError(Exception):
+class OdooSetupError(ProblemsError):
     """Odoo answers, but the config does not fit it (e.g. a warehouse that does not exist)."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from woodoo import log, report
+from woodoo import log, mail, report
 from woodoo.config import Config
 from woodoo.engine import Engine, Progress
 from woodoo.findings import Drift, Health, ReconcileReport
@@ -126,10 +126,10 @@ def reports_directory(config: Config) -> Path:
     return config.state.path.parent / "reports"
 
 
-def smtp_settings(config: Config) -> report.SmtpSettings:
+def smtp_settings(config: Config) -> mail.SmtpSettings:
     """The report module's SMTP settings from the config."""
     smtp = config.smtp
-    return report.SmtpSettings(
+    return mail.SmtpSettings(
         host=smtp.host or "", port=smtp.port, security=smtp.security, username=smtp.username,
         password=smtp.password.get_secret_value() if smtp.password else None,
         sender=smtp.sender, recipients=tuple(smtp.recipients), timeout=smtp.timeout,

@@ -9,11 +9,12 @@ from typing import TypeVar
 import tenacity
 
 from woodoo import log
+from woodoo.errors import WoodooError
 
 T = TypeVar("T")
 
 
-class RemoteError(Exception):
+class RemoteError(WoodooError):
     """A remote call failed; the message says what happened in words."""
 
     def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None) -> None:

@@ -8,13 +8,15 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from woodoo.errors import WoodooError
+
 KEY_ENV = "WOODOO_SECRET_KEY"
 KEY_FILE_ENV = "WOODOO_SECRET_KEY_FILE"
 ENCRYPTED_PREFIX = "enc:"
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-class SecretError(ValueError):
+class SecretError(WoodooError):
     """A secret could not be resolved; the message says why and how to fix it."""
 
 

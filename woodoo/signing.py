@@ -23,6 +23,8 @@ import re
 import time
 from collections.abc import Iterable
 
+from woodoo.errors import WoodooError
+
 HEADER = "X-Woodoo-Signature"
 TOLERANCE_SECONDS = 300
 MAX_HEADER_LENGTH = 400
@@ -39,7 +41,7 @@ _TIMESTAMP = re.compile(r"[0-9]{1,10}")
 _DIGEST = re.compile(r"[0-9a-fA-F]{64}")
 
 
-class SignatureError(ValueError):
+class SignatureError(WoodooError):
     """The signature header is missing, malformed, stale, or matches no active secret."""
 
 
