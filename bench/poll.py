@@ -49,7 +49,7 @@ def run(size: int) -> list[list[object]]:
                 engine.poll()  # the first, full poll builds the SKU map: not measured
                 clock.advance(config.sync.delta_overlap + 1)
                 engine.poll()  # re-reads the import's overlap window once, then seals it
-                ids = {p.sku: p.woo_id for p in engine.state.products().values()}
+                ids = {p.sku: p.woo_id for p in engine.state.catalog.products().values()}
                 rows = []
                 for label, action in (("woodoo delta poll", engine.poll),
                                       ("naive: read all, PUT each", lambda: naive_poll(engine, config, ids))):

@@ -60,7 +60,7 @@ def main() -> None:
             config = bench_config(odoo, shop, Path(tmp))
             with open_engine(config, clock=clock.time) as engine:
                 engine.poll()  # builds the SKU map: not measured
-                ids = {p.sku: p.woo_id for p in engine.state.products().values()}
+                ids = {p.sku: p.woo_id for p in engine.state.catalog.products().values()}
                 skus = sorted(ids)
                 drifted = random.Random(7).sample(skus, int(args.size * args.drift))
                 drift(shop, ids, drifted)

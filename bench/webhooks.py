@@ -648,12 +648,12 @@ def report(args: argparse.Namespace, results: Results, reread: list[float]) -> s
 {results.e2e_failures} during the end-to-end run; the daemon logged {logged}. A failed batch's events
 wait out `webhooks.lease_seconds` (60 s) before they are claimed again, hence a queue that does not
 drain within {DRAIN_SECONDS:g} s. Cause, reproduced with two `State` connections outside the daemon:
-`State.atomic` opens a deferred `BEGIN`, and sqlite-utils' `insert`/`upsert` read the table's schema
+`Database.atomic` opens a deferred `BEGIN`, and sqlite-utils' `insert`/`upsert` read the table's schema
 before writing, so the worker's transaction starts as a reader and must become a writer; when the
 HTTP threads' connection has committed an `enqueue` in between, SQLite answers `database is locked`
 at once (an out-of-date read snapshot cannot be upgraded, and `busy_timeout` does not wait for it).
-`State.journal` (before the push, so the push is not made), `State.record_outcome` and
-`State.record_run` (after it) are hit; `BEGIN IMMEDIATE` in `State.atomic` removed every failure in
+`PushStore.journal` (before the push, so the push is not made), `PushStore.record_outcome` and
+`RunStore.record` (after it) are hit; `BEGIN IMMEDIATE` in `Database.atomic` removed every failure in
 the reproduction. Acks are not affected: `enqueue` writes first and waits on `busy_timeout`.
 """
     profile_block = ""

@@ -1,4 +1,5 @@
-"""Small helpers the tests share: free ports, waiting for a condition, an SMTP inbox."""
+"""Small helpers the tests share: free ports, waiting for a condition, a settable clock, an SMTP
+inbox."""
 
 from __future__ import annotations
 
@@ -17,6 +18,16 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+class Clock:
+    """A settable clock, shared by a state and whatever runs on it."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def hold_state_lock(database: Path, command: str = "run") -> subprocess.Popen[str]:

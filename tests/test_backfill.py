@@ -141,7 +141,7 @@ def test_a_full_sync_reads_the_shop_s_orders_before_it_corrects_anything(make_en
     assert summary.error is None
     # Odoo still says 80, but the shop sold 2 that Odoo does not know of yet: 78 stays.
     assert shop.stock(SKU)[0] == 78
-    assert engine.state.pending_by_sku([SKU]) == {SKU: 2}
+    assert engine.state.orders.pending_by_sku([SKU]) == {SKU: 2}
 
 
 def test_no_full_sync_or_reconciliation_from_a_blind_spot(make_engine, odoo, shop, shop_ids):
@@ -163,7 +163,7 @@ def test_a_poll_goes_on_when_the_backfill_cannot_read_the_shop(make_engine, odoo
     shop.server.faults.fail_next(20, status=500, path_prefix=ORDERS)
     summary = engine.poll()
     assert summary.error is None and shop.stock("WDG-1001")[0] == 115
-    assert engine.state.last_run("backfill")["error"]
+    assert engine.state.runs.last("backfill")["error"]
 
 
 def test_a_quiet_shop_costs_one_request_per_backfill(make_engine, shop):
@@ -184,7 +184,7 @@ def test_refunded_units_are_not_held_back(make_engine, odoo, shop):
     shop.orders.refund(order_id, {SKU: 1})
     result = engine.backfill.run()
     assert result.found == [str(order_id)]
-    assert engine.state.pending_by_sku([SKU, "WDG-1003"]) == {SKU: 2, "WDG-1003": 1}
+    assert engine.state.orders.pending_by_sku([SKU, "WDG-1003"]) == {SKU: 2, "WDG-1003": 1}
 
 
 def test_a_shop_order_the_schema_refuses_is_reported_and_the_rest_applied(make_engine, shop):
@@ -203,7 +203,7 @@ def _pending(make_config) -> dict[str, int]:
     from woodoo.state import State
     state = State(make_config(**sections(0)).state.path)
     try:
-        return state.pending_by_sku([SKU])
+        return state.orders.pending_by_sku([SKU])
     finally:
         state.close()
 

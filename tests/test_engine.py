@@ -35,7 +35,7 @@ def test_first_poll_makes_the_shop_show_odoo_free_stock_in_the_configured_wareho
     assert shows(shop, "TSH-M-BLU") == 22  # a variation: 25 on hand, 3 reserved
     assert shows(shop, "GIFT-WRAP") == 5  # an Odoo consumable never zeroes the shop
     assert shows(shop, "WOO-ONLY-1") == 7  # unknown to Odoo: left alone
-    assert engine.state.get_meta(WATERMARK) is not None
+    assert engine.state.runs.get_meta(WATERMARK) is not None
 
 
 def test_a_poll_where_nothing_changed_writes_nothing(engine, shop):
@@ -55,7 +55,7 @@ def test_delta_poll_pushes_only_what_changed(engine, odoo, shop):
     assert shows(shop, "WDG-1002") == 61
     [post] = batch_posts(shop)
     assert post.path == "/wp-json/wc/v3/products/batch"
-    [audit] = engine.state.audit("WDG-1002", limit=1)
+    [audit] = engine.state.pushes.audit("WDG-1002", limit=1)
     assert (audit["old_quantity"], audit["new_quantity"], audit["source"]) == (80, 61, "poll")
 
 
@@ -85,7 +85,7 @@ def test_an_sku_missing_from_the_shop_is_a_dead_letter_and_blocks_nothing(engine
     odoo.set_on_hand("WDG-1004", "WH", 17)
     engine.poll()
     assert shows(shop, "WDG-1004") == 17
-    letters = {d.sku: d.reason for d in engine.state.open_dead_letters()}
+    letters = {d.sku: d.reason for d in engine.state.dead_letters.open()}
     assert letters == {"NEW-1": "SKU NEW-1 could not be found in WooCommerce"}
 
 
@@ -97,10 +97,10 @@ def test_a_per_item_batch_error_fails_that_item_only(engine, odoo, shop, shop_id
     summary = engine.poll()
     assert (summary.pushed, summary.failed) == (1, 1)
     assert shows(shop, "WDG-1004") == 11
-    [letter] = engine.state.open_dead_letters()
+    [letter] = engine.state.dead_letters.open()
     assert letter.sku == "WDG-1005"
     assert "WooCommerce rejected the update" in letter.reason
-    assert "WDG-1005" not in engine.state.products(["WDG-1005"])  # looked up anew next time
+    assert "WDG-1005" not in engine.state.catalog.products(["WDG-1005"])  # looked up anew next time
 
 
 def test_429_is_retried_after_retry_after(engine, odoo, shop):
@@ -117,11 +117,11 @@ def test_429_is_retried_after_retry_after(engine, odoo, shop):
 
 def test_odoo_down_then_back(engine, odoo, shop):
     engine.poll()
-    watermark = engine.state.get_meta(WATERMARK)
+    watermark = engine.state.runs.get_meta(WATERMARK)
     odoo.server.go_down()
     with pytest.raises(OdooError, match="cannot reach Odoo"):
         engine.poll()
-    assert engine.state.get_meta(WATERMARK) == watermark
+    assert engine.state.runs.get_meta(WATERMARK) == watermark
     odoo.server.come_back()
     odoo.set_on_hand("WDG-1002", "WH", 12)
     engine.poll()
@@ -130,18 +130,18 @@ def test_odoo_down_then_back(engine, odoo, shop):
 
 def test_woocommerce_down_keeps_the_watermark_and_retries_next_poll(engine, odoo, shop):
     engine.poll()
-    watermark = engine.state.get_meta(WATERMARK)
+    watermark = engine.state.runs.get_meta(WATERMARK)
     odoo.set_on_hand("WDG-1002", "WH", 44)
     shop.server.go_down()
     summary = engine.poll()
     assert summary.failed == 1
-    assert engine.state.get_meta(WATERMARK) == watermark
-    [letter] = engine.state.open_dead_letters()
+    assert engine.state.runs.get_meta(WATERMARK) == watermark
+    [letter] = engine.state.dead_letters.open()
     assert "cannot reach WooCommerce" in letter.reason
     shop.server.come_back()
     engine.poll()
     assert shows(shop, "WDG-1002") == 44
-    assert engine.state.open_dead_letters() == []
+    assert engine.state.dead_letters.open() == []
 
 
 def test_only_configured_warehouses_count_and_several_are_summed(make_engine, odoo, shop):
@@ -178,7 +178,7 @@ def test_dry_run_writes_nothing(engine, shop):
     assert {c.sku for c in summary.changes} >= {"WDG-1001", "TSH-S-RED"}
     assert batch_posts(shop) == []
     assert {sku: shows(shop, sku) for sku in before} == before
-    assert engine.state.counts()["skus_mapped"] == 0
+    assert engine.state.runs.counts()["skus_mapped"] == 0
 
 
 def test_sync_limited_to_some_skus(engine, shop):
@@ -189,30 +189,30 @@ def test_sync_limited_to_some_skus(engine, shop):
 
 def test_recovery_resends_a_journaled_push_the_shop_never_got(engine, shop):
     engine.poll()
-    product = engine.state.products(["WDG-1002"])["WDG-1002"]
-    engine.state.journal("lost-1", [PushItem("WDG-1002", product.woo_id, 0, 77, "instock")],
-                         "poll", "lost")
+    product = engine.state.catalog.products(["WDG-1002"])["WDG-1002"]
+    engine.state.pushes.journal("lost-1", [PushItem("WDG-1002", product.woo_id, 0, 77, "instock")],
+                                "poll", "lost")
     shop.server.reset_log()
     with StateLock(engine.config.state.path).acquire("test") as lock:
         engine.state_lock = lock  # leftovers are settled only by the holder of the state lock
         engine.recover("test")
     assert shows(shop, "WDG-1002") == 77
     assert len(batch_posts(shop)) == 1
-    assert engine.state.unfinished_pushes() == []
+    assert engine.state.pushes.unfinished() == []
 
 
 def test_recovery_confirms_a_push_the_shop_applied_without_resending(engine, shop):
     engine.poll()
-    product = engine.state.products(["WDG-1002"])["WDG-1002"]
+    product = engine.state.catalog.products(["WDG-1002"])["WDG-1002"]
     shop.set_stock(product.woo_id, 66)  # the batch arrived, the daemon died before recording it
-    engine.state.journal("half-1", [PushItem("WDG-1002", product.woo_id, 0, 66, "instock")],
-                         "poll", "half")
+    engine.state.pushes.journal("half-1", [PushItem("WDG-1002", product.woo_id, 0, 66, "instock")],
+                                "poll", "half")
     shop.server.reset_log()
     with StateLock(engine.config.state.path).acquire("test") as lock:
         engine.state_lock = lock
         engine.recover("test")
     assert batch_posts(shop) == []
-    [audit] = engine.state.audit("WDG-1002", limit=1)
+    [audit] = engine.state.pushes.audit("WDG-1002", limit=1)
     assert (audit["new_quantity"], audit["source"]) == (66, "poll+recovered")
 
 
@@ -237,12 +237,12 @@ def test_an_sku_with_a_slash_is_found_over_plain_http(engine, odoo, shop):
     odoo.set_on_hand("BOX/12", "WH", 30)
     engine.poll()
     assert shows(shop, "BOX/12") == 30
-    assert engine.state.open_dead_letters() == []
+    assert engine.state.dead_letters.open() == []
 
 
 def test_the_sku_map_knows_the_odoo_product(engine, odoo):
     engine.poll()
-    assert engine.state.odoo_ids()["TSH-S-RED"] == odoo.product_id("TSH-S-RED")
+    assert engine.state.catalog.odoo_ids()["TSH-S-RED"] == odoo.product_id("TSH-S-RED")
 
 
 def test_skus_shared_by_several_products_are_dead_lettered_not_guessed(engine, odoo, shop,
@@ -250,7 +250,7 @@ def test_skus_shared_by_several_products_are_dead_lettered_not_guessed(engine, o
     shop.set_sku(shop_ids["WDG-1004"], "WDG-1003")
     odoo.add_product("WDG-1002", "A second Odoo product with the same reference")
     engine.poll()
-    letters = {d.sku: d.reason for d in engine.state.open_dead_letters()}
+    letters = {d.sku: d.reason for d in engine.state.dead_letters.open()}
     assert letters["WDG-1003"].startswith("SKU WDG-1003 is used by several WooCommerce products")
     assert letters["WDG-1002"].startswith("SKU WDG-1002 is used by several Odoo products")
     assert shows(shop, "WDG-1002") == 0 and shows(shop, "WDG-1001") == 115

@@ -62,9 +62,9 @@ def test_a_checkout_between_read_and_write_is_never_overwritten(conditional, odo
     assert shop.stock("WDG-1002")[0] == 88
     assert max(writes_of(shop, shop_ids["WDG-1002"])[1:]) <= 88
 
-    orders = OrderSync(engine.config.orders, engine.state, engine.odoo)
+    orders = OrderSync(engine.config.orders, engine.state.orders, engine.odoo)
     orders.apply(order_event("w-1"))  # now the event arrives: it explains the drop
-    assert engine.state.pending_by_sku(["WDG-1002"]) == {"WDG-1002": 2}
+    assert engine.state.orders.pending_by_sku(["WDG-1002"]) == {"WDG-1002": 2}
     engine.push_products([], ["WDG-1002"], source="webhook")
     assert shop.stock("WDG-1002")[0] == 88
     assert max(writes_of(shop, shop_ids["WDG-1002"])[1:]) <= 88
@@ -88,7 +88,7 @@ def test_an_unexplained_drop_is_released_after_its_hold(conditional, odoo, shop)
     engine.poll()
     assert shop.stock("WDG-1002")[0] == 67
     engine.clock = lambda: __import__("time").time() + 31 * 60
-    engine.state.clock = engine.clock
+    engine.state.database.clock = engine.clock
     odoo.set_on_hand("WDG-1002", "WH", 71)
     engine.push_products([], ["WDG-1002"], source="webhook")
     assert shop.stock("WDG-1002")[0] == 71
@@ -96,22 +96,22 @@ def test_an_unexplained_drop_is_released_after_its_hold(conditional, odoo, shop)
 
 def test_order_events_out_of_order_and_twice_end_in_the_newest_state(conditional, odoo):
     engine = conditional
-    orders = OrderSync(engine.config.orders, engine.state, engine.odoo)
+    orders = OrderSync(engine.config.orders, engine.state.orders, engine.odoo)
     cancelled = order_event("c", "order.cancelled", status="cancelled",
                             modified="2026-11-23T14:00:00Z")
     created = order_event("a", modified="2026-11-23T13:00:00Z")
     orders.apply(cancelled)  # "cancelled before created"
     orders.apply(created)
     orders.apply(copy.deepcopy(created))
-    assert engine.state.order(501)["status"] == "cancelled"
-    assert engine.state.pending_by_sku(["WDG-1002"]) == {}
+    assert engine.state.orders.get(501)["status"] == "cancelled"
+    assert engine.state.orders.pending_by_sku(["WDG-1002"]) == {}
 
 
 @pytest.fixture
 def orders(make_engine):
     engine = make_engine(orders={"enabled": True}, webhooks={"shop_secrets": [SHOP_SECRET]})
     engine.poll()
-    return OrderSync(engine.config.orders, engine.state, engine.odoo), engine
+    return OrderSync(engine.config.orders, engine.state.orders, engine.odoo), engine
 
 
 def sync(orders, *events):
@@ -133,7 +133,7 @@ def test_the_same_order_event_twice_makes_one_confirmed_sale_order(orders, odoo,
     assert sale["state"] == "sale"
     assert sale["lines"] == [("WDG-1002", 2.0, 0.0)]
     assert odoo.free_qty("WDG-1002", ["WH"]) == 78
-    assert engine.state.pending_by_sku(["WDG-1002"]) == {}  # Odoo has it: nothing pending
+    assert engine.state.orders.pending_by_sku(["WDG-1002"]) == {}  # Odoo has it: nothing pending
     assert shop.stock("WDG-1002")[0] == 78
     partner = next(p for p in odoo.partners() if p["id"] == sale["partner_id"])
     assert (partner["email"], partner["name"]) == ("ann@example.com", "Ann Lee")
@@ -154,7 +154,7 @@ def test_cancel_in_the_shop_cancels_in_odoo_and_releases_stock(orders, odoo, sho
                                       modified="2026-11-23T14:00:00Z"))
     assert [s["state"] for s in odoo.sale_orders("WC-501")] == ["cancel"]
     assert odoo.free_qty("WDG-1002", ["WH"]) == 80
-    assert engine.state.pending_by_sku(["WDG-1002"]) == {}
+    assert engine.state.orders.pending_by_sku(["WDG-1002"]) == {}
     assert shop.stock("WDG-1002")[0] == 80
 
 
@@ -162,14 +162,14 @@ def test_an_order_while_odoo_is_down_is_pending_then_synced(orders, odoo, shop):
     sync_, engine = orders
     odoo.server.go_down()
     sync_.apply(order_event("a"))
-    assert engine.state.pending_by_sku(["WDG-1002"]) == {"WDG-1002": 2}
+    assert engine.state.orders.pending_by_sku(["WDG-1002"]) == {"WDG-1002": 2}
     assert sync_.sync_due() == set()  # Odoo down: kept for a retry
-    assert engine.state.order(501)["sync_needed"] == 1
+    assert engine.state.orders.get(501)["sync_needed"] == 1
     odoo.server.come_back()
-    engine.state.db.execute("update orders set next_sync_at = 0")
+    engine.state.database.db.execute("update orders set next_sync_at = 0")
     sync(orders)
     assert [s["state"] for s in odoo.sale_orders("WC-501")] == ["sale"]
-    assert engine.state.pending_by_sku(["WDG-1002"]) == {}
+    assert engine.state.orders.pending_by_sku(["WDG-1002"]) == {}
     assert shop.stock("WDG-1002")[0] == 78
 
 
@@ -177,7 +177,7 @@ def test_pending_keeps_the_shop_right_until_odoo_has_the_order(make_engine, odoo
     engine = make_engine(orders={"enabled": True, "create_sale_orders": False},
                          webhooks={"shop_secrets": [SHOP_SECRET]})
     engine.poll()
-    sync_ = OrderSync(engine.config.orders, engine.state, engine.odoo)
+    sync_ = OrderSync(engine.config.orders, engine.state.orders, engine.odoo)
     sync_.apply(order_event("a"))
     sync_.sync_due()
     engine.push_products([], ["WDG-1002"], source="webhook")
@@ -189,7 +189,7 @@ def test_an_unknown_sku_needs_attention_and_blocks_no_other_order(orders, odoo):
     _, engine = orders
     sync(orders, order_event("x", order_id=601, lines=[("NOT-IN-ODOO", 1, 0)]),
          order_event("y", order_id=602))
-    [attention] = engine.state.orders_needing_attention()
+    [attention] = engine.state.orders.needing_attention()
     assert attention["number"] == "601"
     assert attention["attention"] == "SKU NOT-IN-ODOO on order #601 is not a product in Odoo"
     assert [s["state"] for s in odoo.sale_orders("WC-602")] == ["sale"]
@@ -212,5 +212,5 @@ def test_cancel_after_delivery_is_left_for_returns_in_odoo(orders, odoo):
     sync(orders, order_event("c", "order.cancelled", status="cancelled",
                              modified="2026-11-23T14:00:00Z"))
     assert [s["state"] for s in odoo.sale_orders("WC-501")] == ["sale"]
-    [attention] = engine.state.orders_needing_attention()
+    [attention] = engine.state.orders.needing_attention()
     assert "already delivered: handle the return in Odoo" in attention["attention"]

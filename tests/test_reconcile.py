@@ -91,7 +91,7 @@ def test_a_sku_drifting_on_several_nights_is_reported(make_engine, odoo, shop, s
     engine = make_engine()
     engine.poll()
     for night in (1, 2):
-        engine.state.clock = engine.clock = (
+        engine.state.database.clock = engine.clock = (
             lambda n=night: datetime(2026, 11, 20 + n, 2, tzinfo=UTC).timestamp())
         shop.set_stock(shop_ids["WDG-1002"], 1)
         found, _, _ = reconcile.reconcile_and_report(engine, email=False)
@@ -128,8 +128,8 @@ def test_the_daemon_schedules_a_catch_up_only_when_a_run_was_missed(make_config)
                 scheduler.shutdown(wait=False)
 
         assert not catch_up_job()  # a new installation: nothing missed, the clock starts now
-        assert engine.state.get_meta(reconcile.LAST_RUN) is not None
-        engine.state.set_meta(reconcile.LAST_RUN, repr(time.time() - 3 * 86400))
+        assert engine.state.runs.get_meta(reconcile.LAST_RUN) is not None
+        engine.state.runs.set_meta(reconcile.LAST_RUN, repr(time.time() - 3 * 86400))
         assert catch_up_job()  # down over a scheduled run within the grace period
-        engine.state.set_meta(reconcile.LAST_RUN, repr(time.time()))
+        engine.state.runs.set_meta(reconcile.LAST_RUN, repr(time.time()))
         assert not catch_up_job()  # already done: a restart does not run it twice

@@ -53,45 +53,45 @@ def test_the_lock_dies_with_its_holder_even_by_kill_9(tmp_path):
 def test_commands_are_claimed_once_finished_cancelled_abandoned_and_pruned(tmp_path):
     clock = [1000.0]
     state = State(tmp_path / "woodoo.sqlite", clock=lambda: clock[0])
-    assert state.claim_command() is None
-    first = state.request_command("sync", {"full": True}, requested_by=41)
-    second = state.request_command("reconcile", {"dry_run": False}, requested_by=42)
-    third = state.request_command("orders-retry", {"order_ids": []}, requested_by=43)
-    claimed = state.claim_command()
+    assert state.commands.claim() is None
+    first = state.commands.request("sync", {"full": True}, requested_by=41)
+    second = state.commands.request("reconcile", {"dry_run": False}, requested_by=42)
+    third = state.commands.request("orders-retry", {"order_ids": []}, requested_by=43)
+    claimed = state.commands.claim()
     assert claimed == {"id": first, "command": "sync", "args": {"full": True}, "requested_by": 41}
-    assert state.cancel_command(first) is False  # started: it runs to the end
-    state.finish_command(first, result={"pushed": 2})
-    assert state.command(first)["result"] == {"pushed": 2}
-    assert state.cancel_command(third) is True and state.command(third) is None
-    assert state.claim_command()["id"] == second
+    assert state.commands.cancel(first) is False  # started: it runs to the end
+    state.commands.finish(first, result={"pushed": 2})
+    assert state.commands.get(first)["result"] == {"pushed": 2}
+    assert state.commands.cancel(third) is True and state.commands.get(third) is None
+    assert state.commands.claim()["id"] == second
     # A daemon died while running `second`: the next one closes it instead of running it again.
-    assert state.abandon_commands("the daemon stopped while running it") == 1
-    assert state.command(second)["error"] == "the daemon stopped while running it"
-    assert state.claim_command() is None
+    assert state.commands.abandon("the daemon stopped while running it") == 1
+    assert state.commands.get(second)["error"] == "the daemon stopped while running it"
+    assert state.commands.claim() is None
     clock[0] += 10
-    late = state.request_command("sync", {}, requested_by=44)
-    assert state.prune_commands(older_than=1005.0) == 2  # finished before 1005
-    assert state.command(late) is not None
+    late = state.commands.request("sync", {}, requested_by=44)
+    assert state.commands.prune(older_than=1005.0) == 2  # finished before 1005
+    assert state.commands.get(late) is not None
     clock[0] += 90000
-    assert state.prune_commands(older_than=clock[0] - 86400) == 1  # never started, a day old
+    assert state.commands.prune(older_than=clock[0] - 86400) == 1  # never started, a day old
     state.close()
 
 
 def test_recovery_takes_only_rows_a_dead_process_left_and_only_under_the_lock(engine, shop):
     engine.poll()
-    products = engine.state.products(["WDG-1002", "WDG-1003"])
+    products = engine.state.catalog.products(["WDG-1002", "WDG-1003"])
     dead = PushItem("WDG-1002", products["WDG-1002"].woo_id, 0, 71, "instock")
     mine = PushItem("WDG-1003", products["WDG-1003"].woo_id, 0, 72, "instock")
-    engine.state.journal("dead-1", [dead], "poll", "dead", owner="a-process-that-died")
-    engine.state.journal("mine-1", [mine], "webhook", "mine", owner=engine.owner)
+    engine.state.pushes.journal("dead-1", [dead], "poll", "dead", owner="a-process-that-died")
+    engine.state.pushes.journal("mine-1", [mine], "webhook", "mine", owner=engine.owner)
     engine.recover("without-the-lock")
-    assert len(engine.state.unfinished_pushes()) == 2  # without the lock its owner may be alive
+    assert len(engine.state.pushes.unfinished()) == 2  # without the lock its owner may be alive
     with StateLock(engine.config.state.path).acquire("test") as lock:
         engine.state_lock = lock
         engine.recover("with-the-lock")
     assert shop.stock("WDG-1002")[0] == 71
     assert shop.stock("WDG-1003")[0] != 72  # in flight here: never re-sent by recovery
-    assert [item.sku for _, item, _, _ in engine.state.unfinished_pushes()] == ["WDG-1003"]
+    assert [item.sku for _, item, _, _ in engine.state.pushes.unfinished()] == ["WDG-1003"]
 
 
 def test_a_poll_in_the_same_process_never_takes_a_webhook_push_in_flight(
@@ -111,24 +111,24 @@ def test_a_poll_in_the_same_process_never_takes_a_webhook_push_in_flight(
         pushing.start()
         try:
             assert wait_for(lambda: shop.server.faults.delays_begun == 1, timeout=10)
-            assert len(poll_engine.state.unfinished_pushes()) == 1
+            assert len(poll_engine.state.pushes.unfinished()) == 1
             poll_engine.recover("poll")  # what every poll does first
         finally:
             pushing.join(timeout=30)
     writes = Counter(product for product, _ in shop.stock_writes[writes_before:])
     assert writes == {shop_ids["WDG-1002"]: 1}
-    audit = [(row["new_quantity"], row["source"]) for row in poll_engine.state.audit("WDG-1002")]
+    audit = [(row["new_quantity"], row["source"]) for row in poll_engine.state.pushes.audit("WDG-1002")]
     assert audit[0] == (41, "webhook") and (41, "recovery") not in audit
     assert sum(1 for quantity, _ in audit if quantity == 41) == 1
-    assert poll_engine.state.unfinished_pushes() == []
+    assert poll_engine.state.pushes.unfinished() == []
 
 
 def test_journal_rows_carry_this_process_s_token(engine):
     engine.poll()
     assert engine.owner == process_token()
-    product = engine.state.products(["WDG-1002"])["WDG-1002"]
-    engine.state.journal("b-1", [PushItem("WDG-1002", product.woo_id, 0, 5, "instock")], "poll",
-                         "r", owner=engine.owner)
+    product = engine.state.catalog.products(["WDG-1002"])["WDG-1002"]
+    engine.state.pushes.journal("b-1", [PushItem("WDG-1002", product.woo_id, 0, 5, "instock")], "poll",
+                                "r", owner=engine.owner)
     with sqlite3.connect(engine.config.state.path) as db:
         assert db.execute("select owner from push_journal").fetchall() == [(process_token(),)]
 

@@ -50,7 +50,7 @@ class Web:
         return self.session.post(f"{self.url}/webhooks/odoo-native/{token}", json=payload)
 
     def stored(self) -> int:
-        return self.state.db.execute("select count(*) from events").fetchone()[0]
+        return self.state.database.db.execute("select count(*) from events").fetchone()[0]
 
 
 def serve(tmp_path, orders: bool = False, **webhooks) -> Iterator[Web]:
@@ -60,7 +60,7 @@ def serve(tmp_path, orders: bool = False, **webhooks) -> Iterator[Web]:
                                   "orders": {"enabled": orders}})
     config = config_module.parse(text, base_dir=tmp_path)
     state = State(config.state.path)
-    state.replace_sku_map([ShopProduct("WDG-1001", 11, 0, True, "no", 5, "instock"),
+    state.catalog.replace([ShopProduct("WDG-1001", 11, 0, True, "no", 5, "instock"),
                            ShopProduct("T-SHIRT-Ü-€", 12, 0, True, "no", 5, "instock")])
     metrics = Metrics()
     app = create_app(config, state, metrics, readiness=lambda: (False, {"odoo": "unreachable"}))
@@ -89,7 +89,7 @@ def test_a_valid_signed_event_is_stored_and_acknowledged(web):
     answer = web.signed(event())
     assert answer.status_code == 202
     assert answer.json() == {"status": "queued", "event_id": "evt-1"}
-    row = web.state.db.execute("select source, event_id, payload from events").fetchone()
+    row = web.state.database.db.execute("select source, event_id, payload from events").fetchone()
     assert row[:2] == ("odoo", "evt-1")
     assert json.loads(row[2])["product_ids"] == [1]
 
@@ -178,7 +178,7 @@ def test_a_huge_body_is_413(web):
 def test_unicode_skus_known_to_the_shop_are_accepted(web):
     answer = web.signed(event(product_ids=[], skus=["T-SHIRT-Ü-€", "GONE"]))
     assert answer.status_code == 202
-    payload = json.loads(web.state.db.execute("select payload from events").fetchone()[0])
+    payload = json.loads(web.state.database.db.execute("select payload from events").fetchone()[0])
     assert payload["skus"] == ["T-SHIRT-Ü-€"]
 
 

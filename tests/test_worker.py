@@ -6,22 +6,12 @@ from __future__ import annotations
 import threading
 
 import pytest
-from helpers import wait_for
+from helpers import Clock, wait_for
 
 from woodoo import worker as worker_module
 from woodoo.orders import OrderSync
-from woodoo.state import State
+from woodoo.state import EventQueue, State
 from woodoo.worker import MAX_ATTEMPTS, EventWorker
-
-
-class Clock:
-    """A settable clock shared by the state and the worker."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -34,40 +24,40 @@ def setup(make_engine, clock, tmp_path):
     engine = make_engine(orders={"enabled": True},
                          webhooks={"shop_secrets": ["s" * 32], "reread_after": [0.0]})
     state = State(engine.config.state.path, clock=clock)
-    orders = OrderSync(engine.config.orders, state, engine.odoo, clock=clock)
-    worker = EventWorker(engine, state, engine.config.webhooks, orders, clock=clock)
+    orders = OrderSync(engine.config.orders, state.orders, engine.odoo, clock=clock)
+    worker = EventWorker(engine, state.events, engine.config.webhooks, orders, clock=clock)
     yield engine, state, worker
     state.close()
 
 
 def stock_event(state: State, clock: Clock, event_id: str, product_id: int) -> None:
-    state.enqueue("odoo", event_id, {"product_ids": [product_id], "skus": [], "warehouse": None},
-                  event_time=clock.now, due_at=clock.now)
+    state.events.enqueue("odoo", event_id, {"product_ids": [product_id], "skus": [], "warehouse": None},
+                         event_time=clock.now, due_at=clock.now)
 
 
 def test_a_poison_event_is_retried_then_set_aside_while_the_rest_go_on(setup, clock, odoo, shop):
     engine, state, worker = setup
     # An order event no schema would take today (stored by an older version, say): it must
     # fail on its own, never stop the events behind it.
-    state.enqueue("woocommerce", "poison", {"event_id": "poison", "order": {"id": 2**63}},
-                  event_time=clock.now, due_at=clock.now)
+    state.events.enqueue("woocommerce", "poison", {"event_id": "poison", "order": {"id": 2**63}},
+                         event_time=clock.now, due_at=clock.now)
     odoo.set_on_hand("WDG-1002", "WH", 33)
     stock_event(state, clock, "good", odoo.product_id("WDG-1002"))
     worker.run_once()
     assert shop.stock("WDG-1002")[0] == 33
     for attempt in range(1, MAX_ATTEMPTS):
-        [row] = state.db.execute("select attempts, failed_at, last_error, due_at from events "
-                                 "where event_id = 'poison'").fetchall()
+        [row] = state.database.db.execute("select attempts, failed_at, last_error, due_at from events "
+                                          "where event_id = 'poison'").fetchall()
         assert row[0] == attempt and row[1] is None and "ValidationError" in row[2]
         clock.now = row[3]  # its backoff has passed
         worker.run_once()
-    [failed] = state.failed_events()
+    [failed] = state.events.failed()
     assert (failed["event_id"], failed["attempts"]) == ("poison", MAX_ATTEMPTS)
-    assert state.counts()["events_failed"] == 1 and state.queue_stats()["depth"] == 0
+    assert state.runs.counts()["events_failed"] == 1 and state.events.stats()["depth"] == 0
     assert 'woodoo_events_failed_total{source="woocommerce"} 1.0' in engine.metrics.render().decode()
     # Staff can put it back once the cause is fixed.
-    assert state.retry_failed_events([failed["id"]]) == 1
-    assert state.queue_stats()["depth"] == 1
+    assert state.events.retry_failed([failed["id"]]) == 1
+    assert state.events.stats()["depth"] == 1
 
 
 def test_an_outage_uses_up_no_attempts(setup, clock, odoo, shop):
@@ -78,39 +68,39 @@ def test_an_outage_uses_up_no_attempts(setup, clock, odoo, shop):
     for _ in range(MAX_ATTEMPTS + 2):
         worker.run_once()
         clock.now += worker_module.OUTAGE_RETRY_SECONDS
-    [row] = state.db.execute("select attempts, failed_at, done_at from events").fetchall()
+    [row] = state.database.db.execute("select attempts, failed_at, done_at from events").fetchall()
     assert row == (0, None, None)
     odoo.server.come_back()
     worker.run_once()
     assert shop.stock("WDG-1003")[0] == 12
-    assert state.db.execute("select done_at is not null from events").fetchone()[0] == 1
+    assert state.database.db.execute("select done_at is not null from events").fetchone()[0] == 1
 
 
-class BrokenOnce(State):
-    """A state whose first claim raises, as a bug in the worker's loop would."""
+class BrokenOnce(EventQueue):
+    """A queue whose first claim raises, as a bug in the worker's loop would."""
 
     broken = True
 
-    def claim_events(self, **kwargs):
+    def stake_claim(self, **kwargs):
         if self.broken:
             self.broken = False
             raise RuntimeError("boom")
-        return super().claim_events(**kwargs)
+        return super().stake_claim(**kwargs)
 
 
 def test_a_worker_that_dies_is_restarted_logged_and_counted(make_engine, odoo, shop, monkeypatch):
     engine = make_engine()
-    state = BrokenOnce(engine.config.state.path)
-    worker = EventWorker(engine, state, engine.config.webhooks)
+    state = State(engine.config.state.path)
+    worker = EventWorker(engine, BrokenOnce(state.database), engine.config.webhooks)
     monkeypatch.setattr(worker_module, "RESTART_DELAYS", (0.05,))
     stop = threading.Event()
     thread = threading.Thread(target=worker.supervise, args=(stop,), daemon=True)
     thread.start()
     try:
         odoo.set_on_hand("WDG-1004", "WH", 9)
-        state.enqueue("odoo", "after-crash", {"product_ids": [odoo.product_id("WDG-1004")],
-                                              "skus": [], "warehouse": None},
-                      event_time=0, due_at=0)
+        state.events.enqueue("odoo", "after-crash", {"product_ids": [odoo.product_id("WDG-1004")],
+                                                     "skus": [], "warehouse": None},
+                             event_time=0, due_at=0)
         worker.wake.set()
         assert wait_for(lambda: shop.stock("WDG-1004")[0] == 9, timeout=10)
         assert worker.restarts == 1
@@ -133,3 +123,16 @@ def test_the_heartbeat_tells_a_stalled_worker_only_while_events_wait(setup, cloc
     assert worker.stalled()
     worker.beat()
     assert not worker.stalled()
+
+
+def test_a_batch_cut_short_hands_its_events_back_at_once(setup, clock, monkeypatch):
+    _, state, worker = setup
+    stock_event(state, clock, "e-1", 1)
+
+    def broken() -> set[str]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(worker.orders, "sync_due", broken)
+    with pytest.raises(RuntimeError):
+        worker.run_once()
+    assert state.events.stats()["next_claimable_at"] == clock.now  # not after the lease

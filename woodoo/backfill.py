@@ -111,7 +111,7 @@ class OrderBackfill:
         try:
             rows = self.woo.orders_modified_after(since.strftime(REST_TIME))
         except Exception as error:  # any failure: the caller must know it is blind
-            self.state.record_run("backfill", run_id, started, error=str(error))
+            self.state.runs.record("backfill", run_id, started, error=str(error))
             raise BackfillError(f"cannot read the shop's orders: {error}") from error
         result = BackfillResult(read=len(rows))
         newest = since
@@ -119,11 +119,11 @@ class OrderBackfill:
             self._take(row, result)
             changed = _rest_time(row.get("date_modified_gmt"))
             newest = max(newest, changed) if changed else newest
-        self.state.set_meta(WATERMARK, newest.strftime(REST_TIME))
+        self.state.runs.set_meta(WATERMARK, newest.strftime(REST_TIME))
         self.last_run = started
-        self.state.record_run("backfill", run_id, started, checked=result.read,
-                              changed=len(result.found) + len(result.updated), pushed=0,
-                              failed=len(result.unreadable))
+        self.state.runs.record("backfill", run_id, started, checked=result.read,
+                               changed=len(result.found) + len(result.updated), pushed=0,
+                               failed=len(result.unreadable))
         if result.found:
             self.log.warning("orders found only by the backfill: their events never arrived",
                              orders=result.found, run_id=run_id)
@@ -168,13 +168,13 @@ class OrderBackfill:
             return
         if not self.orders.lacks(order):
             return
-        known = self.state.order(order.id) is not None
+        known = self.state.orders.get(order.id) is not None
         self.orders.apply(event.model_dump(), found_by="backfill")
         (result.updated if known else result.found).append(order.number)
 
     def _since(self) -> datetime:
-        stored = self.state.get_meta(WATERMARK)
-        newest = self.state.newest_order_change()
+        stored = self.state.runs.get_meta(WATERMARK)
+        newest = self.state.orders.newest_change()
         candidates = [t for t in (_rest_time(stored), _rest_time((newest or "").rstrip("Z")))
                       if t is not None]
         if not candidates:

@@ -189,7 +189,7 @@ def _hand_off(config: Config, holder: Holder, name: str, args: dict[str, Any],
     """Queue the command for the daemon, wait for its result; any other ending exits here."""
     state = State(config.state.path)
     try:
-        command_id, wait_for_it = commands.hand_off(state, holder, name, args, wait=wait)
+        command_id, wait_for_it = commands.hand_off(state.commands, holder, name, args, wait=wait)
         shown = name.replace("-", " ")  # orders-retry is `woodoo orders retry`
         click.echo(f"the daemon {holder} owns the state: handed `woodoo {shown}` to it "
                    f"(command {command_id}), waiting for its result", err=True)
@@ -249,7 +249,7 @@ def audit(config_path: str, sku: str | None, limit: int) -> None:
     config = _load_config(config_path)
     state = State(config.state.path)
     try:
-        for row in state.audit(sku, limit=limit):
+        for row in state.pushes.audit(sku, limit=limit):
             when = dt.datetime.fromtimestamp(row["at"]).isoformat(timespec="seconds")
             click.echo(f"{when}  {row['sku']}: {row['old_quantity']} {row['old_status'] or ''} -> "
                        f"{row['new_quantity']} {row['new_status']}  ({row['source']}, "
@@ -305,7 +305,7 @@ def status(config_path: str) -> None:
     config = _load_config(config_path)
     state = State(config.state.path)
     try:
-        last = state.last_run()
+        last = state.runs.last()
         if last:
             when = dt.datetime.fromtimestamp(last["started_at"]).isoformat(timespec="seconds")
             outcome = f"failed: {last['error']}" if last["error"] else "ok"
@@ -315,14 +315,14 @@ def status(config_path: str) -> None:
             )
         else:
             click.echo("last run: none yet")
-        click.echo(f"state: {config.state.path} (schema {state.schema_version})")
-        watermark = state.get_meta("odoo_watermark")
+        click.echo(f"state: {config.state.path} (schema {state.database.schema_version})")
+        watermark = state.runs.get_meta("odoo_watermark")
         click.echo(f"odoo watermark: {watermark or 'none (the next poll reads everything)'}")
-        reconciled = state.get_meta(reconcile.LAST_RUN)
+        reconciled = state.runs.get_meta(reconcile.LAST_RUN)
         click.echo("last reconciliation (or install): " + (
             dt.datetime.fromtimestamp(float(reconciled)).isoformat(timespec="seconds")
             if reconciled else "never"))
-        activity = state.activity(since=time.time() - 86400)
+        activity = state.runs.activity(since=time.time() - 86400)
         good = activity["last_good_poll"].get("at")
         click.echo("last successful poll: " + (
             dt.datetime.fromtimestamp(good).isoformat(timespec="seconds") if good else "never"))
@@ -331,15 +331,15 @@ def status(config_path: str) -> None:
             click.echo(f"{kind} in the last 24 h: {by_source}")
         if config.orders.enabled:
             _show_backfill(state)
-        for name, value in state.counts().items():
+        for name, value in state.runs.counts().items():
             click.echo(f"{name.replace('_', ' ')}: {value}")
-        for letter in state.open_dead_letters()[:20]:
+        for letter in state.dead_letters.open()[:20]:
             click.echo(f"  dead letter {letter.sku}: {letter.reason} (attempts {letter.attempts})")
-        for event in state.failed_events(limit=20):
+        for event in state.events.failed(limit=20):
             click.echo(f"  event {event['id']} ({event['source']} {event['event_id']}) set aside "
                        f"after {event['attempts']} tries: {event['last_error']} "
                        f"(`woodoo events retry {event['id']}` once fixed)")
-        for order in state.orders_needing_attention()[:20]:
+        for order in state.orders.needing_attention()[:20]:
             click.echo(f"  order #{order['number']} needs attention: {order['attention']}")
     finally:
         state.close()
@@ -347,7 +347,7 @@ def status(config_path: str) -> None:
 
 def _show_backfill(state: State) -> None:
     """The last read of the shop's orders, and the orders only it found in the last 24 h."""
-    backfill = state.last_run("backfill")
+    backfill = state.runs.last("backfill")
     if backfill is None:
         click.echo("last order backfill: never")
     else:
@@ -355,7 +355,7 @@ def _show_backfill(state: State) -> None:
         click.echo(f"last order backfill: {when}, " + (
             f"failed: {backfill['error']}" if backfill["error"] else
             f"read {backfill['checked']} changed orders, took {backfill['changed']}"))
-    found = state.orders_found_by_backfill(time.time() - 86400)
+    found = state.orders.found_by_backfill(time.time() - 86400)
     numbers = ", ".join(f"#{o['number']}" for o in found[:20]) or "none"
     click.echo(f"orders found only by the backfill in the last 24 h: {numbers}"
                + (" (their events never arrived: check the plugin's settings tab)" if found

@@ -19,7 +19,7 @@ from woodoo.engine import Engine, PlannedChange, Progress, RunSummary
 from woodoo.lock import Holder
 from woodoo.odoo import OdooError
 from woodoo.rules import ShownStock
-from woodoo.state import State
+from woodoo.state import CommandStore
 from woodoo.woocommerce import WooError
 
 WAIT_SECONDS = 600.0  # how long a command line waits for the daemon by default
@@ -52,10 +52,10 @@ def execute(engine: Engine, command: str, args: dict[str, Any],
             "email": "sent" if sent else note,
         }
     if command == "orders-retry":
-        count = engine.state.retry_orders([int(i) for i in args.get("order_ids") or []] or None)
+        count = engine.state.orders.retry([int(i) for i in args.get("order_ids") or []] or None)
         return {"count": count}
     if command == "events-retry":
-        count = engine.state.retry_failed_events([int(i) for i in args.get("event_ids") or []]
+        count = engine.state.events.retry_failed([int(i) for i in args.get("event_ids") or []]
                                                  or None)
         return {"count": count}
     raise ValueError(f"unknown command {command!r}")
@@ -98,18 +98,18 @@ def run_pending(engine: Engine) -> int:
     """
     logger = log.get("woodoo.commands")
     ran = 0
-    while (claimed := engine.state.claim_command()) is not None:
+    while (claimed := engine.state.commands.claim()) is not None:
         bound = logger.bind(command=claimed["command"], command_id=claimed["id"],
                             requested_by=claimed["requested_by"])
         bound.info("running handed-off command", args=claimed["args"])
         try:
             result = execute(engine, claimed["command"], claimed["args"])
         except Exception as error:  # the waiting command line reports it; the daemon goes on
-            engine.state.finish_command(claimed["id"], error=describe(error))
+            engine.state.commands.finish(claimed["id"], error=describe(error))
             bound.error("handed-off command failed", error=str(error),
                         error_type=type(error).__name__)
         else:
-            engine.state.finish_command(claimed["id"], result=result)
+            engine.state.commands.finish(claimed["id"], result=result)
         ran += 1
     return ran
 
@@ -122,14 +122,14 @@ def serve(engine: Engine, stop: threading.Event, *,
     log "skipped: maximum number of running instances reached" every second.
     """
     logger = log.get("woodoo.commands")
-    abandoned = engine.state.abandon_commands(ABANDONED)
+    abandoned = engine.state.commands.abandon(ABANDONED)
     if abandoned:
         logger.warning("closed commands a previous daemon left unfinished", commands=abandoned)
     pruned_at = 0.0
     while not stop.is_set():
         try:
             if clock() - pruned_at >= PRUNE_EVERY_SECONDS:
-                engine.state.prune_commands(clock() - RETENTION_SECONDS)
+                engine.state.commands.prune(clock() - RETENTION_SECONDS)
                 pruned_at = clock()
             run_pending(engine)
         except Exception as error:  # SQLite busy beyond its timeout: look again next time
@@ -155,16 +155,16 @@ class Outcome:
     started: bool = False
 
 
-def hand_off(state: State, holder: Holder, command: str, args: dict[str, Any], *,
+def hand_off(store: CommandStore, holder: Holder, command: str, args: dict[str, Any], *,
              wait: float, step: float = 0.1) -> tuple[int, Callable[[], Outcome]]:
     """Queue `command` for the daemon `holder`; returns its id and a function that waits."""
-    command_id = state.request_command(command, args, os.getpid())
+    command_id = store.request(command, args, os.getpid())
 
     def wait_for_it() -> Outcome:
         deadline = time.monotonic() + wait
         try:
             while True:
-                row = state.command(command_id)
+                row = store.get(command_id)
                 if row is None:
                     return Outcome("daemon-gone", error="the command was withdrawn")
                 if row["finished_at"] is not None:
@@ -172,9 +172,9 @@ def hand_off(state: State, holder: Holder, command: str, args: dict[str, Any], *
                         return Outcome("failed", error=row["error"], started=True)
                     return Outcome("done", result=row["result"], started=True)
                 if not _alive(holder.pid):
-                    if state.cancel_command(command_id):
+                    if store.cancel(command_id):
                         return Outcome("daemon-gone")
-                    again = state.command(command_id)
+                    again = store.get(command_id)
                     if again is not None and again["finished_at"] is not None:
                         continue  # it finished just before the daemon went: report that
                     return Outcome("daemon-gone", started=True)
@@ -182,7 +182,7 @@ def hand_off(state: State, holder: Holder, command: str, args: dict[str, Any], *
                     return Outcome("timeout", started=row["started_at"] is not None)
                 time.sleep(step)
         except KeyboardInterrupt:
-            if state.cancel_command(command_id):
+            if store.cancel(command_id):
                 return Outcome("cancelled")
             return Outcome("left-running", started=True)
 

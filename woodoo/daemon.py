@@ -47,7 +47,7 @@ def open_engine(config: Config, *, connect: bool = True,
             odoo.connect()
         engine = Engine(config, state, odoo, woo, clock=clock, state_lock=lock)
         if config.orders.enabled:
-            orders = OrderSync(config.orders, state, odoo, clock=clock)
+            orders = OrderSync(config.orders, state.orders, odoo, clock=clock)
             engine.backfill = OrderBackfill(config, state, woo, orders, clock=clock)
         yield engine
     finally:
@@ -87,7 +87,7 @@ def build_scheduler(engine: Engine) -> BackgroundScheduler:
         name="Odoo stock poll", next_run_time=datetime.now(UTC),
     )
     scheduler.add_job(
-        lambda: engine.state.prune_events(time.time() - EVENT_RETENTION_SECONDS), "interval",
+        lambda: engine.state.events.prune(time.time() - EVENT_RETENTION_SECONDS), "interval",
         hours=6, id="prune-events", name="Forget processed webhook events",
     )
     settings = engine.config.reconciliation
@@ -97,10 +97,10 @@ def build_scheduler(engine: Engine) -> BackgroundScheduler:
             scheduled_reconciliation, schedule, args=[engine], id="reconcile",
             name="Nightly reconciliation", misfire_grace_time=int(settings.catch_up_hours * 3600) or 1,
         )
-        last_run = engine.state.get_meta(reconcile.LAST_RUN)
+        last_run = engine.state.runs.get_meta(reconcile.LAST_RUN)
         if last_run is None:
             # A new installation missed nothing: count from now.
-            engine.state.set_meta(reconcile.LAST_RUN, repr(time.time()))
+            engine.state.runs.set_meta(reconcile.LAST_RUN, repr(time.time()))
         missed = reconcile.missed_run(schedule, float(last_run) if last_run else None,
                                       datetime.now(UTC), settings.catch_up_hours)
         if missed is not None:
@@ -139,7 +139,7 @@ def readiness_check(engine: Engine, scheduler: BackgroundScheduler, worker: Even
                         checks[name] = f"unreachable: {error}"
                 job = scheduler.get_job("poll") if scheduler.running else None
                 checks["scheduler"] = "ok" if job is not None else "not running"
-                oldest = engine.state.queue_stats()["oldest_due_at"]
+                oldest = engine.state.events.stats()["oldest_due_at"]
                 late = 0.0 if oldest is None else time.time() - float(oldest)
                 checks["queue"] = ("ok" if late < stuck_after
                                    else f"stuck: oldest event due {late:.0f} s ago")
@@ -219,11 +219,11 @@ def run(config: Config, *, stop: threading.Event | None = None,
             logger.error("odoo unreachable at start", error=str(error))
         web_state = State(config.state.path)  # its own connection: acks never wait on the engine
         engine.metrics.track_state(
-            lambda: float(web_state.queue_stats()["depth"] or 0),
-            lambda: float(web_state.counts()["dead_letters_open"]),
+            lambda: float(web_state.events.stats()["depth"] or 0),
+            lambda: float(web_state.runs.counts()["dead_letters_open"]),
         )
         orders = engine.backfill.orders if engine.backfill else None
-        worker = EventWorker(engine, engine.state, config.webhooks, orders)
+        worker = EventWorker(engine, engine.state.events, config.webhooks, orders)
         scheduler = build_scheduler(engine)
         app = create_app(config, web_state, engine.metrics,
                          readiness=readiness_check(engine, scheduler, worker),

@@ -98,9 +98,9 @@ class Engine:
         with self._run("poll") as summary:
             self.recover(summary.run_id)
             self._backfill(required=False)
-            if self.state.sku_map_size() == 0:
+            if self.state.catalog.size() == 0:
                 self.refresh_index(progress)
-            watermark = self.state.get_meta(WATERMARK)
+            watermark = self.state.runs.get_meta(WATERMARK)
             if watermark is None:
                 newest = self.odoo.newest_write()
                 products = self.odoo.read_products()
@@ -127,7 +127,7 @@ class Engine:
                 if full:
                     self._backfill(required=True)
             index = None
-            if full or self.state.sku_map_size() == 0:
+            if full or self.state.catalog.size() == 0:
                 index = self.refresh_index(progress, write=not dry_run)
             wanted = set(skus or ())
             newest = self.odoo.newest_write() if not wanted else None
@@ -141,7 +141,7 @@ class Engine:
                 products, summary, source="sync", progress=progress, dry_run=dry_run,
                 index=index if full else None,
             )
-            if complete and not dry_run and self.state.get_meta(WATERMARK) is None:
+            if complete and not dry_run and self.state.runs.get_meta(WATERMARK) is None:
                 self._advance_watermark(None, newest, read_started=summary.started)
         return summary
 
@@ -221,7 +221,7 @@ class Engine:
                                    "index", write=write)
         unique = {i.sku: i.as_product() for i in items if i.sku and i.sku not in shared}
         if write:
-            self.state.replace_sku_map(unique.values())
+            self.state.catalog.replace(unique.values())
         return unique
 
     def recover(self, run_id: str) -> None:
@@ -234,7 +234,7 @@ class Engine:
         """
         if self._recovered or self.state_lock is None or not self.state_lock.held:
             return
-        leftovers = self.state.unfinished_pushes(not_owned_by=self.owner)
+        leftovers = self.state.pushes.unfinished(not_owned_by=self.owner)
         if not leftovers:
             self._recovered = True
             return
@@ -249,7 +249,7 @@ class Engine:
             else:
                 resend.append(item)
         for batch_id, _, source, correlation in leftovers:
-            self.state.record_outcome(
+            self.state.pushes.record_outcome(
                 batch_id, confirmed.pop(batch_id, []), [], f"{source}+recovered", correlation
             )
         self.log.warning("recovered unfinished pushes", run_id=run_id,
@@ -272,7 +272,7 @@ class Engine:
         polls stop re-reading the last burst of writes. The second after, because RPC dates are
         truncated to seconds.
         """
-        if self.state.get_meta(WATERMARK_SEALED) == watermark:
+        if self.state.runs.get_meta(WATERMARK_SEALED) == watermark:
             return shift(watermark, 1)
         return shift(watermark, -self.config.sync.delta_overlap)
 
@@ -281,15 +281,15 @@ class Engine:
         """After a complete poll: move to the newest write seen, or seal the current one."""
         now = self.clock()
         if newest and (watermark is None or newest > watermark):
-            with self.state.atomic():
-                self.state.set_meta(WATERMARK, newest)
-                self.state.set_meta(WATERMARK_SEEN_AT, repr(now))
+            with self.state.database.atomic():
+                self.state.runs.set_meta(WATERMARK, newest)
+                self.state.runs.set_meta(WATERMARK_SEEN_AT, repr(now))
             return
         if watermark is None:
             return
-        seen_at = float(self.state.get_meta(WATERMARK_SEEN_AT) or 0)
+        seen_at = float(self.state.runs.get_meta(WATERMARK_SEEN_AT) or 0)
         if read_started - seen_at >= self.config.sync.delta_overlap:
-            self.state.set_meta(WATERMARK_SEALED, watermark)
+            self.state.runs.set_meta(WATERMARK_SEALED, watermark)
 
     # -- the core --------------------------------------------------------------------------------
 
@@ -311,9 +311,9 @@ class Engine:
             shop = self._shop_products(products, write=not dry_run)
         summary.checked = len(products)
         if not dry_run:
-            self.state.link_odoo_ids({p.sku: p.id for p in products if p.sku in shop})
-        baseline = {} if index is not None else self.state.last_pushed(shop)
-        pending = self.state.pending_by_sku(shop)
+            self.state.catalog.link_odoo_ids({p.sku: p.id for p in products if p.sku in shop})
+        baseline = {} if index is not None else self.state.pushes.last_pushed(shop)
+        pending = self.state.orders.pending_by_sku(shop)
         to_push: list[PushItem] = []
         for product in products:
             entry = shop.get(product.sku)
@@ -356,10 +356,10 @@ class Engine:
         planned = list(batches(items, self.config.sync.batch_size))
         batch_ids = {id(batch): f"{run_id}-{n}" for n, batch in enumerate(planned, start=1)}
         for batch in planned:
-            self.state.journal(batch_ids[id(batch)], batch, source, run_id, owner=self.owner)
+            self.state.pushes.journal(batch_ids[id(batch)], batch, source, run_id, owner=self.owner)
         expected = None
         if self.config.woocommerce.conditional_writes:
-            known = self.state.products(i.sku for i in items)
+            known = self.state.catalog.products(i.sku for i in items)
             expected = {sku: product.quantity for sku, product in known.items()}
         complete = True
         conflicted: set[str] = set()
@@ -369,10 +369,10 @@ class Engine:
                 complete = False
                 reason = f"{outcome} (gave up after {self.config.sync.retries} retries)"
                 outcome = BatchOutcome([], [(item, reason) for item in batch])
-            self.state.record_outcome(batch_id, outcome.applied, outcome.failed, source, run_id)
+            self.state.pushes.record_outcome(batch_id, outcome.applied, outcome.failed, source, run_id)
             for sku in outcome.stale_skus:
                 # The shop no longer knows this id (product deleted or recreated): look it up anew.
-                self.state.forget_product(sku)
+                self.state.catalog.forget(sku)
             for item, current in outcome.conflicts:
                 conflicted.add(item.sku)
                 self._conflict(item, (expected or {}).get(item.sku), current, run_id)
@@ -391,11 +391,11 @@ class Engine:
     def _conflict(self, item: PushItem, expected: int | None, current: int | None,
                   run_id: str) -> None:
         """The shop no longer showed what we expected: learn what it shows, hold back a drop."""
-        self.state.note_shop_quantity(item.sku, current)
+        self.state.catalog.note_shop_quantity(item.sku, current)
         drop = (expected or 0) - (current or 0)
         if drop > 0:
             hold = self.config.woocommerce.unexplained_hold_minutes * 60
-            self.state.hold_unexplained(item.sku, drop, self.clock() + hold)
+            self.state.orders.hold_unexplained(item.sku, drop, self.clock() + hold)
         self.log.warning("shop stock moved under us", run_id=run_id, sku=item.sku,
                          expected=expected, current=current, held_back=max(drop, 0))
 
@@ -416,7 +416,7 @@ class Engine:
             ids = ", ".join(str(i) for s, i in skus_and_ids if s == sku)
             self.log.warning("duplicate sku", side=side, sku=sku, ids=ids)
             if write:
-                self.state.add_dead_letter(
+                self.state.dead_letters.add(
                     sku, f"SKU {sku} is used by several {side} products (ids {ids}); {fix}", source)
         return shared
 
@@ -424,12 +424,12 @@ class Engine:
                        write: bool = True) -> dict[str, ShopProduct]:
         """The shop entries for these SKUs, looking up SKUs the map does not know yet (and
         remembering what was found unless `write` is off: a dry run runs without the lock)."""
-        known = self.state.products(p.sku for p in products)
+        known = self.state.catalog.products(p.sku for p in products)
         unknown = [p for p in products if p.sku not in known]
         if not unknown:
             return known
         recheck_after = self.clock() - self.config.sync.sku_recheck_interval
-        absent = self.state.absent_since(p.sku for p in unknown)
+        absent = self.state.catalog.absent_since(p.sku for p in unknown)
         to_look_up = [p for p in unknown if absent.get(p.sku, 0) <= recheck_after]
         if not to_look_up:
             return known
@@ -437,7 +437,7 @@ class Engine:
         counts = Counter(i.sku for i in found)
         unique = [i.as_product() for i in found if counts[i.sku] == 1]
         if write:
-            self.state.remember_products(unique)
+            self.state.catalog.remember(unique)
         known.update({p.sku: p for p in unique})
         self._report_missing([p for p in to_look_up if p.sku not in counts], write=write)
         return known
@@ -446,9 +446,9 @@ class Engine:
         """Dead-letter Odoo products whose SKU the shop does not have."""
         if not write or not products:
             return
-        self.state.mark_absent(p.sku for p in products)
+        self.state.catalog.mark_absent(p.sku for p in products)
         for product in products:
-            self.state.add_dead_letter(
+            self.state.dead_letters.add(
                 product.sku, f"SKU {product.sku} could not be found in WooCommerce", "lookup",
                 {"odoo_id": product.id},
             )
@@ -463,7 +463,7 @@ class Engine:
         interval = self.config.sync.poll_interval
         return {
             letter.odoo_id
-            for letter in self.state.open_dead_letters()
+            for letter in self.state.dead_letters.open()
             if letter.odoo_id and letter.source != "lookup"
             and now >= letter.last_attempt_at + min(interval * 2 ** (letter.attempts - 1), 3600)
         }
@@ -471,8 +471,8 @@ class Engine:
     def _finish(self, summary: RunSummary, bound: BoundLogger, *, record: bool) -> None:
         summary.duration = self.clock() - summary.started
         if record:
-            self.state.record_run(summary.kind, summary.run_id, summary.started,
-                                  error=summary.error, **summary.counts())
+            self.state.runs.record(summary.kind, summary.run_id, summary.started,
+                                   error=summary.error, **summary.counts())
         event = "run failed" if summary.error else "run finished"
         (bound.error if summary.error else bound.info)(
             event, duration_ms=round(summary.duration * 1000), skipped=summary.skipped,

@@ -13,7 +13,7 @@ from woodoo import log
 from woodoo.config import OrdersConfig
 from woodoo.limits import EventId, Quantity, ShopId, ShopIdOrZero, Sku
 from woodoo.odoo import OdooGateway, SaleOrder
-from woodoo.state import State
+from woodoo.state import OrderStore
 
 # WooCommerce lowers its own stock when an order reaches these statuses (recorded on WooCommerce
 # 11) and gives it back on cancelled, pending, failed and restocked refunds.
@@ -124,10 +124,10 @@ def pending_quantities(order: ShopOrder, status: str, *, odoo_has_it: bool) -> d
 class OrderSync:
     """Applies order events locally (always possible) and brings orders to Odoo (when it answers)."""
 
-    def __init__(self, config: OrdersConfig, state: State, odoo: OdooGateway,
+    def __init__(self, config: OrdersConfig, orders: OrderStore, odoo: OdooGateway,
                  clock: Callable[[], float] = time.time) -> None:
         self.config = config
-        self.state = state
+        self.orders = orders
         self.odoo = odoo
         self.clock = clock
         self.log = log.get("woodoo.orders")
@@ -146,13 +146,13 @@ class OrderSync:
 
     def lacks(self, order: ShopOrder) -> bool:
         """Whether this snapshot is newer than what is stored (or the order is unknown)."""
-        stored = self.state.order(order.id)
+        stored = self.orders.get(order.id)
         return stored is None or (stored["date_modified"] < order.date_modified
                                   and stored["status"] != "deleted")
 
     def _apply(self, event: OrderEvent, found_by: str) -> set[str]:
         order = event.order
-        stored = self.state.order(order.id)
+        stored = self.orders.get(order.id)
         status = effective_status(event.event, order.status)
         if stored and stored["status"] == "deleted" and event.event != "order.deleted":
             return set()  # a deleted order stays deleted
@@ -167,7 +167,7 @@ class OrderSync:
         in_odoo = bool(stored and stored["odoo_state"] in ("sale", "done"))
         unchanged = previous is not None and quantities(previous) == quantities(order)
         pending = pending_quantities(order, status, odoo_has_it=in_odoo and unchanged)
-        self.state.save_order({
+        self.orders.save({
             "order_id": order.id, "number": order.number, "status": status,
             "date_modified": order.date_modified, "payload": order.model_dump(),
             "sync_needed": 1, "next_sync_at": 0, "sync_attempts": 0, "found_by": found_by,
@@ -177,7 +177,7 @@ class OrderSync:
     def sync_due(self) -> set[str]:
         """Bring due orders to Odoo; returns the SKUs of orders that changed there."""
         touched: set[str] = set()
-        for row in self.state.orders_to_sync():
+        for row in self.orders.to_sync():
             order = ShopOrder.model_validate(row["payload"])
             try:
                 self._sync(row, order)
@@ -185,7 +185,7 @@ class OrderSync:
             except Exception as error:  # Odoo down or refusing: try again later, nothing lost
                 attempts = row["sync_attempts"] or 0
                 delay = RETRY_SECONDS[min(attempts, len(RETRY_SECONDS) - 1)]
-                self.state.order_sync_failed(order.id, str(error), self.clock() + delay)
+                self.orders.sync_failed(order.id, str(error), self.clock() + delay)
                 self.log.error("order not synced to odoo; will retry", order=order.number,
                                error=str(error), retry_in_seconds=delay)
         return touched
@@ -204,8 +204,8 @@ class OrderSync:
             has_it = existing is not None and existing.state in ("sale", "done")
             self._done(order, status, existing, odoo_has_it=has_it)
             if not has_it:
-                self.state.order_sync_failed(order.id, "waiting for the order in Odoo",
-                                             self.clock() + 300)
+                self.orders.sync_failed(order.id, "waiting for the order in Odoo",
+                                        self.clock() + 300)
         else:
             self._done(order, status, existing, odoo_has_it=False)
 
@@ -260,7 +260,7 @@ class OrderSync:
 
     def _done(self, order: ShopOrder, status: str, existing: SaleOrder | None, *,
               odoo_has_it: bool, attention: str | None = None) -> None:
-        self.state.order_synced(
+        self.orders.synced(
             order.id,
             sale_order_id=existing.id if existing else None,
             sale_order_name=existing.name if existing else None,

@@ -51,30 +51,30 @@ def run_reconciliation(engine: Engine, *, dry_run: bool = False,
         found.duplicate_shop, found.duplicate_odoo = problems.duplicate_shop, problems.duplicate_odoo
         found.unmanaged = problems.unmanaged
         if not dry_run:
-            engine.state.record_drift(found.run_id, [d.sku for d in found.drift], day.isoformat())
+            engine.state.runs.record_drift(found.run_id, [d.sku for d in found.drift], day.isoformat())
     except Exception as error:  # the report must still go out, saying what broke
         found.failures.append(f"the reconciliation could not finish: {error}")
     state = engine.state
     found.dead_letters = [
         {"sku": d.sku, "reason": d.reason, "attempts": d.attempts, "since": d.created_at}
-        for d in state.open_dead_letters()]
+        for d in state.dead_letters.open()]
     found.failed_events = [
         {"event_id": e["event_id"], "source": e["source"], "reason": e["last_error"],
          "attempts": e["attempts"], "since": e["failed_at"]}
-        for e in state.failed_events()]
+        for e in state.events.failed()]
     found.orders_attention = [
         {"number": o["number"], "status": o["status"], "reason": o["attention"]}
-        for o in state.orders_needing_attention()]
+        for o in state.orders.needing_attention()]
     stuck_before = found.started_at - config.orders.stuck_after_hours * 3600
     found.stuck_orders = [
         {"number": o["number"], "status": o["status"], "skus": o["skus"],
          "age_hours": round((found.started_at - o["received_at"]) / 3600, 1),
          "last_error": o["last_error"]}
-        for o in state.stuck_orders(stuck_before)]
+        for o in state.orders.stuck(stuck_before)]
     since_day = (day - timedelta(days=REPEAT_WINDOW_DAYS - 1)).isoformat()
-    found.repeat_drifters = state.repeat_drifters(since_day)
-    found.health = _health(state.health(found.started_at - 86400))
-    found.backfill_found = state.orders_found_by_backfill(found.started_at - 86400)
+    found.repeat_drifters = state.runs.repeat_drifters(since_day)
+    found.health = _health(state.runs.health(found.started_at - 86400))
+    found.backfill_found = state.orders.found_by_backfill(found.started_at - 86400)
     found.finished_at = engine.clock()
     return found
 
@@ -112,7 +112,7 @@ def reconcile_and_report(engine: Engine, *, dry_run: bool = False, email: bool =
     elif email:
         sent = (False, "not sent: no smtp.host or smtp.recipients in the config")
     if not dry_run:
-        engine.state.set_meta(LAST_RUN, repr(result.started_at))
+        engine.state.runs.set_meta(LAST_RUN, repr(result.started_at))
     log.get("woodoo.reconcile").info(
         "reconciliation finished", run_id=result.run_id, checked=result.checked,
         drifted=len(result.drift), corrected=result.corrected,

@@ -115,7 +115,7 @@ def create_app(
     def store(source: str, event_id: str, payload: dict[str, Any], event_time: float, *,
               wait: float = delay) -> Response:
         now = clock()
-        new = state.enqueue(source, event_id, payload, event_time=event_time, due_at=now + wait)
+        new = state.events.enqueue(source, event_id, payload, event_time=event_time, due_at=now + wait)
         if new:
             metrics.events_received.labels(source).inc()
             if notify:
@@ -180,7 +180,7 @@ def create_app(
         event_time = _odoo_time(event.odoo_time, clock())
         skus = sorted(set(event.skus))
         if skus and not event.product_ids:
-            known = state.products(skus)
+            known = state.catalog.products(skus)
             if not known:
                 # Counted, not listed: the answer never echoes what the sender sent.
                 raise Rejected(422, "unknown_skus",

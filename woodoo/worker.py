@@ -12,7 +12,7 @@ from woodoo.engine import Engine
 from woodoo.metrics import Metrics
 from woodoo.orders import OrderSync
 from woodoo.retry import RemoteError
-from woodoo.state import QueuedEvent, State
+from woodoo.state import Claim, EventQueue, QueuedEvent
 
 IDLE_WAKE_SECONDS = 1.0
 # Events due this soon are read with those due now: under a steady stream each event comes due
@@ -37,12 +37,12 @@ class EventWorker:
     while the queue moves on; an outage of Odoo or the shop never uses up an event's attempts.
     """
 
-    def __init__(self, engine: Engine, state: State, config: WebhooksConfig,
+    def __init__(self, engine: Engine, events: EventQueue, config: WebhooksConfig,
                  orders: OrderSync | None = None, clock: Callable[[], float] = time.time,
                  metrics: Metrics | None = None) -> None:
         self.engine = engine
         self.orders = orders
-        self.state = state
+        self.events = events
         self.config = config
         self.clock = clock
         self.metrics = metrics or engine.metrics
@@ -66,7 +66,7 @@ class EventWorker:
 
     def run(self, stop: threading.Event) -> None:
         """Process events until `stop` is set; the batch in hand is finished first."""
-        released = self.state.release_leases()
+        released = self.events.release_all_claims()
         if released:
             self.log.warning("took over events left by a previous run", events=released)
         while not stop.is_set():
@@ -86,7 +86,7 @@ class EventWorker:
         now = self.clock()
         if now - self.heartbeat <= HEARTBEAT_STALE_SECONDS:
             return False
-        claimable = self.state.queue_stats()["next_claimable_at"]
+        claimable = self.events.stats()["next_claimable_at"]
         return claimable is not None and float(claimable) < now - HEARTBEAT_STALE_SECONDS
 
     def run_once(self, *, push: bool = True) -> int:
@@ -95,30 +95,39 @@ class EventWorker:
         Without `push`, only order events are applied (locally): at start-up, before the
         backfill and the first push.
         """
-        events = self.state.claim_events(lease_seconds=self.config.lease_seconds,
-                                         early=GATHER_SECONDS,
-                                         source=None if push else "woocommerce")
-        orders = [e for e in events if e.source == "woocommerce"]
-        stock = [e for e in events if e.source != "woocommerce"]
+        claim = self.events.stake_claim(lease_seconds=self.config.lease_seconds,
+                                        early=GATHER_SECONDS,
+                                        source=None if push else "woocommerce")
+        try:
+            self._settle(claim, push=push)
+        except BaseException:
+            # Cut short (a bug, the database gone): what the claim had not settled is claimable
+            # again at once, not only once its lease has run out.
+            self.events.release_claim(claim)
+            raise
+        return len(claim.events)
+
+    def _settle(self, claim: Claim, *, push: bool) -> None:
+        orders = [e for e in claim.events if e.source == "woocommerce"]
+        stock = [e for e in claim.events if e.source != "woocommerce"]
         skus: set[str] = set()
         for event in orders:
             try:
                 # Local only (SQLite): an order's pending stock counts even while Odoo is down.
                 skus |= self.orders.apply(event.payload) if self.orders else set()
             except Exception as error:  # this event's own fault: the others go on
-                self._failed(event, error)
+                self._failed(claim, event, error)
                 continue
-            self.state.event_read(event, None)
+            self._held(self.events.mark_read(claim, event, None), event)
             self.beat()
         if not push:
-            return len(events)
+            return
         if self.orders:
             skus |= self.orders.sync_due()
         if stock or skus:
-            self._push(stock, skus)
-        return len(events)
+            self._push(claim, stock, skus)
 
-    def _push(self, stock: list[QueuedEvent], skus: set[str]) -> None:
+    def _push(self, claim: Claim, stock: list[QueuedEvent], skus: set[str]) -> None:
         try:
             # Inside the try: a payload stored by an older version may not have today's shape.
             product_ids = {int(i) for e in stock for i in e.payload.get("product_ids", [])}
@@ -127,7 +136,7 @@ class EventWorker:
         except Exception as error:
             if _outage(error) or len(stock) + bool(skus) <= 1:
                 for event in stock:
-                    self._failed(event, error)
+                    self._failed(claim, event, error)
                 if skus and not stock:
                     self.log.error("push of order SKUs failed", skus=len(skus), error=str(error))
                 return
@@ -135,37 +144,50 @@ class EventWorker:
             self.log.warning("webhook batch failed; trying its events one by one",
                              events=len(stock), error=str(error))
             if skus:
-                self._push([], skus)
+                self._push(claim, [], skus)
             for event in stock:
-                self._push([event], set())
+                self._push(claim, [event], set())
             return
         now = self.clock()
         for event in stock:
             if event.reads == 0 and summary.failed == 0:
                 self.metrics.sync_latency.observe(max(0.0, now - event.event_time))
-            self.state.event_read(event, self._next_due(event))
+            self._held(self.events.mark_read(claim, event, self._next_due(event)), event)
         self.beat()
 
-    def _failed(self, event: QueuedEvent, error: Exception) -> None:
-        now = self.clock()
+    def _failed(self, claim: Claim, event: QueuedEvent, error: Exception) -> None:
         reason = f"{type(error).__name__}: {error}"
-        if _outage(error):
-            self.state.event_failed(event, reason, retry_at=now + OUTAGE_RETRY_SECONDS,
-                                    counted=False)
-            self.log.error("event waits for the remote side", event_id=event.event_id,
-                           error=str(error), retry_in_seconds=OUTAGE_RETRY_SECONDS)
-            return
         attempts = event.attempts + 1
-        if attempts >= MAX_ATTEMPTS:
-            self.state.event_failed(event, reason, retry_at=None)
+        outage = _outage(error)
+        if outage:
+            delay: float | None = OUTAGE_RETRY_SECONDS
+        elif attempts >= MAX_ATTEMPTS:
+            delay = None
+        else:
+            delay = RETRY_SECONDS[min(attempts - 1, len(RETRY_SECONDS) - 1)]
+        retry_at = None if delay is None else self.clock() + delay
+        if not self._held(self.events.mark_failure(claim, event, reason, retry_at=retry_at,
+                                                   counted=not outage), event):
+            return
+        if outage:
+            self.log.error("event waits for the remote side", event_id=event.event_id,
+                           error=str(error), retry_in_seconds=delay)
+        elif delay is None:
             self.metrics.events_failed.labels(event.source).inc()
             self.log.error("event set aside after its last attempt", event_id=event.event_id,
                            source=event.source, attempts=attempts, error=reason)
-            return
-        delay = RETRY_SECONDS[min(attempts - 1, len(RETRY_SECONDS) - 1)]
-        self.state.event_failed(event, reason, retry_at=now + delay)
-        self.log.warning("event failed; will retry", event_id=event.event_id, source=event.source,
-                         attempts=attempts, error=reason, retry_in_seconds=delay)
+        else:
+            self.log.warning("event failed; will retry", event_id=event.event_id,
+                             source=event.source, attempts=attempts, error=reason,
+                             retry_in_seconds=delay)
+
+    def _held(self, settled: bool, event: QueuedEvent) -> bool:
+        """`settled`, saying so when not: the claim's lease ran out and a newer claim took the event."""
+        if not settled:
+            # The newer claim settles it; what this one found is dropped.
+            self.log.warning("event taken over by a newer claim; its outcome here is dropped",
+                             event_id=event.event_id, source=event.source)
+        return settled
 
     def _next_due(self, event: QueuedEvent) -> float | None:
         reads = event.reads + 1
@@ -173,7 +195,7 @@ class EventWorker:
         return event.received_at + delays[reads] if reads < len(delays) else None
 
     def _idle_seconds(self) -> float:
-        claimable = self.state.queue_stats()["next_claimable_at"]
+        claimable = self.events.stats()["next_claimable_at"]
         if claimable is None:
             return IDLE_WAKE_SECONDS
         return min(IDLE_WAKE_SECONDS, max(0.01, float(claimable) - self.clock()))

@@ -87,7 +87,7 @@ def test_poison_events_stored_by_an_older_version_are_retried_then_set_aside(liv
                     timeout=10), [event_row(path, i) for i in last_try.values()]
     state = State(path)
     try:
-        failed = {row["event_id"]: row for row in state.failed_events(limit=1000)}
+        failed = {row["event_id"]: row for row in state.events.failed(limit=1000)}
     finally:
         state.close()
     for name, (_, _, words) in POISON.items():
