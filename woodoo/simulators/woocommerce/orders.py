@@ -1,26 +1,36 @@
-"""Orders in the simulated shop, and the Woodoo Companion plugin's events about them.
+"""Orders in the simulated shop, the Woodoo Companion plugin's events about them, and the v3 orders
+controller (/orders, /orders/<id>/refunds).
 
 What a customer's order does to stock follows the recordings (tests/fixtures/woocommerce11/
 order_events/): WooCommerce lowers its own stock when an order reaches processing, completed or
 on-hold, and gives it back on cancelled, pending or failed and on restocked refunds. The plugin
 side mirrors wp-plugin/woodoo-companion: every change stores an event carrying the whole order
 (Woodoo_Payload::order), sent signed to the daemon and kept until a 2xx; the flush route sends
-what waits. The REST listing of these orders is shaped in woocommerce.py, with the products.
+what waits.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
 from woodoo import signing
+from woodoo.simulators.woocommerce.args import CONTEXT, ORDER_COLLECTION_ARGS, int_arg, prepare
+from woodoo.simulators.woocommerce.catalog import Catalog
+from woodoo.simulators.woocommerce.listing import date_tests
+from woodoo.simulators.woocommerce.php import gmt, local
+from woodoo.simulators.woocommerce.rest import Call, Reply, RestError, page_links, require_auth
+
+if TYPE_CHECKING:
+    from woodoo.simulators.woocommerce.simulator import WooSimulator
 
 STOCK_TAKEN = frozenset({"processing", "completed", "on-hold"})
 STOCK_GIVEN_BACK = frozenset({"cancelled", "pending", "failed"})
@@ -221,3 +231,93 @@ class ShopOrders:
         finally:
             self._send_lock.release()
         return {**counts, "waiting": self.waiting()}
+
+
+# -- the v3 orders controller ---------------------------------------------------------------------
+
+
+def route_orders(shop: WooSimulator, call: Call) -> Reply:
+    """GET /orders: the shop's orders, filtered by date and status, ordered, paged."""
+    catalog = shop.catalog
+    prepare(call, ORDER_COLLECTION_ARGS)
+    require_auth(call, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+    params = call.params
+    statuses = set(params.get("status") or ["any"])
+    tests = date_tests(params)
+    include = {int(i) for i in params.get("include") or []}
+    key = {"id": lambda o: o.id, "modified": lambda o: (o.modified, o.id)}.get(
+        str(params.get("orderby")), lambda o: (o.created, o.id))
+    with catalog.lock:
+        matching = [o for o in shop.orders.orders.values()
+                    if ("any" in statuses or o.status in statuses)
+                    and (not include or o.id in include) and all(test(o) for test in tests)]
+        matching.sort(key=key, reverse=params.get("order") == "desc")
+        per_page, page = int(params["per_page"]), int(params["page"])
+        chosen = matching[(page - 1) * per_page: page * per_page]
+        items = [_order_data(catalog, order) for order in chosen]
+    total = len(matching)
+    pages = math.ceil(total / per_page) if total else 0
+    headers = [("X-WP-Total", str(total)), ("X-WP-TotalPages", str(pages)),
+               *page_links(call, page, pages)]
+    return Reply(items, headers=headers)
+
+
+def route_order_refunds(shop: WooSimulator, call: Call) -> Reply:
+    """GET /orders/<id>/refunds: each refund with its line items (negative quantities,
+    `_refunded_item_id` naming the order's line item, as WooCommerce stores refund items)."""
+    catalog = shop.catalog
+    prepare(call, {"order_id": int_arg(), "context": CONTEXT})
+    require_auth(call, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+    with catalog.lock:
+        order = shop.orders.orders.get(int(call.route_args["order_id"]))
+        if order is None:
+            raise RestError("woocommerce_rest_invalid_order_id", "Invalid order ID.", 404)
+        lines = {line.id: line for line in order.lines}
+        items = [{
+            "id": refund.id, "date_created_gmt": gmt(refund.created), "amount": "0.00",
+            "reason": "", "line_items": [{
+                "id": refund.id * 100 + line_id, "name": lines[line_id].name,
+                "product_id": lines[line_id].product_id,
+                "variation_id": lines[line_id].variation_id, "quantity": -quantity,
+                "sku": lines[line_id].sku,
+                "meta_data": [{"id": refund.id * 100 + line_id, "key": "_refunded_item_id",
+                               "value": str(line_id)}],
+            } for line_id, quantity in refund.lines.items()],
+        } for refund in reversed(order.refunds)]
+    return Reply(items, headers=[("X-WP-Total", str(len(items))),
+                                 ("X-WP-TotalPages", "1" if items else "0")])
+
+
+def _order_data(catalog: Catalog, order: Order) -> dict[str, Any]:
+    """An order as the v3 orders controller answers (the fields a backfill reads, in the
+    recorded order; list_orders_modified_after.json)."""
+    return {
+        "id": order.id, "parent_id": 0, "status": order.status, "currency": "EUR",
+        "date_created": local(order.created), "date_modified": local(order.modified),
+        "billing": {"first_name": "Ann", "last_name": "Lee", "company": "", "address_1": "",
+                    "address_2": "", "city": "", "state": "", "postcode": "",
+                    "country": "", "email": order.email, "phone": ""},
+        "number": order.number,
+        "line_items": [_order_line_data(catalog, line, order) for line in order.lines],
+        "refunds": [{"id": r.id, "reason": "", "total": "-0.00"} for r in reversed(order.refunds)],
+        "date_created_gmt": gmt(order.created), "date_modified_gmt": gmt(order.modified),
+    }
+
+
+def _order_line_data(catalog: Catalog, line: OrderLine, order: Order) -> dict[str, Any]:
+    """A line item as recorded (prices are the catalog's; no taxes in the recorded store)."""
+    product = catalog.products.get(line.variation_id or line.product_id)
+    price = product.regular_price if product else "0"
+    total = f"{float(price or 0) * line.quantity:.2f}"
+    parent = catalog.products.get(line.product_id) if line.variation_id else None
+    return {
+        "id": line.id, "name": line.name, "product_id": line.product_id,
+        "variation_id": line.variation_id, "quantity": line.quantity, "tax_class": "",
+        "subtotal": total, "subtotal_tax": "0.00", "total": total, "total_tax": "0.00",
+        "taxes": [],
+        "meta_data": ([{"id": line.id * 10, "key": "_reduced_stock",
+                        "value": str(line.quantity), "display_key": "_reduced_stock",
+                        "display_value": str(line.quantity)}] if order.stock_reduced else []),
+        "sku": line.sku, "global_unique_id": "", "price": float(price or 0),
+        "image": {"id": 0, "src": ""}, "parent_name": parent.name if parent else None,
+    }
