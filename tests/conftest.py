@@ -103,3 +103,23 @@ def make_engine(make_config):
 def engine(make_engine) -> Engine:
     """An engine on the simulators with the default test config (warehouse WH)."""
     return make_engine()
+
+
+@pytest.fixture
+def smtp_server():
+    """Start SMTP servers on loopback: `smtp_server(handler, **controller_options) -> port`."""
+    from aiosmtpd.controller import Controller
+    from helpers import free_port
+
+    running = []
+
+    def start(handler: object, **options: Any) -> int:
+        port = free_port()
+        controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
+        controller.start()
+        running.append(controller)
+        return port
+
+    yield start
+    for controller in running:
+        controller.stop()

@@ -11,7 +11,6 @@ import ssl
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -71,23 +70,6 @@ def good_report() -> ReconcileReport:
 
 
 # -- a real SMTP server ------------------------------------------------------------------------
-
-@pytest.fixture
-def smtp_server():
-    """Start SMTP servers on loopback: `smtp_server(handler, **controller_options) -> port`."""
-    running = []
-
-    def start(handler: Inbox, **options) -> int:
-        port = free_port()
-        controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
-        controller.start()
-        running.append(controller)
-        return port
-
-    yield start
-    for controller in running:
-        controller.stop()
-
 
 def settings(port: int, **changes) -> mail.SmtpSettings:
     values = {"host": "127.0.0.1", "port": port, "security": "none", "sender": "woodoo@shop.test",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sys
 import time
@@ -14,7 +15,7 @@ from typing import Any
 
 import click
 
-from woodoo import commands, daemon, log, reconcile, report, secret
+from woodoo import alerts, commands, daemon, log, reconcile, report, secret
 from woodoo import config as config_module
 from woodoo.check import run_check
 from woodoo.config import Config, ConfigError
@@ -331,6 +332,7 @@ def status(config_path: str) -> None:
             click.echo(f"{kind} in the last 24 h: {by_source}")
         if config.orders.enabled:
             _show_backfill(state)
+        _show_breakers_and_alerts(state)
         for name, value in state.runs.counts().items():
             click.echo(f"{name.replace('_', ' ')}: {value}")
         for letter in state.dead_letters.open()[:20]:
@@ -343,6 +345,24 @@ def status(config_path: str) -> None:
             click.echo(f"  order #{order['number']} needs attention: {order['attention']}")
     finally:
         state.close()
+
+
+def _show_breakers_and_alerts(state: State) -> None:
+    """Each side's circuit breaker and the alerts that hold, as the daemon last recorded them."""
+    for side in ("odoo", "woocommerce"):
+        snapshot = json.loads(state.runs.get_meta(f"breaker_{side}") or '{"state": "closed"}')
+        if snapshot["state"] == "closed":
+            click.echo(f"{side}: calls flow (circuit breaker closed)")
+        else:
+            since = dt.datetime.fromtimestamp(snapshot["since"]).isoformat(timespec="seconds")
+            click.echo(f"{side}: calls paused since {since} (circuit breaker {snapshot['state']}): "
+                       f"{snapshot['last_error']}")
+    active = json.loads(state.runs.get_meta(alerts.ACTIVE) or "{}")
+    for key, alert in sorted(active.items()):
+        since = dt.datetime.fromtimestamp(alert["since"]).isoformat(timespec="seconds")
+        click.echo(f"  alert since {since}: {alert['title']} ({key})")
+    if not active:
+        click.echo("alerts: none")
 
 
 def _show_backfill(state: State) -> None:
@@ -491,6 +511,29 @@ def retry_events(config_path: str, event_ids: tuple[int, ...], wait: float) -> N
     config = _load_config(config_path)
     result = _write_command(config, "events-retry", {"event_ids": list(event_ids)}, wait)
     click.echo(f"{result['count']} events back in the queue")
+
+
+@main.group(name="alerts")
+def alerts_group() -> None:
+    """Alerts to staff (email, chat webhook)."""
+
+
+@alerts_group.command(name="test")
+@config_option
+def test_alerts(config_path: str) -> None:
+    """Send a test alert to every configured channel and say what happened."""
+    config = _load_config(config_path)
+    channels = alerts.channels_for(config)
+    if not channels:
+        click.echo("error: no alert channel is configured: set smtp.host and smtp.recipients "
+                   "(alerts.email), or alerts.slack_webhook_url", err=True)
+        raise SystemExit(EXIT_REMOTE)
+    message = alerts.test_message(config.woocommerce.url)
+    results = [(channel.name, *channel.send(message)) for channel in channels]
+    for name, sent, note in results:
+        click.echo(f"{name}: {'sent' if sent else 'FAILED'}: {note}")
+    if not all(sent for _, sent, _ in results):
+        raise SystemExit(EXIT_REMOTE)
 
 
 @main.group(name="secret")

@@ -24,7 +24,7 @@ from woodoo.limits import oversized
 from woodoo.rules import StockPolicy
 
 SECRET_KEYS = frozenset({"password", "consumer_key", "consumer_secret", "odoo_secrets", "shop_secrets",
-                         "plugin_secret", "native_tokens"})
+                         "plugin_secret", "native_tokens", "slack_webhook_url"})
 MIN_SECRET_LENGTH = 32
 MAX_CONFIG_DEPTH = 12
 MAX_CONFIG_VALUES = 100_000
@@ -228,6 +228,45 @@ class OrdersConfig(_Section):
     )
 
 
+class AlertsConfig(_Section):
+    """When staff are told that something is wrong, and where (email: the smtp section)."""
+
+    email: bool = Field(True, description="email alerts to smtp.recipients (when smtp.host is set)")
+    slack_webhook_url: SecretStr | None = Field(
+        None, description="a Slack incoming webhook (Mattermost and Teams accept the same)",
+    )
+    check_interval: float = Field(60, ge=10, le=3600, description="seconds between two checks")
+    reminder_hours: float = Field(4, gt=0, le=168, description="remind while a condition lasts")
+    sync_latency_seconds: float = Field(
+        120, gt=0, description="alert when Odoo change -> shop p95 over 10 minutes is above this")
+    failed_pushes_per_hour: int = Field(5, ge=0, description="alert above this many an hour")
+    dead_letters: int = Field(0, ge=0, description="alert above this many open dead letters")
+    failed_events: int = Field(0, ge=0, description="alert above this many events set aside")
+    orders_attention: int = Field(0, ge=0, description="alert above this many orders needing "
+                                  "attention")
+    stuck_orders: int = Field(0, ge=0, description="alert above this many stuck pending orders")
+    queue_depth: int = Field(1000, ge=0, description="alert above this many waiting events")
+    oldest_event_minutes: float = Field(10, gt=0, description="alert when the oldest waiting "
+                                        "event has been due longer")
+    poll_age_minutes: float = Field(10, gt=0, description="alert when no poll finished for this "
+                                    "long (at least three poll intervals)")
+    unreachable_minutes: float = Field(0, ge=0, description="alert when Odoo or the shop has "
+                                       "been unreachable this long (0: as soon as its breaker opens)")
+    drift_items: int = Field(10, ge=0, description="alert when a reconciliation finds more "
+                             "drifted SKUs")
+    drift_units: int = Field(100, ge=0, description="alert when a reconciliation finds more "
+                             "drifted units")
+
+
+class BreakerConfig(_Section):
+    """When calls to a side that is down stop, and for how long (per side: Odoo, the shop)."""
+
+    failures: int = Field(5, ge=1, le=100, description="consecutive failures that open it")
+    cooldown: float = Field(10, ge=1, le=3600, description="first pause in seconds; it doubles "
+                            "while the side stays down")
+    max_cooldown: float = Field(300, ge=1, le=86400, description="the longest pause")
+
+
 class ReconciliationConfig(_Section):
     """The nightly full comparison of both sides, and its report."""
 
@@ -298,6 +337,8 @@ class Config(_Section):
     smtp: SmtpConfig = SmtpConfig()
     server: ServerConfig = ServerConfig()
     webhooks: WebhooksConfig = WebhooksConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    circuit_breaker: BreakerConfig = BreakerConfig()
     state: StateConfig = StateConfig()
     logging: LoggingConfig = LoggingConfig()
     secret_key_file: Path | None = Field(None, description="file holding the key for enc: values")
@@ -317,7 +358,9 @@ class Config(_Section):
                    self.woocommerce.consumer_key.get_secret_value(),
                    self.woocommerce.consumer_secret.get_secret_value(),
                    *self.channel_secrets().values(),
-                   *([self.smtp.password.get_secret_value()] if self.smtp.password else [])]
+                   *([self.smtp.password.get_secret_value()] if self.smtp.password else []),
+                   *([self.alerts.slack_webhook_url.get_secret_value()]
+                     if self.alerts.slack_webhook_url else [])]
         return [s for s in secrets if s]
 
 

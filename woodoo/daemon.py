@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import resource
 import signal
 import threading
@@ -15,16 +16,21 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from woodoo import commands, log, reconcile
+from woodoo.alerts import Alerts, Figures, channels_for
 from woodoo.backfill import BackfillError, OrderBackfill
-from woodoo.config import Config
+from woodoo.breaker import Breaker, BreakerSettings
+from woodoo.config import BreakerConfig, Config
 from woodoo.engine import Engine
 from woodoo.errors import WoodooError
+from woodoo.findings import percentile
 from woodoo.httpserver import HttpServer, WSGIApp
 from woodoo.lock import StateLock
+from woodoo.metrics import Metrics
 from woodoo.odoo import OdooError, OdooGateway
 from woodoo.orders import OrderSync
 from woodoo.retry import RetryPolicy
 from woodoo.state import State
+from woodoo.state.runs import RunStore
 from woodoo.webhooks import create_app
 from woodoo.woocommerce import WooGateway
 from woodoo.worker import EventWorker
@@ -40,12 +46,14 @@ def open_engine(config: Config, *, connect: bool = True,
     holds the state lock, lets it settle what a dead process left in the push journal."""
     policy = RetryPolicy(config.sync.retries, config.sync.retry_base_seconds)
     state = State(config.state.path)
-    odoo = OdooGateway(config.odoo, policy)
-    woo = WooGateway(config.woocommerce, policy)
+    metrics = Metrics()
+    breakers = side_breakers(config.circuit_breaker, metrics, state.runs, clock)
+    odoo = OdooGateway(config.odoo, policy, breakers["odoo"])
+    woo = WooGateway(config.woocommerce, policy, breakers["woocommerce"])
     try:
         if connect:
             odoo.connect()
-        engine = Engine(config, state, odoo, woo, clock=clock, state_lock=lock)
+        engine = Engine(config, state, odoo, woo, clock=clock, state_lock=lock, metrics=metrics)
         if config.orders.enabled:
             orders = OrderSync(config.orders, state.orders, odoo, clock=clock)
             engine.backfill = OrderBackfill(config, state, woo, orders, clock=clock)
@@ -53,6 +61,62 @@ def open_engine(config: Config, *, connect: bool = True,
     finally:
         woo.close()
         state.close()
+
+
+def side_breakers(settings: BreakerConfig, metrics: Metrics, runs: RunStore,
+                  clock: Callable[[], float]) -> dict[str, Breaker]:
+    """A circuit breaker for each side; its changes go to the log, /metrics and the state (for
+    `woodoo status`, which runs in another process)."""
+    logger = log.get("woodoo.breaker")
+
+    def changed(breaker: Breaker, old: str, new: str) -> None:
+        metrics.watch_breaker(breaker.side, new)
+        snapshot = breaker.snapshot()
+        runs.set_meta(f"breaker_{breaker.side}", json.dumps(snapshot))
+        words = {"open": "calls paused: the side is down", "half-open": "probing",
+                 "closed": "calls resumed"}[new]
+        (logger.warning if new == "open" else logger.info)(
+            words, side=breaker.side, was=old, cooldown_seconds=breaker.cooldown,
+            last_error=snapshot["last_error"])
+
+    limits = BreakerSettings(settings.failures, settings.cooldown, settings.max_cooldown)
+    return {side: Breaker(side, limits, clock=clock, on_change=changed)
+            for side in ("odoo", "woocommerce")}
+
+
+def alerts_for(engine: Engine, worker: EventWorker) -> Alerts:
+    """The daemon's alerts: the rules over the state's figures, the worker and the breakers."""
+    config, state, clock = engine.config, engine.state, engine.clock
+
+    def gather() -> Figures:
+        now = clock()
+        latencies = state.runs.health(now - 600)["latencies"]
+        stats = state.events.stats()
+        counts = state.runs.counts()
+        good_poll = state.runs.activity(now - 86400)["last_good_poll"].get("at")
+        drift = json.loads(state.runs.get_meta(reconcile.LAST_DRIFT) or "{}")
+        open_breakers = {
+            side: now - (snapshot["since"] or now)
+            for side, snapshot in (("odoo", engine.odoo.guard.snapshot()),
+                                   ("woocommerce", engine.woo.guard.snapshot()))
+            if snapshot["state"] != "closed"} if engine.odoo.guard and engine.woo.guard else {}
+        return Figures(
+            latency_p95=percentile(latencies, 0.95),
+            failed_pushes_last_hour=state.runs.health(now - 3600)["push_failures"],
+            dead_letters_open=counts["dead_letters_open"], failed_events=counts["events_failed"],
+            orders_attention=counts["orders_needing_attention"],
+            stuck_orders=len(state.orders.stuck(now - config.orders.stuck_after_hours * 3600)),
+            queue_depth=int(stats["depth"] or 0),
+            oldest_event_age=now - float(stats["oldest_due_at"]) if stats["oldest_due_at"] else None,
+            last_good_poll_age=now - good_poll if good_poll else None,
+            open_breakers=open_breakers, worker_stalled=worker.stalled(),
+            drift_items=drift.get("items"), drift_units=drift.get("units"),
+        )
+
+    return Alerts(config.alerts, channels_for(config), gather=gather, load=state.runs.get_meta,
+                  store=state.runs.set_meta, metrics=engine.metrics,
+                  shop=config.woocommerce.url, poll_interval=config.sync.poll_interval,
+                  clock=clock)
 
 
 def scheduled_poll(engine: Engine) -> None:
@@ -145,6 +209,12 @@ def readiness_check(engine: Engine, scheduler: BackgroundScheduler, worker: Even
                                    else f"stuck: oldest event due {late:.0f} s ago")
                 cached[:] = [(time.monotonic(), checks)]
             checks = dict(cached[0][1])
+        for side, guard in (("odoo", engine.odoo.guard), ("woocommerce", engine.woo.guard)):
+            snapshot = guard.snapshot() if guard else {"state": "closed"}
+            checks[f"breaker_{side}"] = ("ok" if snapshot["state"] == "closed" else
+                                         f"{snapshot['state']}: calls paused after "
+                                         f"{snapshot['failures']} failures "
+                                         f"({snapshot['last_error']})")
         checks["worker"] = ("ok" if not worker.stalled() else
                             f"stalled: no heartbeat for {time.time() - worker.heartbeat:.0f} s "
                             f"while events are due")
@@ -225,6 +295,13 @@ def run(config: Config, *, stop: threading.Event | None = None,
         orders = engine.backfill.orders if engine.backfill else None
         worker = EventWorker(engine, engine.state.events, config.webhooks, orders)
         scheduler = build_scheduler(engine)
+        alerts = alerts_for(engine, worker)
+        for side in (engine.odoo.guard, engine.woo.guard):
+            if isinstance(side, Breaker):
+                # A side back: what waited for it goes now, not at its own next try.
+                side.listeners.append(lambda _, old, new: new == "closed" and worker.resume())
+        scheduler.add_job(outlive, "interval", args=["alerts", alerts.check],
+                          seconds=config.alerts.check_interval, id="alerts", name="Alert rules")
         app = create_app(config, web_state, engine.metrics,
                          readiness=readiness_check(engine, scheduler, worker),
                          notify=worker.wake.set)

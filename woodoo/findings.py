@@ -80,3 +80,11 @@ class ReconcileReport:
             or self.dead_letters or self.failed_events or self.orders_attention or self.stuck_orders
             or self.repeat_drifters or self.odoo_only or self.unmanaged
         )
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float | None:
+    """The value at `fraction` (0..1) of already sorted values, nearest rank; None when empty."""
+    if not sorted_values:
+        return None
+    index = min(len(sorted_values) - 1, max(0, round(fraction * len(sorted_values)) - 1))
+    return sorted_values[index]

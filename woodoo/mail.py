@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from typing import Literal
 
 from woodoo import log, retry
+from woodoo.config import SmtpConfig
 from woodoo.retry import RemoteError, RetryPolicy
 
 DEFAULT_POLICY = RetryPolicy(3, 1.0)
@@ -31,6 +32,15 @@ class SmtpSettings:
     sender: str = "woodoo@localhost"
     recipients: tuple[str, ...] = ()
     timeout: float = 30
+
+
+def settings(smtp: SmtpConfig) -> SmtpSettings:
+    """The sending settings of the config's `smtp` section (the password resolved)."""
+    return SmtpSettings(
+        host=smtp.host or "", port=smtp.port, security=smtp.security, username=smtp.username,
+        password=smtp.password.get_secret_value() if smtp.password else None,
+        sender=smtp.sender, recipients=tuple(smtp.recipients), timeout=smtp.timeout,
+    )
 
 
 def _deliver(message: EmailMessage, settings: SmtpSettings) -> dict[str, tuple[int, bytes]]:

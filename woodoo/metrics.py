@@ -54,9 +54,31 @@ class Metrics:
             "woodoo_worker_heartbeat_timestamp_seconds", "Unix time the event worker last beat",
             registry=self.registry,
         )
+        self.breaker_state = Gauge(
+            "woodoo_breaker_state", "Circuit breaker per side: 0 closed, 1 half-open (probing), "
+            "2 open (calls paused)", ["side"], registry=self.registry,
+        )
+        self.breaker_openings = Counter(
+            "woodoo_breaker_openings_total", "Times calls to a side were paused", ["side"],
+            registry=self.registry,
+        )
+        self.alerts_active = Gauge(
+            "woodoo_alert_active", "1 while an alert condition holds", ["alert"],
+            registry=self.registry,
+        )
+        self.alert_sends = Counter(
+            "woodoo_alert_sends_total", "Alert messages sent or failed, per channel",
+            ["channel", "outcome"], registry=self.registry,
+        )
         self.dead_letters = Gauge(
             "woodoo_dead_letters_open", "Dead letters not resolved", registry=self.registry
         )
+
+    def watch_breaker(self, side: str, state: str) -> None:
+        """Show a breaker's state (0 closed, 1 half-open, 2 open); count its openings."""
+        self.breaker_state.labels(side).set({"closed": 0, "half-open": 1, "open": 2}[state])
+        if state == "open":
+            self.breaker_openings.labels(side).inc()
 
     def track_state(self, queue_depth: Callable[[], float], dead_letters: Callable[[], float]) -> None:
         """Read the two state-backed gauges at scrape time."""

@@ -77,9 +77,11 @@ def shift(watermark: str, seconds: float) -> str:
 class OdooGateway:
     """Reads stock figures and stock changes from Odoo; hides odoorpc and Odoo's version quirks."""
 
-    def __init__(self, config: OdooConfig, policy: retry.RetryPolicy) -> None:
+    def __init__(self, config: OdooConfig, policy: retry.RetryPolicy,
+                 guard: retry.Guard | None = None) -> None:
         self.config = config
         self.policy = policy
+        self.guard = guard  # the circuit breaker of calls to Odoo
         self.client: odoorpc.ODOO | None = None
         self.warehouses: list[Warehouse] = []
         self.server_version = ""
@@ -113,7 +115,7 @@ class OdooGateway:
                 )
                 return client
 
-        self.client = retry.call(login, self.policy, "odoo.login")
+        self.client = retry.call(login, self.policy, "odoo.login", self.guard)
         self.server_version = str(self.client.version)
         self.warehouses = self._resolve_warehouses()
 
@@ -336,7 +338,7 @@ class OdooGateway:
             with self._lock, _translated_errors(self.config.url, f"{model}.{method}"):
                 return client.execute_kw(model, method, args, kwargs)
 
-        return retry.call(attempt, self.policy, f"odoo.{model}.{method}")
+        return retry.call(attempt, self.policy, f"odoo.{model}.{method}", self.guard)
 
 
 class _translated_errors:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,10 +14,11 @@ from apscheduler.triggers.cron import CronTrigger
 from woodoo import log, mail, report
 from woodoo.config import Config
 from woodoo.engine import Engine, Progress
-from woodoo.findings import Drift, Health, ReconcileReport
+from woodoo.findings import Drift, Health, ReconcileReport, percentile
 from woodoo.mapping import mapping_problems
 
 LAST_RUN = "reconcile_last_run"
+LAST_DRIFT = "reconcile_last_drift"  # what the last reconciliation found, for the alerts
 REPEAT_WINDOW_DAYS = 7
 
 
@@ -52,6 +54,9 @@ def run_reconciliation(engine: Engine, *, dry_run: bool = False,
         found.unmanaged = problems.unmanaged
         if not dry_run:
             engine.state.runs.record_drift(found.run_id, [d.sku for d in found.drift], day.isoformat())
+            units = sum(abs(d.should_show - (d.shop_before or 0)) for d in found.drift)
+            engine.state.runs.set_meta(LAST_DRIFT, json.dumps(
+                {"items": len(found.drift), "units": units, "at": found.started_at}))
     except Exception as error:  # the report must still go out, saying what broke
         found.failures.append(f"the reconciliation could not finish: {error}")
     state = engine.state
@@ -85,17 +90,10 @@ def _health(figures: dict[str, Any]) -> Health:
         polls=figures["polls"], polls_failed=figures["polls_failed"],
         webhook_events=figures["webhook_events"], pushes=figures["pushes"],
         push_failures=figures["push_failures"],
-        latency_p50=_percentile(latencies, 0.50), latency_p95=_percentile(latencies, 0.95),
+        latency_p50=percentile(latencies, 0.50), latency_p95=percentile(latencies, 0.95),
         queue_depth=figures["queue_depth"], last_backfill=figures["last_backfill"],
         backfill_failures=figures["backfill_failures"],
     )
-
-
-def _percentile(sorted_values: list[float], fraction: float) -> float | None:
-    if not sorted_values:
-        return None
-    index = min(len(sorted_values) - 1, max(0, round(fraction * len(sorted_values)) - 1))
-    return sorted_values[index]
 
 
 def reconcile_and_report(engine: Engine, *, dry_run: bool = False, email: bool = True,
@@ -108,7 +106,7 @@ def reconcile_and_report(engine: Engine, *, dry_run: bool = False, email: bool =
     saved = report.save(rendered, result, reports_directory(config))
     sent = (False, "not sent (--no-email)")
     if email and config.smtp.host and config.smtp.recipients:
-        sent = report.send(rendered, smtp_settings(config), filename=saved["csv"].name)
+        sent = report.send(rendered, mail.settings(config.smtp), filename=saved["csv"].name)
     elif email:
         sent = (False, "not sent: no smtp.host or smtp.recipients in the config")
     if not dry_run:
@@ -124,16 +122,6 @@ def reconcile_and_report(engine: Engine, *, dry_run: bool = False, email: bool =
 def reports_directory(config: Config) -> Path:
     """Where reports are saved: `reports/` beside the state database."""
     return config.state.path.parent / "reports"
-
-
-def smtp_settings(config: Config) -> mail.SmtpSettings:
-    """The report module's SMTP settings from the config."""
-    smtp = config.smtp
-    return mail.SmtpSettings(
-        host=smtp.host or "", port=smtp.port, security=smtp.security, username=smtp.username,
-        password=smtp.password.get_secret_value() if smtp.password else None,
-        sender=smtp.sender, recipients=tuple(smtp.recipients), timeout=smtp.timeout,
-    )
 
 
 def trigger(config: Config) -> CronTrigger:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 import tenacity
 
@@ -23,6 +23,33 @@ class RemoteError(WoodooError):
         self.retry_after = retry_after
 
 
+class CircuitOpen(RemoteError):
+    """The side's circuit breaker is open: the call was not made (it is down; nothing is lost).
+
+    Retryable for whoever keeps work for later (the event worker), but never retried in place:
+    the breaker says when to try again.
+    """
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message, retryable=True, retry_after=retry_after)
+
+
+class Guard(Protocol):
+    """What `call` asks of a circuit breaker (woodoo.breaker.Breaker)."""
+
+    def before_call(self) -> None:
+        """Raise CircuitOpen when no call may be made now."""
+
+    def succeeded(self) -> None:
+        """The side answered."""
+
+    def failed(self, error: str) -> None:
+        """The side did not answer."""
+
+    def snapshot(self) -> dict[str, Any]:
+        """The breaker's state in words and figures (state, since, open_until, last_error)."""
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How often and how patiently to retry a failed remote call."""
@@ -35,9 +62,32 @@ class RetryPolicy:
         return self.base_seconds * 2 ** (attempt - 1)
 
 
-def call(fn: Callable[[], T], policy: RetryPolicy, what: str) -> T:
-    """Run `fn`, retrying a retryable RemoteError with backoff; the last error is raised."""
+def call(fn: Callable[[], T], policy: RetryPolicy, what: str, guard: Guard | None = None) -> T:
+    """Run `fn`, retrying a retryable RemoteError with backoff; the last error is raised.
+
+    With a `guard` (the side's circuit breaker) each attempt asks it first and tells it how it
+    went: a retryable error means the side did not answer; any answer, a refusal of our data
+    included, means it is up.
+    """
     logger = log.get("woodoo.retry")
+
+    def attempt() -> T:
+        if guard is None:
+            return fn()
+        guard.before_call()
+        try:
+            result = fn()
+        except RemoteError as error:
+            if error.retryable:
+                guard.failed(str(error))
+                raise
+            guard.succeeded()
+            raise
+        except BaseException:
+            guard.succeeded()  # an answer we could not use: the side is up
+            raise
+        guard.succeeded()
+        return result
 
     def wait(state: tenacity.RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
@@ -56,8 +106,9 @@ def call(fn: Callable[[], T], policy: RetryPolicy, what: str) -> T:
     retrying = tenacity.Retrying(
         stop=tenacity.stop_after_attempt(policy.retries + 1),
         wait=wait,
-        retry=tenacity.retry_if_exception(lambda e: isinstance(e, RemoteError) and e.retryable),
+        retry=tenacity.retry_if_exception(
+            lambda e: isinstance(e, RemoteError) and e.retryable and not isinstance(e, CircuitOpen)),
         before_sleep=before_sleep,
         reraise=True,
     )
-    return retrying(fn)
+    return retrying(attempt)

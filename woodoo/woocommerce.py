@@ -113,9 +113,11 @@ class _PooledAPI(woocommerce.API):
 class WooGateway:
     """Lists, looks up and writes stock in the shop; hides the REST API and its quirks."""
 
-    def __init__(self, config: WooCommerceConfig, policy: retry.RetryPolicy) -> None:
+    def __init__(self, config: WooCommerceConfig, policy: retry.RetryPolicy,
+                 guard: retry.Guard | None = None) -> None:
         self.config = config
         self.policy = policy
+        self.guard = guard  # the circuit breaker of calls to the shop
         self.plugin_secret = (config.plugin_secret.get_secret_value()
                               if config.plugin_secret is not None else None)
         self._signed: dict[bytes, int] = {}
@@ -352,7 +354,8 @@ class WooGateway:
                 raise self._http_error(response, "POST", path.lstrip("/"))
             return self._json(response, "POST", path.lstrip("/"))
 
-        return retry.call(attempt, self.policy, f"woodoo-plugin.{path.rsplit('/', 1)[-1]}")
+        return retry.call(attempt, self.policy, f"woodoo-plugin.{path.rsplit('/', 1)[-1]}",
+                          self.guard)
 
     def _fresh_second(self, route: str, body: bytes) -> int:
         """Now in unix seconds, but never a second this body was already signed in for `route`:
@@ -463,7 +466,7 @@ class WooGateway:
                 raise self._http_error(response, method, endpoint)
             return response
 
-        return retry.call(attempt, self.policy, f"woocommerce.{method} {endpoint}")
+        return retry.call(attempt, self.policy, f"woocommerce.{method} {endpoint}", self.guard)
 
     def _json(self, response: requests.Response, method: str, endpoint: str) -> Any:
         try:

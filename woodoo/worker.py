@@ -76,6 +76,11 @@ class EventWorker:
             self.wake.wait(self._idle_seconds())
             self.wake.clear()
 
+    def resume(self) -> None:
+        """A side is back: events waiting for it are due now, and the worker wakes for them."""
+        self.events.wake_waiting()
+        self.wake.set()
+
     def beat(self) -> None:
         """Say the worker is alive (read by /readyz and /metrics)."""
         self.heartbeat = self.clock()
@@ -160,7 +165,11 @@ class EventWorker:
         attempts = event.attempts + 1
         outage = _outage(error)
         if outage:
-            delay: float | None = OUTAGE_RETRY_SECONDS
+            # When the side's breaker is open, its pause ends the wait: the event is there for
+            # the first call after it (the probe), so what was queued goes out once it is back.
+            hint = getattr(error, "retry_after", None)
+            delay: float | None = min(OUTAGE_RETRY_SECONDS, max(0.5, hint)) if hint is not None else (
+                OUTAGE_RETRY_SECONDS)
         elif attempts >= MAX_ATTEMPTS:
             delay = None
         else:

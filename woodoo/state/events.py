@@ -132,6 +132,15 @@ class EventQueue(Store):
                 f"update events set failed_at = null, attempts = 0, due_at = ? where {where}",
                 [self.database.clock(), *params]).rowcount
 
+    def wake_waiting(self) -> int:
+        """Make events that wait after a failed try due now (their side is back); how many."""
+        now = self.database.clock()
+        with self.database.atomic() as db:
+            return db.execute(
+                "update events set due_at = ? where done_at is null and failed_at is null "
+                "and last_error is not null and due_at > ? and claim_id is null", [now, now]
+            ).rowcount
+
     def stats(self) -> dict[str, float | int | None]:
         """Queue depth, the oldest due time, and when the next event can be claimed."""
         with self.database.read() as db:

@@ -1,0 +1,184 @@
+"""The circuit breaker on its own, and with the real gateways against a simulator that is down:
+a side that is down is not hammered, and nothing is lost."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import Clock
+
+from woodoo import retry
+from woodoo.breaker import Breaker, BreakerSettings
+from woodoo.retry import CircuitOpen, RemoteError, RetryPolicy
+
+
+def breaker(clock: Clock, changes: list | None = None) -> Breaker:
+    record = (lambda b, old, new: changes.append((old, new))) if changes is not None else None
+    return Breaker("odoo", BreakerSettings(failures=3, cooldown=10, max_cooldown=35), clock=clock,
+                   on_change=record)
+
+
+def test_it_opens_after_consecutive_failures_and_lets_one_probe_through_after_the_cooldown():
+    clock, changes = Clock(1000.0), []
+    guard = breaker(clock, changes)
+    for _ in range(2):
+        guard.before_call()
+        guard.failed("connection refused")
+    guard.before_call()
+    guard.succeeded()  # an answer in between: the count starts again
+    for _ in range(3):
+        guard.before_call()
+        guard.failed("connection refused")
+    assert changes == [("closed", "open")]
+    with pytest.raises(CircuitOpen, match="the next try is in 10 s"):
+        guard.before_call()
+    clock.now += 10
+    guard.before_call()  # the probe
+    with pytest.raises(CircuitOpen):
+        guard.before_call()  # one probe at a time
+    guard.succeeded()
+    assert changes == [("closed", "open"), ("open", "half-open"), ("half-open", "closed")]
+    guard.before_call()  # closed again
+
+
+def test_the_cooldown_grows_while_the_side_stays_down_up_to_its_cap():
+    clock = Clock(1000.0)
+    guard = breaker(clock)
+    for _ in range(3):
+        guard.failed("timeout")
+    pauses = []
+    for _ in range(4):
+        pauses.append(guard.open_until - clock.now)
+        clock.now = guard.open_until
+        guard.before_call()
+        guard.failed("timeout")
+    assert pauses == [10, 20, 35, 35]
+    assert guard.snapshot()["since"] == 1000.0  # the outage began with the first opening
+    clock.now = guard.open_until
+    guard.before_call()
+    guard.succeeded()
+    assert guard.cooldown == 10 and guard.snapshot()["state"] == "closed"
+
+
+def test_retry_counts_only_failures_to_answer_and_never_retries_an_open_circuit():
+    clock = Clock(1000.0)
+    guard = breaker(clock)
+    calls = []
+
+    def refused() -> None:
+        calls.append("refused")
+        raise RemoteError("HTTP 400: bad data", retryable=False)
+
+    for _ in range(5):
+        with pytest.raises(RemoteError):
+            retry.call(refused, RetryPolicy(0, 0), "x", guard)
+    assert guard.snapshot()["state"] == "closed"  # a 4xx is an answer: the side is up
+
+    def down() -> None:
+        calls.append("down")
+        raise RemoteError("connection refused", retryable=True)
+
+    with pytest.raises(RemoteError):
+        retry.call(down, RetryPolicy(10, 0), "x", guard)
+    # Three attempts opened it; the other eight of the eleven were never made.
+    assert calls.count("down") == 3
+    with pytest.raises(CircuitOpen):
+        retry.call(down, RetryPolicy(10, 0), "x", guard)
+    assert calls.count("down") == 3
+
+
+def test_an_unexpected_error_does_not_leave_the_probe_out():
+    clock = Clock(1000.0)
+    guard = breaker(clock)
+    for _ in range(3):
+        guard.failed("timeout")
+    clock.now += 10
+
+    def broken() -> None:
+        raise KeyError("an answer we could not read")
+
+    with pytest.raises(KeyError):
+        retry.call(broken, RetryPolicy(0, 0), "x", guard)
+    guard.before_call()  # closed: the side answered
+
+
+# -- with the real daemon, against a side that answers 503 for a while ---------------------------
+
+ODOO_SECRET = "whsec_breaker_odoo_0123456789abcdefghijkl"
+FAST_BREAKER = {"failures": 3, "cooldown": 1, "max_cooldown": 2}
+
+
+@pytest.fixture
+def daemon_running(make_config):
+    import threading
+
+    from woodoo import daemon
+
+    started = []
+
+    def start(port: int):
+        stop = threading.Event()
+        config = make_config(server={"port": port}, circuit_breaker=FAST_BREAKER,
+                             webhooks={"odoo_secrets": [ODOO_SECRET], "reread_after": [0.1]})
+        thread = threading.Thread(target=daemon.run, args=(config,), kwargs={"stop": stop},
+                                  daemon=True)
+        thread.start()
+        started.append((stop, thread))
+        return config
+
+    yield start
+    for stop, thread in started:
+        stop.set()
+        thread.join(timeout=30)
+
+
+def post_event(port: int, event_id: str, product_id: int) -> int:
+    import json
+    import time as time_module
+
+    import requests
+
+    from woodoo import signing
+
+    body = json.dumps({"event_id": event_id, "product_ids": [product_id], "odoo_time":
+                       time_module.strftime("%Y-%m-%d %H:%M:%S", time_module.gmtime())}).encode()
+    return requests.post(f"http://127.0.0.1:{port}/webhooks/odoo", data=body, timeout=5, headers={
+        "Content-Type": "application/json",
+        signing.HEADER: signing.sign(body, ODOO_SECRET, signing.ODOO_EVENTS)}).status_code
+
+
+@pytest.mark.parametrize("side", ["odoo", "woocommerce"])
+def test_a_side_down_for_a_while_gets_few_calls_and_nothing_is_lost(daemon_running, odoo, shop,
+                                                                     side):
+    import time as time_module
+
+    from helpers import free_port, wait_for
+
+    port = free_port()
+    config = daemon_running(port)
+    assert wait_for(lambda: shop.stock("WDG-1001")[0] == 115, timeout=20)
+    down = odoo.server if side == "odoo" else shop.server
+    prefix = "/" if side == "odoo" else "/wp-json/wc/v3"
+    before = len(down.requests)
+    down.faults.fail_next(100_000, status=503, path_prefix=prefix)
+    odoo.set_on_hand("WDG-1002", "WH", 17)
+    assert post_event(port, "during-outage", odoo.product_id("WDG-1002")) == 202
+    time_module.sleep(8)  # eight polls (poll_interval 1 s), each retried twice, and the event
+    calls = len(down.requests) - before
+    # Without the breaker: about 8 polls x 3 attempts, plus the event's reads. With it: three
+    # failures open it, then one probe per pause (1 s, then 2 s): about 3 + 4.
+    assert calls <= 10, calls
+    assert shop.stock("WDG-1002")[0] != 17
+    down.faults.clear()
+    back = time_module.monotonic()
+    assert wait_for(lambda: shop.stock("WDG-1002")[0] == 17, timeout=10)
+    assert time_module.monotonic() - back < FAST_BREAKER["max_cooldown"] + 3  # one pause, a poll
+    assert wait_for(lambda: _event_done(config.state.path, "during-outage"), timeout=10)
+
+
+def _event_done(database, event_id: str) -> bool:
+    import sqlite3
+
+    with sqlite3.connect(database) as db:
+        row = db.execute("select done_at, attempts from events where event_id = ?",
+                         [event_id]).fetchone()
+    return row is not None and row[0] is not None and row[1] == 0  # no try used up
