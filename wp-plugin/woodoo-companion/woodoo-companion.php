@@ -5,6 +5,7 @@
  * Description:          Keeps the shop's stock true to Odoo with the Woodoo daemon: sends signed order events (durably, retried; at once when the daemon asks) and accepts the daemon's conditional stock writes.
  * Version:              0.3.0
  * Requires at least:    6.0
+ * Tested up to:         7.0
  * Requires PHP:         7.4
  * Author:               Woodoo
  * License:              GPL-2.0-or-later

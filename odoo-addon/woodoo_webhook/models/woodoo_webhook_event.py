@@ -24,6 +24,10 @@ What this relies on in Odoo 17 and 18 (odoo/addons/base/models/ir_cron.py, read 
   seen: they go with the next minute's run at the latest.
 - `_trigger_list` drops triggers due now when the cron is inactive: an administrator who
   deactivates the cron stops the sending, events wait in the outbox.
+
+Inventory administrators watch the outbox under Inventory → Configuration → Woodoo outbox
+(views/woodoo_webhook_event_views.xml) and send failed or waiting events again with "Send now",
+which, like a stock change, only queues them and triggers the cron.
 """
 
 import logging
@@ -33,6 +37,7 @@ import psycopg2.errors
 import requests
 from odoo import api, fields, models
 
+from ..lib import outbox_views as woodoo_views
 from ..lib import payload as woodoo_payload
 from ..lib import woodoo_signing
 
@@ -46,6 +51,7 @@ DEFAULT_TIMEOUT = 2.0
 MAX_TIMEOUT = 30.0
 CRON_BATCH = 200
 CRON_XMLID = "woodoo_webhook.ir_cron_woodoo_webhook_send"
+LIST_VIEW_XMLID = "woodoo_webhook.view_woodoo_webhook_event_list"
 # Kept in the cursor's post-commit data, which Odoo clears on commit and on rollback: exactly the
 # life of one transaction.
 TRIGGERED_KEY = "woodoo_webhook.cron_triggered"
@@ -74,10 +80,16 @@ class WoodooWebhookEvent(models.Model):
     state = fields.Selection(
         [("pending", "Pending"), ("sent", "Sent"), ("failed", "Failed")],
         default="pending", required=True, index=True)
-    attempts = fields.Integer(default=0, readonly=True)
+    attempts = fields.Integer(
+        default=0, readonly=True,
+        help="Attempts since the event was queued, or since it was last sent again by hand.")
     next_attempt = fields.Datetime(index=True, readonly=True)
     last_error = fields.Text(readonly=True)
     sent_at = fields.Datetime(readonly=True)
+    requeued_at = fields.Datetime(
+        string="Sent again by hand", readonly=True,
+        help="When an administrator last pressed Send now: the 48 hours before giving up count "
+             "from then.")
 
     _sql_constraints = [
         ("event_id_unique", "unique(event_id)", "A Woodoo event id must be unique."),
@@ -221,20 +233,45 @@ class WoodooWebhookEvent(models.Model):
         for event in self:
             attempts = event.attempts + 1
             values = {"attempts": attempts, "last_error": message[:2000]}
-            if woodoo_payload.expired(event.create_date, now):
+            if woodoo_payload.expired(event._woodoo_trying_since(), now):
                 values.update(state="failed", next_attempt=False)
             else:
                 values["next_attempt"] = woodoo_payload.next_attempt(now, attempts)
             event.write(values)
 
+    def _woodoo_trying_since(self):
+        """Since when this event is being tried: queued, or last sent again by hand."""
+        self.ensure_one()
+        return self.requeued_at or self.create_date
+
+    # -- "Send now", from the outbox views ----------------------------------------------------------
+    def action_send_now(self):
+        """Queue these failed or waiting events for the cron's next run, and wake the cron.
+
+        The administrator's request only writes the rows and the trigger, like a stock change:
+        the cron worker sends after the commit, so the click never waits on the daemon either.
+        A failed event gets a fresh 48 h and backoff from 1 minute, as if newly queued (the
+        last error stays until the next attempt replaces it). Sent events are left alone.
+        """
+        now = fields.Datetime.now()
+        events = self.browse([event.id for event in self if event.state != "sent"])
+        if not events:
+            return True
+        events.write({"state": "pending", "next_attempt": now, "attempts": 0,
+                      "requeued_at": now})
+        self._woodoo_wake_cron()
+        return True
+
     # -- cron, clean-up and install ---------------------------------------------------------------
     @api.model
     def _cron_woodoo_send(self):
-        """Every minute and on trigger: give up on events older than ~48 h, send those due."""
+        """Every minute and on trigger: give up on events tried for ~48 h, send those due."""
         now = fields.Datetime.now()
         stale = self.search([("state", "=", "pending"),
                              ("create_date", "<", now - woodoo_payload.GIVE_UP_AFTER)])
         for event in stale:
+            if not woodoo_payload.expired(event._woodoo_trying_since(), now):
+                continue  # sent again by hand within the last 48 h
             event.write({"state": "failed", "next_attempt": False,
                          "last_error": "gave up after 48 h; last error: "
                                        f"{event.last_error or 'none'}"})
@@ -259,6 +296,26 @@ class WoodooWebhookEvent(models.Model):
             params.set_param(PARAM_TIMEOUT, "2")
         if not params.get_param(PARAM_SKU_FIELD):
             params.set_param(PARAM_SKU_FIELD, "default_code")
+
+    @api.model
+    def _woodoo_load_list_view(self):
+        """On install and update: the outbox's list view, as <list> on Odoo 18, <tree> on 17.
+
+        Loaded like a data file's record (`_load_records` with the module's XML id, as
+        tools/convert.py does in both versions), so that an update keeps it and an uninstall
+        removes it; lib/outbox_views.py says why it cannot live in the XML.
+        """
+        views = self.env["ir.ui.view"]
+        tag = woodoo_views.list_tag(views._fields["type"].get_values(self.env))
+        # arch_db rather than arch: ir.ui.view.write() flags an `arch` written outside a data
+        # file as edited by hand (arch_updated), which this view is not. With arch_db the type
+        # must be given: create() derives it from `arch` or `arch_base` only.
+        return views._load_records([{
+            "xml_id": LIST_VIEW_XMLID,
+            "values": {"name": "woodoo.webhook.event.list", "model": self._name, "type": tag,
+                       "arch_db": woodoo_views.list_view_arch(tag)},
+            "noupdate": False,
+        }], True)
 
     @api.model
     def _woodoo_fix_cron(self):
