@@ -32,9 +32,9 @@ from bench.webhooks import SECRET, TARGET_P99_MS, TARGET_RATE, generate_load
 from woodoo import config as config_module
 from woodoo import log
 from woodoo.daemon import serve
-from woodoo.metrics import Metrics
 from woodoo.state import State
-from woodoo.webhooks import create_app
+from woodoo.web.metrics import Metrics
+from woodoo.web.webhooks import create_app
 
 MODES: tuple[Literal["FULL", "NORMAL"], ...] = ("FULL", "NORMAL")
 

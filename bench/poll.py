@@ -14,9 +14,9 @@ from pathlib import Path
 
 from bench.common import bench_config, markdown_table, simulators, timed, write_section
 from woodoo.daemon import open_engine
-from woodoo.retry import RetryPolicy
+from woodoo.gateways.retry import RetryPolicy
+from woodoo.gateways.woocommerce import WooGateway
 from woodoo.simulators.clock import OffsetClock
-from woodoo.woocommerce import WooGateway
 
 CHANGES = 10
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from bench.common import bench_config, markdown_table, simulators, timed, write_section
 from woodoo.daemon import open_engine
+from woodoo.gateways.retry import RetryPolicy
+from woodoo.gateways.woocommerce import WooGateway
 from woodoo.progress import terminal_progress
-from woodoo.reconcile import run_reconciliation
-from woodoo.retry import RetryPolicy
+from woodoo.reporting.reconcile import run_reconciliation
 from woodoo.simulators.clock import OffsetClock
-from woodoo.woocommerce import WooGateway
 
 NAIVE_SAMPLE = 500
 

@@ -38,12 +38,13 @@ import yaml
 
 from bench.common import DOCS, machine_info, markdown_table, percentile, simulators, write_section
 from woodoo import config as config_module
-from woodoo import log, signing
+from woodoo import log
 from woodoo.daemon import open_engine
 from woodoo.simulators import config as simulator_config
 from woodoo.simulators.clock import OffsetClock
 from woodoo.simulators.odoo import OdooSimulator
 from woodoo.simulators.woocommerce import WooSimulator
+from woodoo.web import signing
 
 SECRET = "bench-webhook-secret-0123456789abcdef"
 PATH = "/webhooks/odoo"

@@ -14,12 +14,12 @@ import yaml
 from click.testing import CliRunner
 from helpers import Clock, Inbox
 
-from woodoo import mail
-from woodoo.alerts import Alerts, EmailChannel, Figures, SlackChannel, evaluate
 from woodoo.cli import main
 from woodoo.config import AlertsConfig
-from woodoo.httpserver import HttpServer
-from woodoo.metrics import Metrics
+from woodoo.reporting import mail
+from woodoo.reporting.alerts import Alerts, EmailChannel, Figures, SlackChannel, evaluate
+from woodoo.web.metrics import Metrics
+from woodoo.web.server import HttpServer
 
 LIMITS = AlertsConfig()
 DOCS = Path(__file__).parent.parent / "docs"

@@ -14,8 +14,8 @@ import pytest
 from helpers import free_port, wait_for
 
 from woodoo import daemon
-from woodoo.backfill import BackfillError, order_event
-from woodoo.orders import OrderEvent
+from woodoo.orders.backfill import BackfillError, order_event
+from woodoo.orders.sync import OrderEvent
 
 FIXTURES = Path(__file__).parent / "fixtures" / "woocommerce11"
 SHOP_SECRET = "whsec_backfill_shop_0123456789abcdefghij"
@@ -224,9 +224,9 @@ def _events(make_config) -> list:
 def test_status_and_the_report_show_the_backfill(make_engine, make_config_file, shop, tmp_path):
     from click.testing import CliRunner
 
-    from woodoo import report
     from woodoo.cli import main
-    from woodoo.reconcile import run_reconciliation
+    from woodoo.reporting import report
+    from woodoo.reporting.reconcile import run_reconciliation
 
     sections_ = {"orders": {"enabled": True}, "webhooks": {"shop_secrets": [SHOP_SECRET]}}
     engine = make_engine(**sections_)
@@ -247,7 +247,7 @@ def test_status_and_the_report_show_the_backfill(make_engine, make_config_file, 
 def test_the_simulated_flush_route_answers_as_the_plugin_does(shop, plugin):
     import requests
 
-    from woodoo import signing
+    from woodoo.web import signing
 
     url = f"{shop.url}/wp-json/woodoo/v1/flush"
     body = b'{"max_events":5,"request_id":"' + b"ab" * 16 + b'"}'

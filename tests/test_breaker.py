@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from helpers import Clock
 
-from woodoo import retry
-from woodoo.breaker import Breaker, BreakerSettings
-from woodoo.retry import CircuitOpen, RemoteError, RetryPolicy
+from woodoo.gateways import retry
+from woodoo.gateways.breaker import Breaker, BreakerSettings
+from woodoo.gateways.retry import CircuitOpen, RemoteError, RetryPolicy
 
 
 def breaker(clock: Clock, changes: list | None = None) -> Breaker:
@@ -137,7 +137,7 @@ def post_event(port: int, event_id: str, product_id: int) -> int:
 
     import requests
 
-    from woodoo import signing
+    from woodoo.web import signing
 
     body = json.dumps({"event_id": event_id, "product_ids": [product_id], "odoo_time":
                        time_module.strftime("%Y-%m-%d %H:%M:%S", time_module.gmtime())}).encode()

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from woodoo.engine import WATERMARK
+from woodoo.gateways.odoo import OdooError
 from woodoo.lock import StateLock
-from woodoo.odoo import OdooError
 from woodoo.state import PushItem
 
 

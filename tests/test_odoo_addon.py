@@ -24,7 +24,8 @@ from types import ModuleType, SimpleNamespace
 import pytest
 import requests
 
-from woodoo import odoo_setup, signing
+from woodoo.gateways import odoo_setup
+from woodoo.web import signing
 
 ROOT = Path(__file__).resolve().parent.parent
 ADDON = ROOT / "odoo-addon" / "woodoo_webhook"

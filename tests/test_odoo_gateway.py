@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from woodoo.config import OdooConfig
-from woodoo.odoo import OdooGateway, OdooSetupError
-from woodoo.retry import RetryPolicy
+from woodoo.gateways.odoo import OdooGateway, OdooSetupError
+from woodoo.gateways.retry import RetryPolicy
 from woodoo.simulators.odoo import OdooSimulator
 
 

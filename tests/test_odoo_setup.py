@@ -1,4 +1,4 @@
-"""woodoo.odoo_setup against the Odoo simulator, over real HTTP through a real OdooGateway."""
+"""woodoo.gateways.odoo_setup against the Odoo simulator, over real HTTP through a real OdooGateway."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from woodoo.cli import main
 from woodoo.config import OdooConfig
-from woodoo.odoo import OdooGateway, OdooSetupError
-from woodoo.odoo_setup import (
+from woodoo.gateways.odoo import OdooGateway, OdooSetupError
+from woodoo.gateways.odoo_setup import (
     RETIRED_RULES,
     RULES,
     SIGNED_CODE,
@@ -24,7 +24,7 @@ from woodoo.odoo_setup import (
     plan_resume,
     plan_webhooks,
 )
-from woodoo.retry import RetryPolicy
+from woodoo.gateways.retry import RetryPolicy
 from woodoo.simulators.odoo import OdooSimulator
 
 URL = "http://woodoo.example:8080"

@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from woodoo.orders import OrderSync, pending_quantities, quantities
-from woodoo.orders import ShopOrder as Order
+from woodoo.orders.sync import OrderSync, pending_quantities, quantities
+from woodoo.orders.sync import ShopOrder as Order
 
 SECRET = "whsec_orders_0123456789abcdefghijklmnopqrstuvwxyz"
 SHOP_SECRET = "whsec_orders_shop_0123456789abcdefghijklmnop"

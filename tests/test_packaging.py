@@ -90,8 +90,8 @@ def test_the_wheel_has_the_package_its_data_files_and_the_command(packaged, sour
         entry_points = wheel.read(f"{dist_info}/entry_points.txt").decode()
         metadata = wheel.read(f"{dist_info}/METADATA").decode()
     assert {"woodoo/__init__.py", "woodoo/cli.py", "woodoo/py.typed",
-            "woodoo/data/woodoo.example.yaml", "woodoo/templates/report.html.j2",
-            "woodoo/templates/report.txt.j2"} <= names
+            "woodoo/data/woodoo.example.yaml", "woodoo/reporting/templates/report.html.j2",
+            "woodoo/reporting/templates/report.txt.j2"} <= names
     # Every module and data file of the package, subpackages included, and nothing else.
     shipped = {name for name in names if name.startswith("woodoo/")}
     assert shipped == sources["woodoo"]
@@ -104,7 +104,7 @@ def test_the_sdist_has_the_sources_to_build_it_again(packaged):
         names = set(sdist.getnames())
     top = f"woodoo-{python_version()}"
     assert {f"{top}/pyproject.toml", f"{top}/README.md", f"{top}/PKG-INFO",
-            f"{top}/woodoo/__init__.py", f"{top}/woodoo/templates/report.html.j2",
+            f"{top}/woodoo/__init__.py", f"{top}/woodoo/reporting/templates/report.html.j2",
             f"{top}/woodoo/data/woodoo.example.yaml"} <= names
 
 

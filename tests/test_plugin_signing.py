@@ -2,7 +2,7 @@
 
 Every case of tests/vectors/signatures.json, valid and invalid, is replayed through the PHP
 verifier with its clock at the case's timestamp and the case's route, and must come out as the
-case says and as woodoo.signing says.
+case says and as woodoo.web.signing says.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from woodoo import signing
+from woodoo.web import signing
 
 ROOT = Path(__file__).resolve().parent.parent
 SIGN_PHP = ROOT / "wp-plugin" / "bin" / "sign.php"

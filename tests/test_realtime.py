@@ -18,7 +18,8 @@ import pytest
 import requests
 from helpers import free_port, wait_for
 
-from woodoo import daemon, signing
+from woodoo import daemon
+from woodoo.web import signing
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SECRET = "whsec_realtime_0123456789abcdefghijklm"

@@ -9,8 +9,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from helpers import Inbox, free_port
 
-from woodoo import reconcile
 from woodoo.daemon import build_scheduler, open_engine
+from woodoo.reporting import reconcile
 
 
 @pytest.fixture

@@ -19,9 +19,9 @@ from cryptography.x509.oid import NameOID
 from helpers import Inbox, free_port
 from structlog.testing import capture_logs
 
-from woodoo import mail, report
-from woodoo.findings import Drift, Health, ReconcileReport
-from woodoo.retry import RetryPolicy
+from woodoo.gateways.retry import RetryPolicy
+from woodoo.reporting import mail, report
+from woodoo.reporting.findings import Drift, Health, ReconcileReport
 
 FAST = RetryPolicy(3, 0.01)
 NOV_24_0300_UTC = dt.datetime(2026, 11, 24, 3, 0, tzinfo=dt.UTC).timestamp()
@@ -392,8 +392,8 @@ def test_csv_cells_never_start_a_spreadsheet_formula():
     import csv as csv_module
     import io as io_module
 
-    from woodoo.findings import Drift, ReconcileReport
-    from woodoo.report import render
+    from woodoo.reporting.findings import Drift, ReconcileReport
+    from woodoo.reporting.report import render
 
     found = ReconcileReport(run_id="r", started_at=0, finished_at=1, timezone="UTC",
                             dry_run=False, correct=True, checked=1)

@@ -12,11 +12,11 @@ import requests
 import yaml
 
 from woodoo import config as config_module
-from woodoo import signing
-from woodoo.httpserver import HttpServer
-from woodoo.metrics import Metrics
 from woodoo.state import ShopProduct, State
-from woodoo.webhooks import create_app
+from woodoo.web import signing
+from woodoo.web.metrics import Metrics
+from woodoo.web.server import HttpServer
+from woodoo.web.webhooks import create_app
 
 SECRET = "whsec_current_0123456789abcdefghijklmn"
 OLD_SECRET = "whsec_previous_0123456789abcdefghijkl"

@@ -9,7 +9,7 @@ import pytest
 from helpers import Clock, wait_for
 
 from woodoo import worker as worker_module
-from woodoo.orders import OrderSync
+from woodoo.orders.sync import OrderSync
 from woodoo.state import EventQueue, State
 from woodoo.worker import MAX_ATTEMPTS, EventWorker
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from woodoo.gateways.odoo import OdooError, OdooGateway, OdooProduct
+from woodoo.gateways.woocommerce import ShopItem, WooError, WooGateway
 from woodoo.mapping import MappingProblems, mapping_problems
-from woodoo.odoo import OdooError, OdooGateway, OdooProduct
-from woodoo.woocommerce import ShopItem, WooError, WooGateway
 
 
 @dataclass

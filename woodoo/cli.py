@@ -15,15 +15,14 @@ from typing import Any
 
 import click
 
-from woodoo import alerts, commands, daemon, log, reconcile, report, secret
+from woodoo import commands, daemon, log, secret
 from woodoo import config as config_module
 from woodoo.check import run_check
 from woodoo.config import Config, ConfigError
 from woodoo.engine import RunSummary
 from woodoo.errors import ProblemsError, WoodooError
-from woodoo.lock import Holder, LockHeld, StateLock
-from woodoo.odoo import OdooGateway
-from woodoo.odoo_setup import (
+from woodoo.gateways.odoo import OdooGateway
+from woodoo.gateways.odoo_setup import (
     PlannedAction,
     apply_webhooks,
     native_mode_warning,
@@ -31,7 +30,9 @@ from woodoo.odoo_setup import (
     plan_resume,
     plan_webhooks,
 )
+from woodoo.lock import Holder, LockHeld, StateLock
 from woodoo.progress import terminal_progress
+from woodoo.reporting import alerts, reconcile, report
 from woodoo.state import State
 
 EXIT_CONFIG = 2

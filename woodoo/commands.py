@@ -14,13 +14,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from woodoo import log, reconcile
+from woodoo import log
 from woodoo.engine import Engine, PlannedChange, Progress, RunSummary
+from woodoo.gateways.odoo import OdooError
+from woodoo.gateways.woocommerce import WooError
 from woodoo.lock import Holder
-from woodoo.odoo import OdooError
+from woodoo.reporting import reconcile
 from woodoo.rules import ShownStock
 from woodoo.state import CommandStore
-from woodoo.woocommerce import WooError
 
 WAIT_SECONDS = 600.0  # how long a command line waits for the daemon by default
 PICK_UP_SECONDS = 0.5  # how often the daemon looks for handed-off commands

@@ -15,24 +15,25 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from woodoo import commands, log, reconcile
-from woodoo.alerts import Alerts, Figures, channels_for
-from woodoo.backfill import BackfillError, OrderBackfill
-from woodoo.breaker import Breaker, BreakerSettings
+from woodoo import commands, log
 from woodoo.config import BreakerConfig, Config
 from woodoo.engine import Engine
 from woodoo.errors import WoodooError
-from woodoo.findings import percentile
-from woodoo.httpserver import HttpServer, WSGIApp
+from woodoo.gateways.breaker import Breaker, BreakerSettings
+from woodoo.gateways.odoo import OdooError, OdooGateway
+from woodoo.gateways.retry import RetryPolicy
+from woodoo.gateways.woocommerce import WooGateway
 from woodoo.lock import StateLock
-from woodoo.metrics import Metrics
-from woodoo.odoo import OdooError, OdooGateway
-from woodoo.orders import OrderSync
-from woodoo.retry import RetryPolicy
+from woodoo.orders.backfill import BackfillError, OrderBackfill
+from woodoo.orders.sync import OrderSync
+from woodoo.reporting import reconcile
+from woodoo.reporting.alerts import Alerts, Figures, channels_for
+from woodoo.reporting.findings import percentile
 from woodoo.state import State
 from woodoo.state.runs import RunStore
-from woodoo.webhooks import create_app
-from woodoo.woocommerce import WooGateway
+from woodoo.web.metrics import Metrics
+from woodoo.web.server import HttpServer, WSGIApp
+from woodoo.web.webhooks import create_app
 from woodoo.worker import EventWorker
 
 EVENT_RETENTION_SECONDS = 7 * 86400  # processed events kept this long, to spot replays
@@ -67,7 +68,7 @@ def side_breakers(settings: BreakerConfig, metrics: Metrics, runs: RunStore,
                   clock: Callable[[], float]) -> dict[str, Breaker]:
     """A circuit breaker for each side; its changes go to the log, /metrics and the state (for
     `woodoo status`, which runs in another process)."""
-    logger = log.get("woodoo.breaker")
+    logger = log.get("woodoo.gateways.breaker")
 
     def changed(breaker: Breaker, old: str, new: str) -> None:
         metrics.watch_breaker(breaker.side, new)

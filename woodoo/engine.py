@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from structlog.stdlib import BoundLogger
 
 from woodoo import log, rules
-from woodoo.backfill import BackfillError, OrderBackfill
 from woodoo.config import Config
+from woodoo.gateways.odoo import OdooGateway, OdooProduct, shift
+from woodoo.gateways.woocommerce import BatchOutcome, ShopItem, WooError, WooGateway, batches
 from woodoo.lock import StateLock, process_token
-from woodoo.metrics import Metrics
-from woodoo.odoo import OdooGateway, OdooProduct, shift
+from woodoo.orders.backfill import BackfillError, OrderBackfill
 from woodoo.state import PushItem, ShopProduct, State
-from woodoo.woocommerce import BatchOutcome, ShopItem, WooError, WooGateway, batches
+from woodoo.web.metrics import Metrics
 
 WATERMARK = "odoo_watermark"
 WATERMARK_SEEN_AT = "odoo_watermark_seen_at"

@@ -6,8 +6,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from woodoo.odoo import OdooProduct
-from woodoo.woocommerce import ShopItem
+from woodoo.gateways.odoo import OdooProduct
+from woodoo.gateways.woocommerce import ShopItem
 
 
 @dataclass

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from woodoo import log
 from woodoo.config import WebhooksConfig
 from woodoo.engine import Engine
-from woodoo.metrics import Metrics
-from woodoo.orders import OrderSync
-from woodoo.retry import RemoteError
+from woodoo.gateways.retry import RemoteError
+from woodoo.orders.sync import OrderSync
 from woodoo.state import Claim, EventQueue, QueuedEvent
+from woodoo.web.metrics import Metrics
 
 IDLE_WAKE_SECONDS = 1.0
 # Events due this soon are read with those due now: under a steady stream each event comes due

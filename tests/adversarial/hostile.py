@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from woodoo import signing
+from woodoo.web import signing
 
 ODOO_SECRET = "adv_odoo_secret_0123456789abcdefghijklmnop"
 SHOP_SECRET = "adv_shop_secret_0123456789abcdefghijklmnop"

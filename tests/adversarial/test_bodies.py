@@ -18,7 +18,7 @@ from adversarial.hostile import (
     odoo_now,
     order_event,
 )
-from woodoo import signing
+from woodoo.web import signing
 
 ODOO, SHOP, NATIVE = "/webhooks/odoo", "/webhooks/woocommerce", f"/webhooks/odoo-native/{TOKEN}"
 PATHS = [ODOO, SHOP, NATIVE]

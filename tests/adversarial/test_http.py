@@ -21,10 +21,11 @@ from adversarial.hostile import (
     raw_exchange,
 )
 from woodoo import config as config_module
-from woodoo import daemon, signing
-from woodoo.metrics import Metrics
+from woodoo import daemon
 from woodoo.state import State
-from woodoo.webhooks import create_app
+from woodoo.web import signing
+from woodoo.web.metrics import Metrics
+from woodoo.web.webhooks import create_app
 
 HOST = "Host: 127.0.0.1\r\nContent-Type: application/json"
 B = b"<body>"  # stands for a validly signed event of the case's own

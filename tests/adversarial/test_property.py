@@ -22,7 +22,7 @@ from adversarial.hostile import (
     odoo_event,
     order_event,
 )
-from woodoo import signing
+from woodoo.web import signing
 
 NATIVE = f"/webhooks/odoo-native/{TOKEN}"
 PATHS = [*ROUTES, NATIVE]

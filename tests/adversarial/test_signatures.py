@@ -14,7 +14,7 @@ from collections.abc import Callable
 import pytest
 
 from adversarial.hostile import ROUTES, SECRETS, now, odoo_event, order_event, signed_headers
-from woodoo import signing
+from woodoo.web import signing
 
 OTHER = {"/webhooks/odoo": "/webhooks/woocommerce", "/webhooks/woocommerce": "/webhooks/odoo"}
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")

@@ -7,7 +7,7 @@ logical route `POST /webhooks/odoo` (not the URL: a proxy prefix does not change
 made for this route is refused on every other one, so a captured event cannot be replayed to
 another endpoint that shares the secret.
 
-The same scheme as the daemon's woodoo/signing.py, written again here because an Odoo module
+The same scheme as the daemon's woodoo/web/signing.py, written again here because an Odoo module
 cannot import the daemon's package; tests/test_odoo_addon.py holds both to the shared vectors in
 tests/vectors/signatures.json. The module only signs: verifying is the daemon's business.
 Standard library only, so Woodoo's CI tests it without Odoo.

@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from woodoo import signing
 from woodoo.simulators.woocommerce.args import CONTEXT, ORDER_COLLECTION_ARGS, int_arg, prepare
 from woodoo.simulators.woocommerce.catalog import Catalog
 from woodoo.simulators.woocommerce.listing import date_tests
 from woodoo.simulators.woocommerce.php import gmt, local
 from woodoo.simulators.woocommerce.rest import Call, Reply, RestError, page_links, require_auth
+from woodoo.web import signing
 
 if TYPE_CHECKING:
     from woodoo.simulators.woocommerce.simulator import WooSimulator

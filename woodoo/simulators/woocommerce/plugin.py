@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request
 
-from woodoo import signing
 from woodoo.simulators.woocommerce.rest import Reply
+from woodoo.web import signing
 
 if TYPE_CHECKING:
     from woodoo.simulators.woocommerce.simulator import WooSimulator

@@ -8,7 +8,7 @@
  * a strict grammar (printable ASCII, at most 400 characters, t of 1 to 10 ASCII digits, each v2
  * exactly 64 hex digits, at most 4 of them) so hostile input is refused in words before any
  * arithmetic on it. Pure PHP, no WordPress calls, so bin/sign.php and the tests use it as is.
- * Shared with the daemon (woodoo/signing.py) through tests/vectors/signatures.json.
+ * Shared with the daemon (woodoo/web/signing.py) through tests/vectors/signatures.json.
  *
  * @package WoodooCompanion
  */

@@ -75,7 +75,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from woodoo.odoo import OdooGateway, OdooSetupError
+from woodoo.gateways.odoo import OdooGateway, OdooSetupError
 
 RULE_PREFIX = "Woodoo: "
 MODULE = "woodoo_webhook"

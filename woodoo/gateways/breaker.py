@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from woodoo.retry import CircuitOpen
+from woodoo.gateways.retry import CircuitOpen
 
 State = Literal["closed", "open", "half-open"]
 

@@ -35,7 +35,7 @@ class CircuitOpen(RemoteError):
 
 
 class Guard(Protocol):
-    """What `call` asks of a circuit breaker (woodoo.breaker.Breaker)."""
+    """What `call` asks of a circuit breaker (woodoo.gateways.breaker.Breaker)."""
 
     def before_call(self) -> None:
         """Raise CircuitOpen when no call may be made now."""
@@ -69,7 +69,7 @@ def call(fn: Callable[[], T], policy: RetryPolicy, what: str, guard: Guard | Non
     went: a retryable error means the side did not answer; any answer, a refusal of our data
     included, means it is up.
     """
-    logger = log.get("woodoo.retry")
+    logger = log.get("woodoo.gateways.retry")
 
     def attempt() -> T:
         if guard is None:

@@ -21,10 +21,11 @@ from urllib.parse import urlparse
 
 import requests
 
-from woodoo import log, mail
+from woodoo import log
 from woodoo.config import AlertsConfig, Config
-from woodoo.metrics import Metrics
-from woodoo.retry import RetryPolicy
+from woodoo.gateways.retry import RetryPolicy
+from woodoo.reporting import mail
+from woodoo.web.metrics import Metrics
 
 ACTIVE = "alerts_active"  # meta key: the conditions that hold, with when they began
 OUTBOX = "alerts_outbox"  # meta key: messages no channel took yet, tried again next check
@@ -219,7 +220,7 @@ class Alerts:
         self.shop = shop
         self.poll_interval = poll_interval
         self.clock = clock
-        self.log = log.get("woodoo.alerts")
+        self.log = log.get("woodoo.reporting.alerts")
         self._seen: set[str] = set()  # every alert shown in /metrics, so a cleared one reads 0
 
     def check(self) -> list[Message]:

@@ -11,11 +11,12 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from woodoo import log, mail, report
+from woodoo import log
 from woodoo.config import Config
 from woodoo.engine import Engine, Progress
-from woodoo.findings import Drift, Health, ReconcileReport, percentile
 from woodoo.mapping import mapping_problems
+from woodoo.reporting import mail, report
+from woodoo.reporting.findings import Drift, Health, ReconcileReport, percentile
 
 LAST_RUN = "reconcile_last_run"
 LAST_DRIFT = "reconcile_last_drift"  # what the last reconciliation found, for the alerts
@@ -111,7 +112,7 @@ def reconcile_and_report(engine: Engine, *, dry_run: bool = False, email: bool =
         sent = (False, "not sent: no smtp.host or smtp.recipients in the config")
     if not dry_run:
         engine.state.runs.set_meta(LAST_RUN, repr(result.started_at))
-    log.get("woodoo.reconcile").info(
+    log.get("woodoo.reporting.reconcile").info(
         "reconciliation finished", run_id=result.run_id, checked=result.checked,
         drifted=len(result.drift), corrected=result.corrected,
         needs_attention=result.needs_attention, report=str(saved["html"]), emailed=sent[0],

@@ -13,9 +13,9 @@ from urllib.parse import urlparse
 
 import odoorpc
 
-from woodoo import retry
 from woodoo.config import OdooConfig
 from woodoo.errors import ProblemsError
+from woodoo.gateways import retry
 
 ODOO_DATETIME = "%Y-%m-%d %H:%M:%S"
 

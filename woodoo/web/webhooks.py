@@ -21,7 +21,7 @@ from flask import Flask, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from woodoo import log, signing
+from woodoo import log
 from woodoo.config import Config
 from woodoo.limits import (
     MAX_JSON_DEPTH,
@@ -32,9 +32,10 @@ from woodoo.limits import (
     Sku,
     oversized,
 )
-from woodoo.metrics import Metrics
-from woodoo.orders import OrderEvent, oversized_line
+from woodoo.orders.sync import OrderEvent, oversized_line
 from woodoo.state import State
+from woodoo.web import signing
+from woodoo.web.metrics import Metrics
 
 NATIVE_MODELS = frozenset({"stock.quant", "stock.move"})
 # Odoo's UTC datetimes, 'YYYY-MM-DD HH:MM:SS[.ffffff]'; [0-9] because \d takes any script's digits.
@@ -105,7 +106,7 @@ def create_app(
     hooks = config.webhooks
     limiter = RateLimiter(hooks.native_rate_limit)
     delay = hooks.reread_after[0]
-    logger = log.get("woodoo.webhooks")
+    logger = log.get("woodoo.web.webhooks")
     # Each channel has its own secrets, and each signature names its route (signing.py).
     secrets = {
         signing.ODOO_EVENTS: [s.get_secret_value() for s in hooks.odoo_secrets],

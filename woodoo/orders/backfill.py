@@ -22,9 +22,9 @@ from pydantic import ValidationError
 from woodoo import log
 from woodoo.config import Config
 from woodoo.errors import WoodooError
-from woodoo.orders import OrderEvent, OrderSync, oversized_line
+from woodoo.gateways.woocommerce import WooError, WooGateway
+from woodoo.orders.sync import OrderEvent, OrderSync, oversized_line
 from woodoo.state import State
-from woodoo.woocommerce import WooError, WooGateway
 
 WATERMARK = "orders_backfill_after"
 # Re-read this far before the newest change seen: modified_after is strict at one-second
@@ -95,7 +95,7 @@ class OrderBackfill:
         self.orders = orders
         self.clock = clock
         self.last_run = 0.0
-        self.log = log.get("woodoo.backfill")
+        self.log = log.get("woodoo.orders.backfill")
 
     def due(self) -> bool:
         """Whether `orders.backfill_interval` has passed since the last run."""

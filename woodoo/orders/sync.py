@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from woodoo import log
 from woodoo.config import OrdersConfig
+from woodoo.gateways.odoo import OdooGateway, SaleOrder
 from woodoo.limits import EventId, Quantity, ShopId, ShopIdOrZero, Sku
-from woodoo.odoo import OdooGateway, SaleOrder
 from woodoo.state import OrderStore
 
 # WooCommerce lowers its own stock when an order reaches these statuses (recorded on WooCommerce
@@ -130,7 +130,7 @@ class OrderSync:
         self.orders = orders
         self.odoo = odoo
         self.clock = clock
-        self.log = log.get("woodoo.orders")
+        self.log = log.get("woodoo.orders.sync")
         self._lock = threading.Lock()
 
     def apply(self, payload: dict[str, Any], *, found_by: str = "event") -> set[str]:

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Literal
 
-from woodoo import log, retry
+from woodoo import log
 from woodoo.config import SmtpConfig
-from woodoo.retry import RemoteError, RetryPolicy
+from woodoo.gateways import retry
+from woodoo.gateways.retry import RemoteError, RetryPolicy
 
 DEFAULT_POLICY = RetryPolicy(3, 1.0)
 
@@ -114,7 +115,7 @@ def _as_remote_error(error: Exception, settings: SmtpSettings) -> RemoteError:
 def send(message: EmailMessage, settings: SmtpSettings, *, policy: RetryPolicy = DEFAULT_POLICY,
          what: str = "mail") -> tuple[bool, str]:
     """Send `message` to `settings.recipients`, retrying; (sent, note in words), never raising."""
-    logger = log.get("woodoo.mail", host=settings.host, port=settings.port,
+    logger = log.get("woodoo.reporting.mail", host=settings.host, port=settings.port,
                      security=settings.security, what=what)
     subject = str(message["Subject"] or "")
     try:

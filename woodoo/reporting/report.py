@@ -1,7 +1,7 @@
 """The reconciliation report: rendered (HTML, text, CSV), saved atomically, and emailed by SMTP.
 
 Rendering prepares plain data (strings, sections of rows) here and leaves all markup to the Jinja2
-templates in `woodoo/templates/` (the HTML one is autoescaped, with inline CSS only, so it reads the
+templates in `woodoo/reporting/templates/` (the HTML one is autoescaped, with inline CSS only, so it reads the
 same in Gmail and Outlook). Saving always comes before sending, and sending never raises: it
 returns whether the mail went out and, if not, why in words.
 """
@@ -25,10 +25,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
 
-from woodoo import mail
-from woodoo.findings import ReconcileReport
-from woodoo.mail import SmtpSettings
-from woodoo.retry import RetryPolicy
+from woodoo.gateways.retry import RetryPolicy
+from woodoo.reporting import mail
+from woodoo.reporting.findings import ReconcileReport
+from woodoo.reporting.mail import SmtpSettings
 
 SUFFIXES = ("html", "txt", "csv", "json")
 CSV_COLUMNS = ("sku", "name", "shop_before", "shop_status_before", "odoo_figure", "pending",
@@ -36,7 +36,7 @@ CSV_COLUMNS = ("sku", "name", "shop_before", "shop_status_before", "odoo_figure"
 REPEAT_HINT = "someone edits stock in the shop by hand, or an order path bypasses the plugin"
 
 _environment = jinja2.Environment(
-    loader=jinja2.PackageLoader("woodoo", "templates"),
+    loader=jinja2.PackageLoader("woodoo.reporting", "templates"),
     autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"),
                                         default_for_string=True, default=False),
     trim_blocks=True,

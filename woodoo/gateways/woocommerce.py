@@ -19,9 +19,10 @@ import woocommerce
 from requests.adapters import HTTPAdapter
 from requests.auth import HTTPBasicAuth
 
-from woodoo import retry, signing
 from woodoo.config import WooCommerceConfig
+from woodoo.gateways import retry
 from woodoo.state import PushItem, ShopProduct
+from woodoo.web import signing
 
 PAGE_SIZE = 100  # the REST API's maximum per_page (101 is a 400)
 INDEX_FIELDS = ("id,sku,name,type,parent_id,manage_stock,stock_quantity,stock_status,backorders,"

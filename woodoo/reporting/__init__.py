@@ -1,0 +1,1 @@
+"""Telling people: the nightly reconciliation and its report, the alerts, and sending mail."""
