@@ -31,6 +31,7 @@ require_once __DIR__ . '/includes/class-woodoo-sender.php';
 require_once __DIR__ . '/includes/class-woodoo-settings.php';
 require_once __DIR__ . '/includes/class-woodoo-hooks.php';
 require_once __DIR__ . '/includes/class-woodoo-replay.php';
+require_once __DIR__ . '/includes/class-woodoo-answer.php';
 require_once __DIR__ . '/includes/class-woodoo-stock-route.php';
 require_once __DIR__ . '/includes/class-woodoo-flush-route.php';
 require_once __DIR__ . '/includes/class-woodoo-plugin.php';

@@ -91,27 +91,27 @@ final class Woodoo_Flush_Route {
 		$now     = null === $now ? time() : (int) $now;
 		$problem = Woodoo_Settings::secret_problem( Woodoo_Settings::STOCK );
 		if ( null !== $problem ) {
-			return self::error( 503, 'not_configured', $problem . '; the flush route refuses every call until it is set' );
+			return Woodoo_Answer::error( 503, 'not_configured', $problem . '; the flush route refuses every call until it is set' );
 		}
 		$body = is_string( $body ) ? $body : '';
 		if ( strlen( $body ) > self::MAX_BODY ) {
-			return self::error( 400, 'too_large', 'body larger than ' . self::MAX_BODY . ' bytes' );
+			return Woodoo_Answer::error( 400, 'too_large', 'body larger than ' . self::MAX_BODY . ' bytes' );
 		}
 		$signed = Woodoo_Signer::inspect( $body, $header, array( Woodoo_Settings::stock_secret() ), Woodoo_Signer::PLUGIN_FLUSH, $now );
 		if ( isset( $signed['code'] ) ) {
-			return self::error( 401, $signed['code'], $signed['message'] );
+			return Woodoo_Answer::error( 401, $signed['code'], $signed['message'] );
 		}
 		$max = self::validate( $body );
 		if ( is_array( $max ) ) {
-			return self::error( 400, 'schema', $max['error'], $max['field'] );
+			return Woodoo_Answer::error( 400, 'schema', $max['error'], $max['field'] );
 		}
 		// After the signature: only the daemon learns how the plugin is configured.
 		if ( '' === Woodoo_Settings::daemon_url() ) {
-			return self::error( 503, 'not_configured', 'the daemon URL is not set (WooCommerce > Settings > Woodoo); no event can be sent' );
+			return Woodoo_Answer::error( 503, 'not_configured', 'the daemon URL is not set (WooCommerce > Settings > Woodoo); no event can be sent' );
 		}
 		$events_problem = Woodoo_Settings::secret_problem( Woodoo_Settings::EVENTS );
 		if ( null !== $events_problem ) {
-			return self::error( 503, 'not_configured', $events_problem . '; no event can be sent' );
+			return Woodoo_Answer::error( 503, 'not_configured', $events_problem . '; no event can be sent' );
 		}
 		// The lock before the replay memory: a refused call (busy) leaves no trace at all.
 		$lock = Woodoo_Replay::lock( self::LOCK, $now, self::LOCK_TTL );
@@ -119,12 +119,12 @@ final class Woodoo_Flush_Route {
 			return self::replay_unavailable();
 		}
 		if ( 0 === $lock ) {
-			return self::error( 409, 'busy', 'another flush is running and sends the waiting events; call again when it has answered' );
+			return Woodoo_Answer::error( 409, 'busy', 'another flush is running and sends the waiting events; call again when it has answered' );
 		}
 		try {
 			$memory = Woodoo_Replay::claim( Woodoo_Replay::digest( $signed['timestamp'], Woodoo_Signer::PLUGIN_FLUSH, $body ), $signed['timestamp'], $now );
 			if ( Woodoo_Replay::REPLAYED === $memory ) {
-				return self::error( 409, 'replayed', 'replayed request: this signed request was already accepted; sign each request anew' );
+				return Woodoo_Answer::error( 409, 'replayed', 'replayed request: this signed request was already accepted; sign each request anew' );
 			}
 			if ( Woodoo_Replay::FIRST !== $memory ) {
 				return self::replay_unavailable();
@@ -202,21 +202,21 @@ final class Woodoo_Flush_Route {
 	public static function validate( $body ) {
 		$data = json_decode( $body, false, self::MAX_DEPTH );
 		if ( ! $data instanceof stdClass ) {
-			return self::invalid( '(body)', 'expected a JSON object {"max_events": 1..' . self::MAX_EVENTS . '} (or {}), at most ' . self::MAX_DEPTH . ' levels deep' );
+			return Woodoo_Answer::invalid( '(body)', 'expected a JSON object {"max_events": 1..' . self::MAX_EVENTS . '} (or {}), at most ' . self::MAX_DEPTH . ' levels deep' );
 		}
 		$keys = array_keys( get_object_vars( $data ) );
 		if ( array_diff( $keys, array( 'max_events', 'request_id' ) ) ) {
-			return self::invalid( '(body)', 'only the keys max_events and request_id are accepted' );
+			return Woodoo_Answer::invalid( '(body)', 'only the keys max_events and request_id are accepted' );
 		}
 		if ( property_exists( $data, 'request_id' ) && ! ( is_string( $data->request_id ) && preg_match( '/\A[0-9a-f]{32}\z/', $data->request_id ) ) ) {
-			return self::invalid( 'request_id', 'request_id must be 32 lowercase hex digits' );
+			return Woodoo_Answer::invalid( 'request_id', 'request_id must be 32 lowercase hex digits' );
 		}
 		if ( ! property_exists( $data, 'max_events' ) ) {
 			return self::DEFAULT_EVENTS;
 		}
 		$max = $data->max_events;
 		if ( ! is_int( $max ) || $max < 1 || $max > self::MAX_EVENTS ) {
-			return self::invalid( 'max_events', 'max_events must be an integer from 1 to ' . self::MAX_EVENTS );
+			return Woodoo_Answer::invalid( 'max_events', 'max_events must be an integer from 1 to ' . self::MAX_EVENTS );
 		}
 		return $max;
 	}
@@ -227,40 +227,6 @@ final class Woodoo_Flush_Route {
 	 * @return array
 	 */
 	private static function replay_unavailable() {
-		return self::error( 503, 'replay_unavailable', 'the replay memory (table woodoo_replay) cannot be written; deactivate and activate the plugin to create it' );
-	}
-
-	/**
-	 * A validation failure.
-	 *
-	 * @param string $field   Field path.
-	 * @param string $message Message.
-	 * @return array
-	 */
-	private static function invalid( $field, $message ) {
-		return array(
-			'error' => $message,
-			'field' => $field,
-		);
-	}
-
-	/**
-	 * Whole-request error: array( status, data ).
-	 *
-	 * @param int         $status  HTTP status.
-	 * @param string      $error   Code.
-	 * @param string      $message Message.
-	 * @param string|null $field   Field.
-	 * @return array
-	 */
-	private static function error( $status, $error, $message, $field = null ) {
-		$data = array(
-			'error'   => $error,
-			'message' => $message,
-		);
-		if ( null !== $field ) {
-			$data['field'] = $field;
-		}
-		return array( $status, $data );
+		return Woodoo_Answer::error( 503, 'replay_unavailable', 'the replay memory (table woodoo_replay) cannot be written; deactivate and activate the plugin to create it' );
 	}
 }

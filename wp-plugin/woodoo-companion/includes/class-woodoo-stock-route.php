@@ -76,27 +76,27 @@ final class Woodoo_Stock_Route {
 		$now     = null === $now ? time() : (int) $now;
 		$problem = Woodoo_Settings::secret_problem( Woodoo_Settings::STOCK );
 		if ( null !== $problem ) {
-			return self::error( 503, 'not_configured', $problem . '; the stock route refuses every write until it is set' );
+			return Woodoo_Answer::error( 503, 'not_configured', $problem . '; the stock route refuses every write until it is set' );
 		}
 		$body = is_string( $body ) ? $body : '';
 		if ( strlen( $body ) > self::MAX_BODY ) {
-			return self::error( 400, 'too_large', 'body larger than ' . self::MAX_BODY . ' bytes' );
+			return Woodoo_Answer::error( 400, 'too_large', 'body larger than ' . self::MAX_BODY . ' bytes' );
 		}
 		$signed = Woodoo_Signer::inspect( $body, $header, array( Woodoo_Settings::stock_secret() ), Woodoo_Signer::PLUGIN_STOCK, $now );
 		if ( isset( $signed['code'] ) ) {
-			return self::error( 401, $signed['code'], $signed['message'] );
+			return Woodoo_Answer::error( 401, $signed['code'], $signed['message'] );
 		}
 		$items = self::validate( $body );
 		if ( isset( $items['error'] ) ) {
-			return self::error( 400, 'schema', $items['error'], $items['field'] );
+			return Woodoo_Answer::error( 400, 'schema', $items['error'], $items['field'] );
 		}
 		// Claimed after the checks, just before writing: a refused request wrote nothing to replay.
 		$memory = Woodoo_Replay::claim( Woodoo_Replay::digest( $signed['timestamp'], Woodoo_Signer::PLUGIN_STOCK, $body ), $signed['timestamp'], $now );
 		if ( Woodoo_Replay::REPLAYED === $memory ) {
-			return self::error( 409, 'replayed', 'replayed request: this signed request was already accepted; sign each request anew' );
+			return Woodoo_Answer::error( 409, 'replayed', 'replayed request: this signed request was already accepted; sign each request anew' );
 		}
 		if ( Woodoo_Replay::FIRST !== $memory ) {
-			return self::error( 503, 'replay_unavailable', 'the replay memory (table woodoo_replay) cannot be written; deactivate and activate the plugin to create it' );
+			return Woodoo_Answer::error( 503, 'replay_unavailable', 'the replay memory (table woodoo_replay) cannot be written; deactivate and activate the plugin to create it' );
 		}
 		$results = array();
 		foreach ( $items as $item ) {
@@ -118,13 +118,13 @@ final class Woodoo_Stock_Route {
 	public static function validate( $body ) {
 		$data = json_decode( $body, false, self::MAX_DEPTH );
 		if ( ! $data instanceof stdClass ) {
-			return self::invalid( '(body)', 'expected a JSON object {"items": [...]}, at most ' . self::MAX_DEPTH . ' levels deep' );
+			return Woodoo_Answer::invalid( '(body)', 'expected a JSON object {"items": [...]}, at most ' . self::MAX_DEPTH . ' levels deep' );
 		}
 		if ( ! property_exists( $data, 'items' ) || ! is_array( $data->items ) ) {
-			return self::invalid( 'items', 'items must be a list' );
+			return Woodoo_Answer::invalid( 'items', 'items must be a list' );
 		}
 		if ( count( $data->items ) > self::MAX_ITEMS ) {
-			return self::invalid( 'items', 'at most ' . self::MAX_ITEMS . ' items per request, got ' . count( $data->items ) );
+			return Woodoo_Answer::invalid( 'items', 'at most ' . self::MAX_ITEMS . ' items per request, got ' . count( $data->items ) );
 		}
 		$bounds = array(
 			'id'       => array( 1, self::MAX_ID, 'id must be a positive integer of at most ' . self::MAX_ID ),
@@ -134,13 +134,13 @@ final class Woodoo_Stock_Route {
 		$items  = array();
 		foreach ( $data->items as $index => $item ) {
 			if ( ! $item instanceof stdClass ) {
-				return self::invalid( "items.{$index}", "items.{$index} must be an object {\"id\", \"expected\", \"quantity\"}" );
+				return Woodoo_Answer::invalid( "items.{$index}", "items.{$index} must be an object {\"id\", \"expected\", \"quantity\"}" );
 			}
 			$clean = array();
 			foreach ( $bounds as $key => $bound ) {
 				$value = property_exists( $item, $key ) ? $item->$key : null;
 				if ( ! is_int( $value ) || $value < $bound[0] || $value > $bound[1] ) {
-					return self::invalid( "items.{$index}.{$key}", "items.{$index}: " . $bound[2] );
+					return Woodoo_Answer::invalid( "items.{$index}.{$key}", "items.{$index}: " . $bound[2] );
 				}
 				$clean[ $key ] = $value;
 			}
@@ -250,20 +250,6 @@ final class Woodoo_Stock_Route {
 	}
 
 	/**
-	 * A validation failure.
-	 *
-	 * @param string $field   Field path.
-	 * @param string $message Message.
-	 * @return array
-	 */
-	private static function invalid( $field, $message ) {
-		return array(
-			'error' => $message,
-			'field' => $field,
-		);
-	}
-
-	/**
 	 * Per-item error.
 	 *
 	 * @param int    $id      Id.
@@ -278,25 +264,5 @@ final class Woodoo_Stock_Route {
 			'code'    => $code,
 			'message' => $message,
 		);
-	}
-
-	/**
-	 * Whole-request error: array( status, data ).
-	 *
-	 * @param int         $status  HTTP status.
-	 * @param string      $error   Code.
-	 * @param string      $message Message.
-	 * @param string|null $field   Field.
-	 * @return array
-	 */
-	private static function error( $status, $error, $message, $field = null ) {
-		$data = array(
-			'error'   => $error,
-			'message' => $message,
-		);
-		if ( null !== $field ) {
-			$data['field'] = $field;
-		}
-		return array( $status, $data );
 	}
 }
