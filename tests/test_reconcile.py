@@ -133,3 +133,17 @@ def test_the_daemon_schedules_a_catch_up_only_when_a_run_was_missed(make_config)
         assert catch_up_job()  # down over a scheduled run within the grace period
         engine.state.runs.set_meta(reconcile.LAST_RUN, repr(time.time()))
         assert not catch_up_job()  # already done: a restart does not run it twice
+
+
+def test_drift_per_night_takes_each_day_s_last_run_and_tonight_s_figure():
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from woodoo.reporting.reconcile import _drift_nights
+
+    zone = ZoneInfo("Europe/Amsterdam")
+    day = 86400.0
+    start = 1_795_000_000.0  # 2026-11-18, 10:06 in Amsterdam
+    runs = [(start - 40 * day, 9), (start, 4), (start + 3600, 5), (start + day, 0)]
+    nights = _drift_nights(runs, zone, date(2026, 11, 20), tonight=7)
+    assert nights == [("2026-11-18", 5), ("2026-11-19", 0), ("2026-11-20", 7)]

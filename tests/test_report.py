@@ -400,3 +400,41 @@ def test_csv_cells_never_start_a_spreadsheet_formula():
     found.drift = [Drift("=HYPERLINK(\"http://x\")", "+cmd", 1, "instock", 2, 0, 2, 2)]
     rows = list(csv_module.reader(io_module.StringIO(render(found, shop_name="s").csv)))
     assert rows[1][0].startswith("'=") and rows[1][1] == "'+cmd"
+
+
+def _chart_numbers(html: str) -> list[tuple[str, int]]:
+    import xml.etree.ElementTree as ElementTree
+
+    svg = html[html.index("<svg"):html.index("</svg>") + len("</svg>")]
+    root = ElementTree.fromstring(svg)
+    return [(rect.get("data-day"), int(rect.get("data-drift")))
+            for rect in root.iter("{http://www.w3.org/2000/svg}rect")]
+
+
+def test_the_drift_chart_carries_every_night_and_tonight_last():
+    nights = [(f"2026-11-{day:02d}", day % 3) for day in range(1, 24)] + [("2026-11-24", 3)]
+    html = report.render(troubled_report(drift_nights=nights), shop_name="shop").html
+    assert _chart_numbers(html) == nights
+    assert "Drift per night, last 24 nights" in html
+    text = report.render(troubled_report(drift_nights=nights), shop_name="shop").text
+    assert "2026-11-24 3 (tonight)" in text and "2026-11-01 1" in text
+    assert "<svg" not in report.render(good_report(), shop_name="shop").html  # no history yet
+
+
+def test_unusual_drift_is_said_with_its_likeliest_cause():
+    from woodoo.reporting.findings import unusual_drift
+
+    usual = [(f"2026-11-{day:02d}", 1) for day in range(10, 23)]
+    drifted = troubled_report(drift_nights=[*usual, ("2026-11-24", 3)])  # 3 drifted tonight
+    assert unusual_drift(drifted) is not None
+    assert "3 SKUs" in unusual_drift(drifted) and "the usual 1 a night" in unusual_drift(drifted)
+    # WDG-1001 drifts night after night, but it is 1 of 3: the stuck order is likelier.
+    assert "orders are stuck pending" in unusual_drift(drifted)
+    recurring = troubled_report(drift_nights=[*usual, ("2026-11-24", 3)],
+                                repeat_drifters=[("WDG-1001", 3), ("WDG-1002", 2)])
+    assert "drift night after night" in unusual_drift(recurring)
+    assert unusual_drift(troubled_report(drift_nights=[*usual[:3], ("2026-11-24", 3)])) is None
+    calm = [(f"2026-11-{day:02d}", 2) for day in range(10, 23)]
+    assert unusual_drift(troubled_report(drift_nights=[*calm, ("2026-11-24", 3)])) is None
+    html = report.render(recurring, shop_name="shop").html
+    assert "is unusual for this shop" in html

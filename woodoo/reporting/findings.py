@@ -64,6 +64,8 @@ class ReconcileReport:
     # Orders only the backfill brought (their events never arrived): number, status, received_at.
     # Handled already, so not a problem by itself; a steady stream means the event path is broken.
     backfill_found: list[dict[str, Any]] = field(default_factory=list)
+    # Drifted SKUs per night (the store's days, oldest first, tonight last), for the chart.
+    drift_nights: list[tuple[str, int]] = field(default_factory=list)
     health: Health = field(default_factory=Health)
 
     @property
@@ -88,3 +90,38 @@ def percentile(sorted_values: list[float], fraction: float) -> float | None:
         return None
     index = min(len(sorted_values) - 1, max(0, round(fraction * len(sorted_values)) - 1))
     return sorted_values[index]
+
+
+UNUSUAL_FACTOR = 2  # tonight's drift is unusual above this many times the usual (the median)
+MIN_NIGHTS = 5  # fewer nights than this say nothing about what is usual
+
+
+def unusual_drift(report: ReconcileReport) -> str | None:
+    """Tonight's drift in words when it is unusual for this shop, with its likeliest cause (pure).
+
+    Usual is the median of the nights before; a cause is read from the other findings, in the
+    order that explains most drift in practice.
+    """
+    earlier = sorted(count for _, count in report.drift_nights[:-1])
+    tonight = len(report.drift)
+    if len(earlier) < MIN_NIGHTS or tonight == 0:
+        return None
+    usual = earlier[len(earlier) // 2]
+    if tonight <= max(UNUSUAL_FACTOR * usual, 1):
+        return None
+    repeat = {sku for sku, _ in report.repeat_drifters}
+    recurring = sum(1 for d in report.drift if d.sku in repeat)
+    if recurring * 2 >= tonight:
+        cause = (f"{recurring} of them drift night after night: someone edits stock in the shop "
+                 f"by hand, or an order path bypasses the plugin")
+    elif report.stuck_orders:
+        cause = f"{len(report.stuck_orders)} orders are stuck pending on their way to Odoo"
+    elif report.backfill_found:
+        cause = (f"{len(report.backfill_found)} orders' events never reached the daemon: check the "
+                 f"plugin (daemon URL, events secret)")
+    elif report.dead_letters:
+        cause = f"{len(report.dead_letters)} stock updates were given up (dead letters)"
+    else:
+        cause = "no pattern in the other findings: look at the drifted SKUs' history (woodoo audit)"
+    return (f"Tonight's drift ({tonight} SKUs) is unusual for this shop: more than "
+            f"{UNUSUAL_FACTOR}x the usual {usual} a night. Likeliest cause: {cause}.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -19,7 +19,8 @@ from woodoo.reporting import mail, report
 from woodoo.reporting.findings import Drift, Health, ReconcileReport, percentile
 
 LAST_RUN = "reconcile_last_run"
-LAST_DRIFT = "reconcile_last_drift"  # what the last reconciliation found, for the alerts
+LAST_DRIFT = "reconcile_last_drift"
+DRIFT_NIGHTS = 30  # the report's chart  # what the last reconciliation found, for the alerts
 REPEAT_WINDOW_DAYS = 7
 
 
@@ -79,10 +80,23 @@ def run_reconciliation(engine: Engine, *, dry_run: bool = False,
         for o in state.orders.stuck(stuck_before)]
     since_day = (day - timedelta(days=REPEAT_WINDOW_DAYS - 1)).isoformat()
     found.repeat_drifters = state.runs.repeat_drifters(since_day)
+    found.drift_nights = _drift_nights(state.runs.finished("reconcile", found.started_at
+                                                          - DRIFT_NIGHTS * 86400), zone, day,
+                                       len(found.drift))
     found.health = _health(state.runs.health(found.started_at - 86400))
     found.backfill_found = state.orders.found_by_backfill(found.started_at - 86400)
     found.finished_at = engine.clock()
     return found
+
+
+def _drift_nights(runs: list[tuple[float, int]], zone: ZoneInfo, today: date,
+                  tonight: int) -> list[tuple[str, int]]:
+    """Drifted SKUs per night over the last DRIFT_NIGHTS days (the last run of each day), with
+    tonight's figure as the last night, whatever the runs table says of it yet."""
+    by_day = {datetime.fromtimestamp(started, zone).date(): changed for started, changed in runs}
+    by_day[today] = tonight
+    first = today - timedelta(days=DRIFT_NIGHTS - 1)
+    return [(day.isoformat(), count) for day, count in sorted(by_day.items()) if day >= first]
 
 
 def _health(figures: dict[str, Any]) -> Health:

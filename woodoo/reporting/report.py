@@ -27,7 +27,7 @@ import jinja2
 
 from woodoo.gateways.retry import RetryPolicy
 from woodoo.reporting import mail
-from woodoo.reporting.findings import ReconcileReport
+from woodoo.reporting.findings import ReconcileReport, unusual_drift
 from woodoo.reporting.mail import SmtpSettings
 
 SUFFIXES = ("html", "txt", "csv", "json")
@@ -330,7 +330,27 @@ def _context(report: ReconcileReport, shop_name: str) -> dict[str, Any]:
         "summary": summary,
         "health": health,
         "sections": _sections(report, zone),
+        "drift_chart": _drift_chart(report.drift_nights),
+        "unusual": unusual_drift(report),
     }
+
+
+CHART_WIDTH, CHART_HEIGHT = 560, 80
+
+
+def _drift_chart(nights: list[tuple[str, int]]) -> dict[str, Any]:
+    """Bars of drifted SKUs per night, as plain numbers for the template's inline SVG."""
+    if not nights:
+        return {"bars": [], "width": CHART_WIDTH, "height": CHART_HEIGHT, "top": 0}
+    top = max(max(count for _, count in nights), 1)
+    slot = CHART_WIDTH / len(nights)
+    bars = []
+    for index, (day, count) in enumerate(nights):
+        height = round(count / top * (CHART_HEIGHT - 2), 1)
+        bars.append({"day": day, "count": count, "x": round(index * slot + 1, 1),
+                     "width": round(max(slot - 2, 1), 1), "y": round(CHART_HEIGHT - height, 1),
+                     "height": height, "tonight": index == len(nights) - 1})
+    return {"bars": bars, "width": CHART_WIDTH, "height": CHART_HEIGHT, "top": top}
 
 
 def _csv(report: ReconcileReport) -> str:

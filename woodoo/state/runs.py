@@ -26,6 +26,13 @@ class RunStore(Store):
             rows = list(db["runs"].rows_where(where, args, order_by="id desc", limit=1))
         return rows[0] if rows else None
 
+    def finished(self, kind: str, since: float) -> list[tuple[float, int]]:
+        """(started_at, changed) of the runs of `kind` since `since` that ended without error."""
+        with self.database.read() as db:
+            return [(row[0], row[1] or 0) for row in db.execute(
+                "select started_at, changed from runs where kind = ? and started_at >= ? "
+                "and error is null order by started_at", [kind, since])]
+
     def get_meta(self, key: str) -> str | None:
         """A stored setting such as the poll watermark, or None."""
         with self.database.read() as db:
