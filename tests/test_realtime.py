@@ -123,9 +123,13 @@ def test_kill_9_with_events_queued_then_restart_delivers_all(make_config_file, o
     assert wait_for(lambda: _listening(port), timeout=10)
     changes = {"WDG-1002": 21, "WDG-1003": 22, "TSH-S-RED": 23}
     writes_before = len(shop.stock_writes)
-    for sku, quantity in changes.items():
+    written = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+    for n, (sku, quantity) in enumerate(changes.items(), start=1):
         odoo.set_on_hand(sku, "WH", quantity)
-        assert post_signed(port, {"event_id": f"k-{sku}", "skus": [sku]}).status_code == 202
+        # Native notifications wait for their first read (reread_after 1.5 s): still queued.
+        assert post_native(port, {"_model": "stock.quant", "_id": n, "warehouse_id": 1,
+                                  "product_id": odoo.product_id(sku), "write_date": written}
+                           ).status_code == 202
     os.kill(process.pid, signal.SIGKILL)  # acknowledged, queued, not yet processed
     process.wait(timeout=10)
     assert all(shop.stock(s)[0] != q for s, q in changes.items())
@@ -141,7 +145,7 @@ def test_kill_9_with_events_queued_then_restart_delivers_all(make_config_file, o
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
-    assert sorted(e[0] for e in events()) == sorted(f"k-{sku}" for sku in changes)
+    assert sorted(e[0] for e in events()) == [f"stock.quant:{n}:{written}" for n in (1, 2, 3)]
     assert all(shop.stock(s)[0] == q for s, q in changes.items())
     counts = Counter(pid for pid, _ in shop.stock_writes[writes_before:])
     assert len(counts) == len(changes) and set(counts.values()) == {1}
@@ -199,3 +203,19 @@ def test_an_order_event_from_the_plugin_becomes_a_sale_order(make_config, odoo, 
         assert wait_for(lambda: [o["state"] for o in odoo.sale_orders("WC-900")] == ["sale"])
         assert odoo.free_qty("WDG-1003", ["WH"]) == 41
         assert wait_for(lambda: shop.stock("WDG-1003")[0] == 41)
+
+
+def test_a_signed_event_is_read_at_once_and_once(make_config, odoo, shop, tmp_path):
+    port = free_port()
+    # A long re-read schedule: it must not delay or repeat the module's (post-commit) events.
+    with running_daemon(make_config, shop, **realtime_sections(port, reread_after=[5.0, 9.0])):
+        odoo.set_on_hand("WDG-1004", "WH", 31)
+        sent = time.monotonic()
+        assert post_signed(port, {"event_id": "once-1",
+                                  "product_ids": [odoo.product_id("WDG-1004")]}).status_code == 202
+        assert wait_for(lambda: shop.stock("WDG-1004")[0] == 31, timeout=4, step=0.01)
+        assert time.monotonic() - sent < 1.0
+        with sqlite3.connect(tmp_path / "woodoo.sqlite") as db:
+            assert wait_for(lambda: db.execute(
+                "select reads, done_at is not null from events where event_id = 'once-1'"
+            ).fetchone() == (1, 1), timeout=2)

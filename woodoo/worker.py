@@ -15,6 +15,9 @@ from woodoo.state import Claim, EventQueue, QueuedEvent
 from woodoo.web.metrics import Metrics
 
 IDLE_WAKE_SECONDS = 1.0
+# Odoo's own webhook action notifies from inside its transaction, before the commit: such events
+# are read again on `webhooks.reread_after`. The module's signed events come after the commit.
+REREAD_SOURCES = frozenset({"odoo-native"})
 # Events due this soon are read with those due now: under a steady stream each event comes due
 # on its own, and one Odoo read per event would starve the request threads (seen at 500 req/s).
 GATHER_SECONDS = 0.2
@@ -199,6 +202,8 @@ class EventWorker:
         return settled
 
     def _next_due(self, event: QueuedEvent) -> float | None:
+        if event.source not in REREAD_SOURCES:
+            return None  # sent after the commit: the first read saw it
         reads = event.reads + 1
         delays = self.config.reread_after
         return event.received_at + delays[reads] if reads < len(delays) else None

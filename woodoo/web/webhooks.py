@@ -36,6 +36,7 @@ from woodoo.orders.sync import OrderEvent, oversized_line
 from woodoo.state import State
 from woodoo.web import signing
 from woodoo.web.metrics import Metrics
+from woodoo.web.status import daemon_status
 
 NATIVE_MODELS = frozenset({"stock.quant", "stock.move"})
 # Odoo's UTC datetimes, 'YYYY-MM-DD HH:MM:SS[.ffffff]'; [0-9] because \d takes any script's digits.
@@ -44,6 +45,7 @@ ODOO_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6
 # and would skew the latency histogram.
 ODOO_TIME_SKEW = 86400
 MAX_FIELD_SHOWN = 100  # a rejected field's path is echoed, cut to this many characters
+MAX_STATUS_BODY = 1024  # `{}` or `{"request_id": ...}`: far less
 
 
 class OdooEvent(BaseModel):
@@ -56,6 +58,14 @@ class OdooEvent(BaseModel):
     skus: list[Sku] = Field(default_factory=list, max_length=5000)
     warehouse: str | None = Field(None, max_length=100)
     odoo_time: str | None = Field(None, pattern=ODOO_TIME)
+
+
+class StatusRequest(BaseModel):
+    """The body of a signed status request: `{}` or a fresh request id (the answer is the same)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    request_id: str = Field("", pattern=r"^[0-9a-f]{32}$")
 
 
 class Rejected(Exception):
@@ -111,6 +121,8 @@ def create_app(
     secrets = {
         signing.ODOO_EVENTS: [s.get_secret_value() for s in hooks.odoo_secrets],
         signing.SHOP_EVENTS: [s.get_secret_value() for s in hooks.shop_secrets],
+        # The plugin reads the status with its events secret: the same channel, its own route.
+        signing.SHOP_STATUS: [s.get_secret_value() for s in hooks.shop_secrets],
     }
 
     def store(source: str, event_id: str, payload: dict[str, Any], event_time: float, *,
@@ -190,7 +202,8 @@ def create_app(
             skus = sorted(known)
         payload = {"product_ids": sorted(set(event.product_ids)), "skus": skus,
                    "warehouse": event.warehouse}
-        return store("odoo", event.event_id, payload, event_time)
+        # The module sends after Odoo commits (from its cron): read at once, and once.
+        return store("odoo", event.event_id, payload, event_time, wait=0)
 
     @app.post("/webhooks/woocommerce")
     def woocommerce_event() -> Response:
@@ -218,6 +231,21 @@ def create_app(
         # Sent after the shop's request finished: nothing to wait for, unlike Odoo's pre-commit
         # notifications.
         return store("woocommerce", event.event_id, data, clock(), wait=0)
+
+    @app.post("/webhooks/status")
+    def status() -> Response:
+        # Read-only: a replay within the tolerance only reads the figures again.
+        body = _body()
+        if len(body) > MAX_STATUS_BODY:
+            raise Rejected(413, "too_large", f"body larger than {MAX_STATUS_BODY} bytes")
+        verify(body, signing.SHOP_STATUS)
+        try:
+            StatusRequest.model_validate(_json(body))
+        except ValidationError as error:
+            raise _schema_error(error) from None
+        response = jsonify(daemon_status(config, state, clock()))
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     @app.post("/webhooks/odoo-native/<token>")
     def odoo_native(token: str) -> Response:
