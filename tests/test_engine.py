@@ -266,3 +266,49 @@ def test_the_shop_connections_are_reused(make_engine, shop):
     assert requests_made >= 4
     # One pool of at most `woocommerce.concurrency` (4) keep-alive connections for every request.
     assert shop.server.connections_seen - before <= 4
+
+
+def _ids_sent(odoo) -> int:
+    """How many product ids the client sent in product.product reads since the last reset."""
+    sent = 0
+    for call in odoo.calls:
+        if call.model == "product.product" and call.model_method == "search_read" and call.args:
+            for term in call.args[0]:
+                if isinstance(term, list) and term[:2] == ["id", "in"]:
+                    sent += len(term[2])
+    return sent
+
+
+def test_a_poll_inside_the_overlap_reads_only_what_is_new(make_engine, odoo, shop):
+    engine = make_engine(sync={"delta_overlap": 600}, odoo={"page_size": 10})
+    engine.poll()
+    engine.poll()  # the catalog was written inside the window too: now it has been seen
+    skus = ["WDG-1001", "WDG-1002", "WDG-1003", "WDG-1004", "WDG-1005", "TSH-S-RED", "TSH-M-BLU"]
+    for n, sku in enumerate(skus):  # a burst of writes, all inside the overlap window
+        odoo.set_on_hand(sku, "WH", 30 + n)
+    odoo.reset_calls()
+    engine.poll()
+    assert _ids_sent(odoo) == len(skus)  # each once
+    # The quant and move reads ask for bare product ids (no display name per row).
+    deltas = [c for c in odoo.calls if c.model in ("stock.quant", "stock.move")]
+    assert deltas and all(c.kwargs.get("load") is None and "load" in c.kwargs for c in deltas)
+    odoo.reset_calls()
+    engine.poll()  # nothing new: the same rows come back, none is read again
+    assert _ids_sent(odoo) == 0
+    odoo.set_on_hand("WDG-1002", "WH", 3)
+    odoo.reset_calls()
+    engine.poll()
+    assert _ids_sent(odoo) == 1 and shows(shop, "WDG-1002") == 3
+
+
+def test_after_a_burst_each_product_id_is_sent_once_not_once_per_page(make_engine, odoo):
+    engine = make_engine(odoo={"page_size": 10})
+    engine.poll()
+    engine.poll()
+    burst = [f"BURST-{n:03d}" for n in range(35)]
+    for sku in burst:
+        odoo.add_product(sku, f"Burst {sku}")
+        odoo.set_on_hand(sku, "WH", 5)
+    odoo.reset_calls()
+    engine.poll()
+    assert _ids_sent(odoo) == len(burst)  # 4 chunks of at most 10, each id once

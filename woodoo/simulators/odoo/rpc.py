@@ -41,6 +41,10 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "action_confirm": ("ids",),
     "action_cancel": ("ids",),
 }
+# Keyword-only parameters: search_read(domain, fields, offset, limit, order, **read_kwargs) hands
+# read's `load` on (Odoo 17/18 models.py); load=None reads many2one fields as bare ids, without
+# computing a display name per row.
+KEYWORD_ONLY: dict[str, tuple[str, ...]] = {"search_read": ("load",)}
 REQUIRED = {"search": 1, "search_count": 1, "read": 1, "name_get": 1, "create": 1, "write": 2,
             "unlink": 1, "action_confirm": 1, "action_cancel": 1}
 
@@ -54,6 +58,10 @@ class RpcCall:
     model: str | None = None
     model_method: str | None = None
     context: dict[str, Any] | None = None
+    # What was sent (execute_kw): the positional args and the keyword args, for tests to check
+    # how much a client sends, not only how often.
+    args: list[Any] | None = None
+    kwargs: dict[str, Any] | None = None
 
 
 class JsonRpc:
@@ -205,7 +213,9 @@ class JsonRpc:
             else:
                 call_args, call_kwargs = list(args[5:]), {}
             context = call_kwargs.get("context") if isinstance(call_kwargs, dict) else None
-            self.sim.log_call(RpcCall("object", method, model, model_method, context))
+            self.sim.log_call(RpcCall("object", method, model, model_method, context,
+                                      call_args if isinstance(call_args, list) else None,
+                                      call_kwargs if isinstance(call_kwargs, dict) else None))
             uid = self._check(db, uid, secret)
             if not isinstance(call_args, list) or not isinstance(call_kwargs, dict):
                 raise type_error("execute_kw takes a list of args and a dict of kwargs")
@@ -289,7 +299,8 @@ class JsonRpc:
                 ids = query.search(model, bound.get("domain") or [],
                                    bound.get("offset", 0), bound.get("limit"),
                                    bound.get("order"))
-                return query.read(model, ids, bound.get("fields"))
+                return query.read(model, ids, bound.get("fields"),
+                                  bound.get("load", "_classic_read"))
             if method == "read":
                 return query.read(model, as_ids(bound["ids"]), bound.get("fields"),
                                   bound.get("load", "_classic_read"))
@@ -317,7 +328,7 @@ class JsonRpc:
                              f"but {len(args) + 1} were given")
         bound = dict(zip(names, args, strict=False))
         for key, value in kwargs.items():
-            if key not in names:
+            if key not in names and key not in KEYWORD_ONLY.get(method, ()):
                 raise type_error(f"BaseModel.{method}() got an unexpected keyword argument "
                                  f"'{key}'")
             if key in bound:
