@@ -36,6 +36,7 @@ ODOO_EVENTS = "POST /webhooks/odoo"  # Odoo module -> daemon
 SHOP_EVENTS = "POST /webhooks/woocommerce"  # WordPress plugin -> daemon
 PLUGIN_STOCK = "POST /woodoo/v1/stock"  # daemon -> WordPress plugin
 PLUGIN_FLUSH = "POST /woodoo/v1/flush"  # daemon -> WordPress plugin: send waiting events now
+SHOP_STATUS = "POST /webhooks/status"  # WordPress plugin -> daemon: read the daemon's status
 
 _TIMESTAMP = re.compile(r"[0-9]{1,10}")
 _DIGEST = re.compile(r"[0-9a-fA-F]{64}")

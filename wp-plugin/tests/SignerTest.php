@@ -45,13 +45,14 @@ final class SignerTest extends TestCase {
 			),
 			'route'
 		);
-		foreach ( array( Woodoo_Signer::SHOP_EVENTS, Woodoo_Signer::PLUGIN_STOCK, Woodoo_Signer::PLUGIN_FLUSH ) as $route ) {
+		foreach ( array( Woodoo_Signer::SHOP_EVENTS, Woodoo_Signer::PLUGIN_STOCK, Woodoo_Signer::PLUGIN_FLUSH, Woodoo_Signer::SHOP_STATUS ) as $route ) {
 			$this->assertContains( $route, $valid_routes, 'a valid case signed for ' . $route );
 		}
 		$data = json_decode( file_get_contents( WOODOO_REPO_ROOT . '/tests/vectors/signatures.json' ), true );
 		$this->assertSame( Woodoo_Signer::SHOP_EVENTS, $data['routes']['shop_events'] );
 		$this->assertSame( Woodoo_Signer::PLUGIN_STOCK, $data['routes']['plugin_stock'] );
 		$this->assertSame( Woodoo_Signer::PLUGIN_FLUSH, $data['routes']['plugin_flush'] );
+		$this->assertSame( Woodoo_Signer::SHOP_STATUS, $data['routes']['shop_status'] );
 	}
 
 	public function test_the_flush_vector_is_refused_on_the_other_plugin_routes() {

@@ -721,7 +721,7 @@ class WP_REST_Response {
 }
 
 $woodoo_includes = dirname( __DIR__ ) . '/woodoo-companion/includes/';
-foreach ( array( 'signer', 'payload', 'queue', 'sender', 'settings', 'hooks', 'replay', 'answer', 'stock-route', 'flush-route', 'plugin' ) as $woodoo_class ) {
+foreach ( array( 'signer', 'payload', 'queue', 'sender', 'settings', 'status', 'hooks', 'replay', 'answer', 'stock-route', 'flush-route', 'plugin' ) as $woodoo_class ) {
 	require_once $woodoo_includes . 'class-woodoo-' . $woodoo_class . '.php';
 }
 

@@ -1,6 +1,7 @@
 <?php
 /**
- * Uninstall: options (0.1's single secret too), the events and replay tables, scheduled actions.
+ * Uninstall: options (0.1's single secret too), the cached daemon status, the events and replay
+ * tables, scheduled actions.
  *
  * @package WoodooCompanion
  */
@@ -19,6 +20,7 @@ $woodoo_options = array(
 foreach ( $woodoo_options as $woodoo_option ) {
 	delete_option( $woodoo_option );
 }
+delete_transient( 'woodoo_companion_daemon_status' );
 
 if ( function_exists( 'as_unschedule_all_actions' ) ) {
 	as_unschedule_all_actions( 'woodoo_companion_deliver', array(), 'woodoo' );

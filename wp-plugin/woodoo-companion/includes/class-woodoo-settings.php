@@ -1,7 +1,8 @@
 <?php
 /**
- * WooCommerce > Settings > Woodoo: daemon URL, the two secrets, test button, events waiting
- * (not yet acknowledged by the daemon: Woodoo_Queue::WAITING).
+ * WooCommerce > Settings > Woodoo: daemon URL, the two secrets, test button, the daemon's status
+ * (Woodoo_Status: read from the daemon's POST /webhooks/status, cached for a minute) and this
+ * shop's events waiting (not yet acknowledged by the daemon: Woodoo_Queue::WAITING).
  *
  * Two secrets, one per channel, so that a leak of one does not open the other: the events secret
  * signs the order events this plugin sends (it must equal one of the daemon's
@@ -258,6 +259,9 @@ final class Woodoo_Settings {
 			// Not autoloaded: secrets are read only when signing or verifying.
 			update_option( $option, $value, self::URL_OPTION === $option );
 		}
+		if ( $changes ) {
+			Woodoo_Status::forget(); // Asked again with the new URL or secret.
+		}
 		return array_keys( $changes );
 	}
 
@@ -386,21 +390,32 @@ final class Woodoo_Settings {
 	}
 
 	/**
-	 * The status row: events waiting, the test button and the last test's answer.
+	 * The status row: the daemon's state and this shop's events waiting, the test button and the
+	 * last test's answer.
 	 *
 	 * @param array $field Field.
 	 */
 	public static function render_status( $field ) {
+		echo self::status_html(); // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- escaped inside.
+	}
+
+	/**
+	 * HTML of the status row (separate for tests); every value is escaped.
+	 *
+	 * @return string
+	 */
+	public static function status_html() {
 		$result = get_transient( self::RESULT . '_' . get_current_user_id() );
 		delete_transient( self::RESULT . '_' . get_current_user_id() );
 		$test_url = wp_nonce_url( admin_url( 'admin-post.php?action=' . self::TEST ), self::TEST );
-		echo '<tr valign="top"><th scope="row" class="titledesc">' . esc_html__( 'Status', 'woodoo-companion' ) . '</th><td class="forminp">';
-		echo '<p>' . esc_html( self::waiting_text( Woodoo_Queue::waiting_summary() ) ) . '</p>';
-		echo '<p><a class="button" href="' . esc_url( $test_url ) . '">' . esc_html__( 'Send test event', 'woodoo-companion' ) . '</a></p>';
+		$html     = '<tr valign="top"><th scope="row" class="titledesc">' . esc_html__( 'Status', 'woodoo-companion' ) . '</th><td class="forminp">';
+		$html    .= Woodoo_Status::html( Woodoo_Status::get(), Woodoo_Queue::waiting_summary() );
+		$html    .= '<p class="description">' . esc_html__( 'The daemon\'s figures are read from its /webhooks/status route, signed with the events secret, at most once a minute; Send test event asks again.', 'woodoo-companion' ) . '</p>';
+		$html    .= '<p><a class="button" href="' . esc_url( $test_url ) . '">' . esc_html__( 'Send test event', 'woodoo-companion' ) . '</a></p>';
 		if ( is_array( $result ) && isset( $result[1] ) ) {
-			echo '<div class="notice inline ' . ( $result[0] ? 'notice-success' : 'notice-error' ) . '"><p>' . esc_html( $result[1] ) . '</p></div>';
+			$html .= '<div class="notice inline ' . ( $result[0] ? 'notice-success' : 'notice-error' ) . '"><p>' . esc_html( $result[1] ) . '</p></div>';
 		}
-		echo '</td></tr>';
+		return $html . '</td></tr>';
 	}
 
 	/**
@@ -458,6 +473,7 @@ final class Woodoo_Settings {
 		check_admin_referer( self::TEST );
 		$result = Woodoo_Sender::test();
 		set_transient( self::RESULT . '_' . get_current_user_id(), $result, 300 );
+		Woodoo_Status::forget(); // The page shown next asks the daemon again.
 		wp_safe_redirect( admin_url( 'admin.php?page=wc-settings&tab=' . self::TAB ) );
 		exit;
 	}

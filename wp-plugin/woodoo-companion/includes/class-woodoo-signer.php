@@ -30,6 +30,7 @@ final class Woodoo_Signer {
 	const SHOP_EVENTS  = 'POST /webhooks/woocommerce'; // Plugin -> daemon: order events.
 	const PLUGIN_STOCK = 'POST /woodoo/v1/stock';      // Daemon -> plugin: stock writes.
 	const PLUGIN_FLUSH = 'POST /woodoo/v1/flush';      // Daemon -> plugin: send the waiting events now.
+	const SHOP_STATUS  = 'POST /webhooks/status';      // Plugin -> daemon: read the daemon's status.
 
 	/**
 	 * Whether $secret may sign or verify: a string of at least MIN_SECRET_LENGTH characters.
