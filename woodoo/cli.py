@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from woodoo import commands, daemon, log, secret
+from woodoo import commands, daemon, log, secret, wizard
 from woodoo import config as config_module
 from woodoo.check import run_check
 from woodoo.config import Config, ConfigError
@@ -87,18 +87,64 @@ def main() -> None:
     """Keep a WooCommerce shop's stock true to Odoo."""
 
 
+def _answer_option(name: str, help_text: str, **kwargs: Any) -> Callable[[Any], Any]:
+    flag, envvar = wizard.OPTIONS[name]
+    return click.option(flag, name, envvar=envvar, show_envvar=True, help=help_text, **kwargs)
+
+
 @main.command()
 @click.argument("path", default=DEFAULT_CONFIG, type=click.Path(dir_okay=False))
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
-def init(path: str, force: bool) -> None:
-    """Write a starter config with every key explained."""
+@click.option("--interactive/--no-interactive", default=None,
+              help="Ask the questions (default: when stdin is a terminal).")
+@_answer_option("odoo_url", "Odoo server root URL.")
+@_answer_option("odoo_database", "Odoo database (default: the only one Odoo lists).")
+@_answer_option("odoo_user", "Odoo login of the user Woodoo acts as.")
+@_answer_option("odoo_password", "Its password or API key (prefer the environment variable).")
+@_answer_option("warehouses", "Warehouse code or name, repeatable (default: the only one).",
+                multiple=True)
+@_answer_option("stock_field", "free_qty (default), qty_available or virtual_available.")
+@_answer_option("shop_url", "The shop's WordPress home URL.")
+@_answer_option("consumer_key", "WooCommerce REST consumer key (prefer the environment variable).")
+@_answer_option("consumer_secret", "WooCommerce REST consumer secret (prefer the environment "
+                "variable).")
+@click.option("--encrypt/--no-encrypt", "encrypt", default=None,
+              help="Encrypt the secrets with a key file beside the config (default: encrypt; "
+              "on a terminal each is asked).")
+@click.pass_context
+def init(ctx: click.Context, path: str, force: bool, interactive: bool | None,
+         **given: Any) -> None:
+    """Write a config: guided on a terminal (or from the answers given as flags or environment),
+    else the starter config with every key explained."""
     target = Path(path)
-    if target.exists() and not force:
+    answers = wizard.Answers(**{**given, "warehouses": list(given["warehouses"])})
+    if interactive is None:
+        interactive = sys.stdin.isatty()
+    if target.exists() and not force and not (
+            interactive and click.confirm(f"{target} exists; overwrite it?", default=False)):
         click.echo(f"{target} exists; use --force to overwrite it", err=True)
         raise SystemExit(EXIT_CONFIG)
-    example = resources.files("woodoo").joinpath("data/woodoo.example.yaml").read_text()
-    target.write_text(example)
-    click.echo(f"wrote {target}; edit it, then run `woodoo check -c {target}`")
+    if not interactive and not answers.given():
+        example = resources.files("woodoo").joinpath("data/woodoo.example.yaml").read_text()
+        target.write_text(example)
+        click.echo(f"wrote {target}; edit it, then run `woodoo check -c {target}`")
+        return
+    if not interactive and answers.missing():
+        for missing in answers.missing():
+            click.echo(f"error: missing {missing}; without a terminal every answer is given "
+                       f"ahead (or run `woodoo init` on a terminal to be asked)", err=True)
+        raise SystemExit(EXIT_CONFIG)
+    log.configure("warning", "auto", answers.secrets())
+    try:
+        wizard.Wizard(answers, target, interactive=interactive).run()
+    except wizard.SetupError as error:
+        click.echo(f"error: {error}", err=True)
+        raise SystemExit(error.exit_code) from None
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("\nstopped; nothing was written", err=True)
+        raise SystemExit(EXIT_INTERRUPTED) from None
+    click.echo(f"\n$ woodoo check -c {target}")
+    ctx.invoke(check, config_path=str(target))
 
 
 @main.command()
@@ -391,7 +437,8 @@ def demo(duration: float | None, poll_interval: float) -> None:
     """Run the daemon against the built-in Odoo and WooCommerce simulators."""
     from woodoo.demo import run_demo
 
-    run_demo(duration=duration, poll_interval=poll_interval)
+    if not run_demo(duration=duration, poll_interval=poll_interval).ok:
+        raise SystemExit(EXIT_REMOTE)  # a step did not arrive: the output says which
 
 
 @main.group(name="odoo")

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import ParseResult, urlparse
 
 import odoorpc
 
@@ -68,6 +68,25 @@ class Delta:
     newest: str | None
 
 
+def list_databases(url: str, timeout: float = 30) -> list[str] | None:
+    """The databases an Odoo server lists, or None when it does not (`list_db` off)."""
+    parsed = urlparse(url)
+    protocol, port = _transport(parsed)
+    with _translated_errors(url, "list its databases"):
+        client = odoorpc.ODOO(parsed.hostname, protocol=protocol, port=port, timeout=timeout)
+        try:
+            names = client.db.list()
+        except odoorpc.error.RPCError:
+            return None  # Odoo refuses to list databases when list_db is off
+    return [str(name) for name in names] or None
+
+
+def _transport(parsed: ParseResult) -> tuple[str, int]:
+    """odoorpc's protocol and port for a server URL."""
+    protocol = "jsonrpc+ssl" if parsed.scheme == "https" else "jsonrpc"
+    return protocol, parsed.port or (443 if parsed.scheme == "https" else 80)
+
+
 def shift(watermark: str, seconds: float) -> str:
     """An Odoo datetime string moved by `seconds` (negative: earlier)."""
     moved = datetime.strptime(watermark, ODOO_DATETIME) + timedelta(seconds=seconds)
@@ -101,8 +120,7 @@ class OdooGateway:
                 [f"odoo.url: {self.config.url} has a path; give the server root (odoorpc "
                  f"cannot address Odoo under a sub-path)"]
             )
-        protocol = "jsonrpc+ssl" if parsed.scheme == "https" else "jsonrpc"
-        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        protocol, port = _transport(parsed)
 
         def login() -> odoorpc.ODOO:
             with _translated_errors(self.config.url, "connect"):
