@@ -37,6 +37,8 @@ SHOP_EVENTS = "POST /webhooks/woocommerce"  # WordPress plugin -> daemon
 PLUGIN_STOCK = "POST /woodoo/v1/stock"  # daemon -> WordPress plugin
 PLUGIN_FLUSH = "POST /woodoo/v1/flush"  # daemon -> WordPress plugin: send waiting events now
 SHOP_STATUS = "POST /webhooks/status"  # WordPress plugin -> daemon: read the daemon's status
+PLUGIN_CATALOG = "POST /woodoo/v1/catalog"  # daemon -> WordPress plugin: read the stock catalog
+PLUGIN_STOCK_BULK = "POST /woodoo/v1/stock/bulk"  # daemon -> WordPress plugin: bulk stock writes
 
 _TIMESTAMP = re.compile(r"[0-9]{1,10}")
 _DIGEST = re.compile(r"[0-9a-fA-F]{64}")

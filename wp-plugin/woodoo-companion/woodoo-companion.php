@@ -35,6 +35,7 @@ require_once __DIR__ . '/includes/class-woodoo-replay.php';
 require_once __DIR__ . '/includes/class-woodoo-answer.php';
 require_once __DIR__ . '/includes/class-woodoo-stock-route.php';
 require_once __DIR__ . '/includes/class-woodoo-flush-route.php';
+require_once __DIR__ . '/includes/class-woodoo-bulk-route.php';
 require_once __DIR__ . '/includes/class-woodoo-plugin.php';
 
 add_action(

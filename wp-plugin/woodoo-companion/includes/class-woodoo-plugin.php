@@ -25,6 +25,7 @@ final class Woodoo_Plugin {
 		Woodoo_Hooks::register();
 		Woodoo_Stock_Route::register();
 		Woodoo_Flush_Route::register();
+		Woodoo_Bulk_Route::register();
 		if ( is_admin() ) {
 			Woodoo_Settings::register();
 			add_filter( 'plugin_action_links_' . plugin_basename( WOODOO_COMPANION_FILE ), array( __CLASS__, 'action_links' ) );
