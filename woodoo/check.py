@@ -16,6 +16,7 @@ class CheckReport:
     odoo_version: str = ""
     warehouses: list[str] = field(default_factory=list)
     woocommerce_version: str = ""
+    write_path: str = ""  # how stock is read and written, and why
     errors: list[str] = field(default_factory=list)
     problems: MappingProblems = field(default_factory=MappingProblems)
 
@@ -39,6 +40,7 @@ def run_check(odoo: OdooGateway, woo: WooGateway, exclude: set[str]) -> CheckRep
     items: list[ShopItem] = []
     try:
         report.woocommerce_version = woo.version()
+        report.write_path = woo.write_path().reason
         items = woo.list_items()
     except WooError as error:
         report.errors.append(f"woocommerce: {error}")

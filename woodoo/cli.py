@@ -160,6 +160,7 @@ def check(config_path: str) -> None:
         click.echo(f"odoo: version {report.odoo_version}, warehouses {', '.join(report.warehouses)}")
     if report.woocommerce_version:
         click.echo(f"woocommerce: version {report.woocommerce_version}")
+        click.echo(f"stock is read and written through {report.write_path}")
     for problem in report.errors:
         click.echo(f"error: {problem}", err=True)
     if not report.ok:

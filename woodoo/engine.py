@@ -18,6 +18,7 @@ from woodoo.gateways.odoo import OdooGateway, OdooProduct, shift
 from woodoo.gateways.woocommerce import BatchOutcome, ShopItem, WooError, WooGateway, batches
 from woodoo.lock import StateLock, process_token
 from woodoo.orders.backfill import BackfillError, OrderBackfill
+from woodoo.orders.sync import STOCK_TAKEN, ShopOrder, quantities
 from woodoo.state import PushItem, ShopProduct, State
 from woodoo.web.metrics import Metrics
 
@@ -368,12 +369,14 @@ class Engine:
         progress: Progress | None = None,
     ) -> tuple[bool, set[str]]:
         """Journal, send and record; returns (every call went through, SKUs in conflict)."""
-        planned = list(batches(items, self.config.sync.batch_size))
+        path = self.woo.write_path()
+        planned = list(batches(items, path.batch_size if path.bulk else self.config.sync.batch_size))
         batch_ids = {id(batch): f"{run_id}-{n}" for n, batch in enumerate(planned, start=1)}
         for batch in planned:
             self.state.pushes.journal(batch_ids[id(batch)], batch, source, run_id, owner=self.owner)
         expected = None
-        if self.config.woocommerce.conditional_writes:
+        # The bulk route compares and sets like the conditional route: it needs what we saw.
+        if self.config.woocommerce.conditional_writes or path.bulk:
             known = self.state.catalog.products(i.sku for i in items)
             expected = {sku: product.quantity for sku, product in known.items()}
         complete = True
@@ -406,8 +409,14 @@ class Engine:
     def _conflict(self, item: PushItem, expected: int | None, current: int | None,
                   run_id: str) -> None:
         """The shop no longer showed what we expected: learn what it shows, hold back a drop."""
+        # Orders that reached us after we last learnt the shop's figure explain that much of
+        # the drop already (they are pending): only the rest is unexplained.
+        explained = sum(
+            quantities(ShopOrder.model_validate(row["payload"])).get(item.sku, 0)
+            for row in self.state.orders.received_after(self.state.catalog.seen_at(item.sku) or 0)
+            if row["status"] in STOCK_TAKEN)
         self.state.catalog.note_shop_quantity(item.sku, current)
-        drop = (expected or 0) - (current or 0)
+        drop = (expected or 0) - (current or 0) - explained
         if drop > 0:
             hold = self.config.woocommerce.unexplained_hold_minutes * 60
             self.state.orders.hold_unexplained(item.sku, drop, self.clock() + hold)

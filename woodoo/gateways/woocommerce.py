@@ -29,6 +29,8 @@ INDEX_FIELDS = ("id,sku,name,type,parent_id,manage_stock,stock_quantity,stock_st
                 "variations")
 VARIATION_FIELDS = "id,sku,name,parent_id,manage_stock,stock_quantity,stock_status,backorders"
 SKUS_PER_LOOKUP = 50  # keeps the query string far below common URL limits
+BULK_ITEMS = 1000  # items per request on the plugin's bulk write route
+CATALOG_PAGE = 5000  # items per page of the plugin's catalog route
 # What an order event carries, as the backfill reads it (recorded: list_orders_modified_after).
 ORDER_FIELDS = "id,number,status,currency,date_modified_gmt,billing,line_items,refunds"
 
@@ -55,6 +57,19 @@ class ShopItem:
         """The SKU map entry for this item."""
         return ShopProduct(self.sku, self.woo_id, self.parent_id, self.manage_stock,
                            self.backorders, self.quantity, self.status)
+
+
+@dataclass(frozen=True)
+class WritePath:
+    """How stock is read and written in this shop, and why."""
+
+    bulk: bool  # the Woodoo Companion plugin's catalog and bulk routes (else WooCommerce's REST)
+    reason: str
+
+    @property
+    def batch_size(self) -> int:
+        """Items per write request on this path (REST batches hold at most 100)."""
+        return BULK_ITEMS if self.bulk else PAGE_SIZE
 
 
 @dataclass(frozen=True)
@@ -122,6 +137,7 @@ class WooGateway:
         self.plugin_secret = (config.plugin_secret.get_secret_value()
                               if config.plugin_secret is not None else None)
         self._signed: dict[bytes, int] = {}
+        self._write_path: WritePath | None = None
         self._signed_lock = threading.Lock()
 
         self.api = _PooledAPI(
@@ -149,12 +165,64 @@ class WooGateway:
         body = self._request("GET", "system_status", params={"_fields": "environment.version"})
         return str(body.get("environment", {}).get("version", "unknown"))
 
+    def write_path(self) -> WritePath:
+        """Whether the plugin's bulk routes are there (asked once: its public namespace index)."""
+        if self._write_path is not None:
+            return self._write_path
+        if self.plugin_secret is None:
+            return WritePath(False, "woocommerce.plugin_secret is not set, so the plugin's routes "
+                             "cannot be used: WooCommerce's REST API")
+        url = f"{self.config.url}/wp-json/woodoo/v1"
+        try:
+            answer = self.api.session.get(url, timeout=self.config.timeout,
+                                          verify=self.config.verify_tls)
+        except requests.RequestException as error:
+            # Not remembered: the next run asks again.
+            return WritePath(False, f"the plugin could not be asked ({_root_cause(error)}): "
+                             f"WooCommerce's REST API for now")
+        routes = answer.json().get("routes", {}) if answer.status_code == 200 and (
+            answer.headers.get("Content-Type", "").startswith("application/json")) else {}
+        if isinstance(routes, dict) and all(r in routes for r in ("/woodoo/v1/catalog",
+                                                                 "/woodoo/v1/stock/bulk")):
+            found = WritePath(True, "the Woodoo Companion plugin's bulk routes (catalog, "
+                              "stock/bulk): thousands of items per request")
+        elif answer.status_code in (200, 404):
+            found = WritePath(False, "the Woodoo Companion plugin is not installed, or older than "
+                              "0.4 (no bulk routes): WooCommerce's REST API")
+        else:
+            return WritePath(False, f"the plugin's namespace answered HTTP {answer.status_code}: "
+                             f"WooCommerce's REST API for now")
+        self._write_path = found
+        return found
+
     def list_items(self, progress: Callable[[int, int], None] | None = None) -> list[ShopItem]:
         """Every product and variation in the shop, SKU or not (only the fields we need)."""
+        if self.write_path().bulk:
+            return self._catalog(progress)
         products = self._all_pages("products", {"_fields": INDEX_FIELDS}, progress)
         items = [self._item(p) for p in products if p.get("type") != "variable"]
         parents = [p for p in products if p.get("type") == "variable"]
         items.extend(self._variations(parents, progress))
+        return items
+
+    def _catalog(self, progress: Callable[[int, int], None] | None) -> list[ShopItem]:
+        """The plugin's catalog route, page after page (ordered by id, CATALOG_PAGE at a time)."""
+        items: list[ShopItem] = []
+        after: int | None = 0
+        while after is not None:
+            answer = self._plugin_post(signing.PLUGIN_CATALOG, {
+                "after_id": after, "limit": CATALOG_PAGE, "request_id": uuid.uuid4().hex})
+            rows = answer.get("items") if isinstance(answer, dict) else None
+            if not isinstance(rows, list):
+                raise WooError("the Woodoo plugin's catalog answered without items",
+                               retryable=False)
+            items += [self._item(row) for row in rows if row.get("type") != "variable"]
+            after = answer.get("next_after_id")
+            if after is not None and not isinstance(after, int):
+                raise WooError("the Woodoo plugin's catalog answered an odd next_after_id",
+                               retryable=False)
+            if progress:
+                progress(1, 0 if after is None else 1)
         return items
 
     def _variations(
@@ -277,7 +345,12 @@ class WooGateway:
                          or expected.get(i.sku) is None]
         if unconditional:
             rest = [i for i in items if i not in unconditional]
-            outcome = self.push(unconditional)
+            outcome = BatchOutcome([], [])
+            for start in range(0, len(unconditional), PAGE_SIZE):  # REST takes 100 at most
+                part = self.push(unconditional[start:start + PAGE_SIZE])
+                outcome.applied += part.applied
+                outcome.failed += part.failed
+                outcome.stale_skus += part.stale_skus
             if rest:
                 other = self.push_conditional(rest, expected)
                 outcome.applied += other.applied
@@ -285,9 +358,11 @@ class WooGateway:
                 outcome.stale_skus += other.stale_skus
                 outcome.conflicts += other.conflicts
             return outcome
-        answer = self._plugin_post(signing.PLUGIN_STOCK, {"items": [
-            {"id": i.woo_id, "expected": expected[i.sku], "quantity": i.quantity}
-            for i in items]})
+        bulk = len(items) > PAGE_SIZE or self.write_path().bulk
+        answer = self._plugin_post(
+            signing.PLUGIN_STOCK_BULK if bulk else signing.PLUGIN_STOCK,
+            {"items": [{"id": i.woo_id, "expected": expected[i.sku], "quantity": i.quantity}
+                       for i in items], **({"request_id": uuid.uuid4().hex} if bulk else {})})
         results = answer.get("results") if isinstance(answer, dict) else None
         if not isinstance(results, list) or len(results) != len(items):
             reason = "the Woodoo plugin answered without one result per item; nothing confirmed"

@@ -69,16 +69,24 @@ class CatalogStore(Store):
 
     def note_shown(self, shown: dict[str, ShownStock]) -> None:
         """Remember what the shop shows for these SKUs now (a write it applied)."""
+        now = self.database.clock()
         with self.database.atomic() as db:
             db.conn.executemany(
-                "update sku_map set quantity = ?, status = ? where sku = ?",
-                [(stock.quantity, stock.status, sku) for sku, stock in shown.items()],
+                "update sku_map set quantity = ?, status = ?, seen_at = ? where sku = ?",
+                [(stock.quantity, stock.status, now, sku) for sku, stock in shown.items()],
             )
 
     def note_shop_quantity(self, sku: str, quantity: int | None) -> None:
         """Remember what the shop was found to show for an SKU."""
         with self.database.atomic() as db:
-            db.execute("update sku_map set quantity = ? where sku = ?", [quantity, sku])
+            db.execute("update sku_map set quantity = ?, seen_at = ? where sku = ?",
+                       [quantity, self.database.clock(), sku])
+
+    def seen_at(self, sku: str) -> float | None:
+        """When the shop's figure for an SKU was last learnt (listed, written, or found)."""
+        with self.database.read() as db:
+            row = db.execute("select seen_at from sku_map where sku = ?", [sku]).fetchone()
+        return row[0] if row else None
 
     def link_odoo_ids(self, odoo_ids: dict[str, int]) -> None:
         """Record which Odoo product each mapped SKU belongs to (where it is new or changed)."""

@@ -130,6 +130,13 @@ class OrderStore(Store):
                     totals[sku] = int(total)
         return totals
 
+    def received_after(self, since: float) -> list[dict[str, Any]]:
+        """The snapshots of orders that reached Woodoo after `since` (status and payload)."""
+        with self.database.read() as db:
+            rows = list(db["orders"].rows_where("received_at > ?", [since],
+                                                select="status, payload"))
+        return [{**row, "payload": json.loads(row["payload"])} for row in rows]
+
     def hold_unexplained(self, sku: str, quantity: int, expires_at: float) -> None:
         """Hold back a stock drop seen in the shop that no order event has explained yet."""
         with self.database.atomic() as db:

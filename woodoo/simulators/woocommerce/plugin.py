@@ -1,4 +1,5 @@
-"""The Woodoo Companion plugin's routes: compare-and-set stock (/woodoo/v1/stock) and flush."""
+"""The Woodoo Companion plugin's routes: its namespace index, compare-and-set stock (one by one and
+in bulk), the stock catalog, and flush; as wp-plugin/woodoo-companion answers them."""
 
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ if TYPE_CHECKING:
 
 PLUGIN_STOCK_ROUTE = "/wp-json/woodoo/v1/stock"
 PLUGIN_FLUSH_ROUTE = "/wp-json/woodoo/v1/flush"
+PLUGIN_INDEX_ROUTE = "/wp-json/woodoo/v1"
+PLUGIN_CATALOG_ROUTE = "/wp-json/woodoo/v1/catalog"
+PLUGIN_BULK_ROUTE = "/wp-json/woodoo/v1/stock/bulk"
+BULK_ROUTES = ("/woodoo/v1/catalog", "/woodoo/v1/stock/bulk")  # since plugin 0.4
 
 
 class CompanionPlugin:
@@ -26,36 +31,52 @@ class CompanionPlugin:
         self.shop = shop
         self._accepted_signatures: set[str] = set()
         self._lock = threading.Lock()
+        # An older plugin (0.3) has no bulk routes: the daemon must find out and use REST.
+        self.bulk_routes = True
 
     def handle(self, path: str, request: Request, raw_body: bytes) -> Reply | None:
         """The answer of a plugin route, or None if the request is for none (or the plugin is off)."""
-        if request.method != "POST" or not self.shop.plugin_secret:
+        if not self.shop.plugin_secret:
+            return None
+        if path == PLUGIN_INDEX_ROUTE and request.method == "GET":
+            # WP_REST_Server::get_namespace_index: public, the namespace's routes.
+            routes = ["/woodoo/v1", "/woodoo/v1/stock", "/woodoo/v1/flush",
+                      *(BULK_ROUTES if self.bulk_routes else ())]
+            return Reply({"namespace": "woodoo/v1",
+                          "routes": {r: {"namespace": "woodoo/v1", "methods": ["POST"]}
+                                     for r in routes}})
+        if request.method != "POST":
             return None
         if path == PLUGIN_STOCK_ROUTE:
-            return self._stock(request, raw_body)
+            return self._stock(request, raw_body, signing.PLUGIN_STOCK, limit=100)
         if path == PLUGIN_FLUSH_ROUTE:
             return self._flush(request, raw_body)
+        if path == PLUGIN_BULK_ROUTE and self.bulk_routes:
+            return self._stock(request, raw_body, signing.PLUGIN_STOCK_BULK, limit=1000)
+        if path == PLUGIN_CATALOG_ROUTE and self.bulk_routes:
+            return self._catalog(request, raw_body)
         return None
 
-    def _stock(self, request: Request, raw_body: bytes) -> Reply:
-        """The plugin's compare-and-set route: set `_stock` only where it still equals `expected`
-        (one UPDATE ... WHERE meta_value = expected in the real plugin). Its refusals as
-        wp-plugin/woodoo-companion/includes/class-woodoo-stock-route.php answers them."""
+    def _stock(self, request: Request, raw_body: bytes, route: str, *, limit: int) -> Reply:
+        """The plugin's compare-and-set routes (one by one, or in bulk up to 1,000): set `_stock`
+        only where it still equals `expected` (one UPDATE ... WHERE meta_value = expected in the
+        real plugin). Its refusals as class-woodoo-stock-route.php and
+        class-woodoo-bulk-route.php answer them."""
         header = request.headers.get(signing.HEADER)
-        refused = self._signature(raw_body, header, signing.PLUGIN_STOCK)
+        refused = self._signature(raw_body, header, route)
         if refused:
             return refused
         try:
             items = json.loads(raw_body)["items"]
-            assert isinstance(items, list) and len(items) <= 100
+            assert isinstance(items, list) and len(items) <= limit
             for item in items:
                 assert isinstance(item, dict)
                 for key, low in (("id", 1), ("expected", 0), ("quantity", 0)):
                     value = item.get(key)
                     assert type(value) is int and low <= value <= 10**9  # type(): bools refused
         except (ValueError, KeyError, TypeError, AssertionError):
-            return Reply({"error": "schema", "message": "expected {items: [...]} with at most "
-                          "100 items of integers id >= 1, expected and quantity >= 0"}, 400)
+            return Reply({"error": "schema", "message": f"expected {{items: [...]}} with at most "
+                          f"{limit} items of integers id >= 1, expected and quantity >= 0"}, 400)
         replayed = self._replayed(header)
         if replayed:
             return replayed
@@ -78,6 +99,36 @@ class CompanionPlugin:
                                     "quantity": product.stock_quantity,
                                     "stock_status": catalog.stock_status(product)})
         return Reply({"results": results})
+
+    def _catalog(self, request: Request, raw_body: bytes) -> Reply:
+        """The plugin's catalog route: every product and variation, by id, a page at a time,
+        with the stock fields the daemon maps (read from post meta, as REST reads them)."""
+        header = request.headers.get(signing.HEADER)
+        refused = self._signature(raw_body, header, signing.PLUGIN_CATALOG)
+        if refused:
+            return refused
+        try:
+            body = json.loads(raw_body)
+            assert isinstance(body, dict) and set(body) <= {"after_id", "limit", "request_id"}
+            assert re.fullmatch(r"[0-9a-f]{32}", str(body.get("request_id")))
+            after, limit = body.get("after_id", 0), body.get("limit", 2000)
+            assert type(after) is int and after >= 0 and type(limit) is int and 1 <= limit <= 5000
+        except (ValueError, AssertionError):
+            return Reply({"error": "schema", "message": "expected {\"after_id\", \"limit\": "
+                          "1..5000, \"request_id\": 32 hex digits}"}, 400)
+        replayed = self._replayed(header)
+        if replayed:
+            return replayed
+        catalog = self.shop.catalog
+        with catalog.lock:
+            chosen = sorted(i for i in catalog.products if i > after)[:limit + 1]
+            items = [{"id": p.id, "parent_id": p.parent_id, "type": p.type, "sku": p.sku,
+                      "manage_stock": p.manage_stock, "stock_quantity": p.stock_quantity,
+                      "stock_status": catalog.stock_status(p), "backorders": p.backorders}
+                     for p in (catalog.products[i] for i in chosen[:limit])]
+        more = len(chosen) > limit
+        return Reply({"request_id": body["request_id"], "items": items,
+                      "next_after_id": items[-1]["id"] if more else None})
 
     def _flush(self, request: Request, raw_body: bytes) -> Reply:
         """The plugin's flush route: send the events waiting in its outbox now (as
