@@ -119,24 +119,8 @@ final class Woodoo_Bulk_Route {
 	 * Registers both routes. Authorisation is the signature, checked over the raw body.
 	 */
 	public static function register_routes() {
-		register_rest_route(
-			Woodoo_Stock_Route::NAMESPACE_V1,
-			self::CATALOG_ROUTE,
-			array(
-				'methods'             => 'POST',
-				'callback'            => array( __CLASS__, 'rest_catalog' ),
-				'permission_callback' => '__return_true',
-			)
-		);
-		register_rest_route(
-			Woodoo_Stock_Route::NAMESPACE_V1,
-			self::WRITE_ROUTE,
-			array(
-				'methods'             => 'POST',
-				'callback'            => array( __CLASS__, 'rest_write' ),
-				'permission_callback' => '__return_true',
-			)
-		);
+		Woodoo_Answer::register( self::CATALOG_ROUTE, array( __CLASS__, 'rest_catalog' ) );
+		Woodoo_Answer::register( self::WRITE_ROUTE, array( __CLASS__, 'rest_write' ) );
 	}
 
 	/**
@@ -146,7 +130,7 @@ final class Woodoo_Bulk_Route {
 	 * @return WP_REST_Response
 	 */
 	public static function rest_catalog( $request ) {
-		return self::response( self::handle_catalog( (string) $request->get_body(), $request->get_header( 'x-woodoo-signature' ) ) );
+		return Woodoo_Answer::respond( $request, array( __CLASS__, 'handle_catalog' ) );
 	}
 
 	/**
@@ -156,19 +140,7 @@ final class Woodoo_Bulk_Route {
 	 * @return WP_REST_Response
 	 */
 	public static function rest_write( $request ) {
-		return self::response( self::handle_write( (string) $request->get_body(), $request->get_header( 'x-woodoo-signature' ) ) );
-	}
-
-	/**
-	 * A REST response, never cached.
-	 *
-	 * @param array $answer array( status, data ).
-	 * @return WP_REST_Response
-	 */
-	private static function response( $answer ) {
-		$response = new WP_REST_Response( $answer[1], $answer[0] );
-		$response->header( 'Cache-Control', 'no-store' );
-		return $response;
+		return Woodoo_Answer::respond( $request, array( __CLASS__, 'handle_write' ) );
 	}
 
 	/**

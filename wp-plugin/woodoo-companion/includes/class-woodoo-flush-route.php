@@ -54,15 +54,7 @@ final class Woodoo_Flush_Route {
 	 * Registers the route. Authorisation is the signature, checked over the raw body in handle().
 	 */
 	public static function register_route() {
-		register_rest_route(
-			Woodoo_Stock_Route::NAMESPACE_V1,
-			self::ROUTE,
-			array(
-				'methods'             => 'POST',
-				'callback'            => array( __CLASS__, 'rest' ),
-				'permission_callback' => '__return_true',
-			)
-		);
+		Woodoo_Answer::register( self::ROUTE, array( __CLASS__, 'rest' ) );
 	}
 
 	/**
@@ -72,10 +64,7 @@ final class Woodoo_Flush_Route {
 	 * @return WP_REST_Response
 	 */
 	public static function rest( $request ) {
-		list( $status, $data ) = self::handle( (string) $request->get_body(), $request->get_header( 'x-woodoo-signature' ) );
-		$response              = new WP_REST_Response( $data, $status );
-		$response->header( 'Cache-Control', 'no-store' );
-		return $response;
+		return Woodoo_Answer::respond( $request, array( __CLASS__, 'handle' ) );
 	}
 
 	/**
