@@ -131,7 +131,10 @@ class EventWorker:
         if not push:
             return
         if self.orders:
-            skus |= self.orders.sync_due()
+            # Under the engine lock: Odoo confirming an order and the release of its pending
+            # units must look like one step to a poll, or the poll sees both (units hidden).
+            with self.engine.lock:
+                skus |= self.orders.sync_due()
         if stock or skus:
             self._push(claim, stock, skus)
 
