@@ -7,6 +7,7 @@ import threading
 
 import pytest
 from helpers import Clock, wait_for
+from test_orders import order_event
 
 from woodoo import worker as worker_module
 from woodoo.orders.sync import OrderSync
@@ -137,3 +138,34 @@ def test_a_batch_cut_short_hands_its_events_back_at_once(setup, clock, monkeypat
     with pytest.raises(RuntimeError):
         worker.run_once()
     assert state.events.stats()["next_claimable_at"] == clock.now  # not after the lease
+
+
+def test_a_poll_never_sees_a_sale_both_in_odoo_and_still_pending(setup, clock, odoo, shop,
+                                                                  monkeypatch):
+    """Seen in the demo: a poll between Odoo's confirm and our release hid the sold units twice."""
+    engine, state, worker = setup
+    engine.poll()
+    assert shop.stock("WDG-1002")[0] == 80
+    order = order_event("sale", lines=[("WDG-1002", 2, 0)])
+    state.events.enqueue("woocommerce", "sale", order, event_time=clock.now, due_at=clock.now)
+    shown_after_poll: list[int] = []
+
+    def poll() -> None:
+        engine.poll()
+        shown_after_poll.append(shop.stock("WDG-1002")[0])
+
+    release = worker.orders.orders.synced
+    poller = threading.Thread(target=poll)
+
+    def poll_then_release(*args, **kwargs):
+        # Odoo has confirmed the sale order; a poll now must wait until the release is done.
+        poller.start()
+        poller.join(timeout=1.0)
+        release(*args, **kwargs)
+
+    monkeypatch.setattr(worker.orders.orders, "synced", poll_then_release)
+    worker.run_once()
+    poller.join(timeout=10)
+    assert odoo.free_qty("WDG-1002", ["WH"]) == 78
+    assert shown_after_poll == [78]
+    assert shop.stock("WDG-1002")[0] == 78
