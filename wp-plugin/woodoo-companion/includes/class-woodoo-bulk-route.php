@@ -319,36 +319,9 @@ final class Woodoo_Bulk_Route {
 		if ( null === $request_id ) {
 			return Woodoo_Answer::invalid( 'request_id', 'request_id must be 32 lowercase hex digits' );
 		}
-		if ( ! property_exists( $data, 'items' ) || ! is_array( $data->items ) ) {
-			return Woodoo_Answer::invalid( 'items', 'items must be a list' );
-		}
-		if ( count( $data->items ) > self::WRITE_MAX_ITEMS ) {
-			return Woodoo_Answer::invalid( 'items', 'at most ' . self::WRITE_MAX_ITEMS . ' items per request, got ' . count( $data->items ) );
-		}
-		$bounds = array(
-			'id'       => array( 1, Woodoo_Stock_Route::MAX_ID, 'id must be a positive integer of at most ' . Woodoo_Stock_Route::MAX_ID ),
-			'expected' => array( 0, Woodoo_Stock_Route::MAX_QUANTITY, 'expected must be an integer from 0 to ' . Woodoo_Stock_Route::MAX_QUANTITY ),
-			'quantity' => array( 0, Woodoo_Stock_Route::MAX_QUANTITY, 'quantity must be an integer from 0 to ' . Woodoo_Stock_Route::MAX_QUANTITY ),
-		);
-		$items  = array();
-		$seen   = array();
-		foreach ( $data->items as $index => $item ) {
-			if ( ! $item instanceof stdClass || array_diff( array_keys( get_object_vars( $item ) ), array_keys( $bounds ) ) ) {
-				return Woodoo_Answer::invalid( "items.{$index}", "items.{$index} must be an object {\"id\", \"expected\", \"quantity\"} and nothing else" );
-			}
-			$clean = array();
-			foreach ( $bounds as $key => $bound ) {
-				$value = property_exists( $item, $key ) ? $item->$key : null;
-				if ( ! is_int( $value ) || $value < $bound[0] || $value > $bound[1] ) {
-					return Woodoo_Answer::invalid( "items.{$index}.{$key}", "items.{$index}: " . $bound[2] );
-				}
-				$clean[ $key ] = $value;
-			}
-			if ( isset( $seen[ $clean['id'] ] ) ) {
-				return Woodoo_Answer::invalid( "items.{$index}.id", "items.{$index}: the same id as items." . $seen[ $clean['id'] ] . '; send each product once' );
-			}
-			$seen[ $clean['id'] ] = $index;
-			$items[]              = $clean;
+		$items = Woodoo_Stock_Route::items( $data, self::WRITE_MAX_ITEMS, true );
+		if ( isset( $items['error'] ) ) {
+			return $items;
 		}
 		return array(
 			'items'      => $items,

@@ -109,21 +109,38 @@ final class Woodoo_Stock_Route {
 		if ( ! $data instanceof stdClass ) {
 			return Woodoo_Answer::invalid( '(body)', 'expected a JSON object {"items": [...]}, at most ' . self::MAX_DEPTH . ' levels deep' );
 		}
+		return self::items( $data, self::MAX_ITEMS, false );
+	}
+
+	/**
+	 * The write items of a decoded body, or an error naming the first bad item and field.
+	 *
+	 * Shared by this route and the bulk write route. Each item holds the JSON integers id,
+	 * expected and quantity within bounds; with $exact, nothing else, and no id twice.
+	 *
+	 * @param stdClass $data  Decoded body.
+	 * @param int      $max   Most items accepted.
+	 * @param bool     $exact Refuse other keys in an item and an id sent twice.
+	 * @return array
+	 */
+	public static function items( $data, $max, $exact ) {
 		if ( ! property_exists( $data, 'items' ) || ! is_array( $data->items ) ) {
 			return Woodoo_Answer::invalid( 'items', 'items must be a list' );
 		}
-		if ( count( $data->items ) > self::MAX_ITEMS ) {
-			return Woodoo_Answer::invalid( 'items', 'at most ' . self::MAX_ITEMS . ' items per request, got ' . count( $data->items ) );
+		if ( count( $data->items ) > $max ) {
+			return Woodoo_Answer::invalid( 'items', 'at most ' . $max . ' items per request, got ' . count( $data->items ) );
 		}
 		$bounds = array(
 			'id'       => array( 1, self::MAX_ID, 'id must be a positive integer of at most ' . self::MAX_ID ),
 			'expected' => array( 0, self::MAX_QUANTITY, 'expected must be an integer from 0 to ' . self::MAX_QUANTITY ),
 			'quantity' => array( 0, self::MAX_QUANTITY, 'quantity must be an integer from 0 to ' . self::MAX_QUANTITY ),
 		);
-		$items  = array();
+		$shape = '{"id", "expected", "quantity"}' . ( $exact ? ' and nothing else' : '' );
+		$items = array();
+		$seen  = array();
 		foreach ( $data->items as $index => $item ) {
-			if ( ! $item instanceof stdClass ) {
-				return Woodoo_Answer::invalid( "items.{$index}", "items.{$index} must be an object {\"id\", \"expected\", \"quantity\"}" );
+			if ( ! $item instanceof stdClass || ( $exact && array_diff( array_keys( get_object_vars( $item ) ), array_keys( $bounds ) ) ) ) {
+				return Woodoo_Answer::invalid( "items.{$index}", "items.{$index} must be an object {$shape}" );
 			}
 			$clean = array();
 			foreach ( $bounds as $key => $bound ) {
@@ -133,7 +150,11 @@ final class Woodoo_Stock_Route {
 				}
 				$clean[ $key ] = $value;
 			}
-			$items[] = $clean;
+			if ( $exact && isset( $seen[ $clean['id'] ] ) ) {
+				return Woodoo_Answer::invalid( "items.{$index}.id", "items.{$index}: the same id as items." . $seen[ $clean['id'] ] . '; send each product once' );
+			}
+			$seen[ $clean['id'] ] = $index;
+			$items[]              = $clean;
 		}
 		return $items;
 	}
