@@ -393,7 +393,7 @@ final class Woodoo_Bulk_Route {
 				'type'           => 'product_variation' === $post->post_type ? 'variation' : ( isset( $types[ $id ] ) ? $types[ $id ] : 'simple' ),
 				'sku'            => (string) $value( '_sku' ),
 				'manage_stock'   => 'yes' === $value( '_manage_stock' ),
-				'stock_quantity' => null === $stock || '' === $stock || ! is_numeric( $stock ) ? null : self::number( $stock ),
+				'stock_quantity' => null === $stock || '' === $stock || ! is_numeric( $stock ) ? null : Woodoo_Stock_Route::number( $stock ),
 				'stock_status'   => null === $value( '_stock_status' ) ? null : (string) $value( '_stock_status' ),
 				'backorders'     => null === $value( '_backorders' ) ? 'no' : (string) $value( '_backorders' ),
 			);
@@ -426,7 +426,7 @@ final class Woodoo_Bulk_Route {
 		foreach ( array_chunk( $items, self::CHUNK ) as $number => $chunk ) {
 			if ( $number > 0 && (float) call_user_func( $clock, true ) - $start >= $budget ) {
 				foreach ( $chunk as $item ) {
-					$results[] = self::item_error( $item['id'], 'not_attempted', 'the request ran out of time before this item; nothing was written for it: send it again' );
+					$results[] = Woodoo_Stock_Route::item_error( $item['id'], 'not_attempted', 'the request ran out of time before this item; nothing was written for it: send it again' );
 				}
 				continue;
 			}
@@ -510,7 +510,7 @@ final class Woodoo_Bulk_Route {
 		}
 		$results = array();
 		foreach ( $chunk as $item ) {
-			$results[ $item['id'] ] = self::item_error( $item['id'], 'db_error', 'the database refused the write, nothing was written for this item: ' . substr( $error, 0, 200 ) );
+			$results[ $item['id'] ] = Woodoo_Stock_Route::item_error( $item['id'], 'db_error', 'the database refused the write, nothing was written for this item: ' . substr( $error, 0, 200 ) );
 		}
 		return array(
 			'results' => $results,
@@ -548,24 +548,24 @@ final class Woodoo_Bulk_Route {
 			$type   = ! isset( $posts[ $id ] ) ? null : ( 'product_variation' === $posts[ $id ]->post_type ? 'variation' : ( isset( $types[ $id ] ) ? $types[ $id ] : 'simple' ) );
 			$stock  = isset( $values['_stock'] ) ? $values['_stock'] : null;
 			if ( null === $type ) {
-				$results[ $id ] = self::item_error( $id, 'not_found', sprintf( 'no product %d managing stock', $id ) );
+				$results[ $id ] = Woodoo_Stock_Route::item_error( $id, 'not_found', sprintf( 'no product %d managing stock', $id ) );
 			} elseif ( 'simple' !== $type && 'variation' !== $type ) {
-				$results[ $id ] = self::item_error( $id, 'unsupported_type', sprintf( 'product %d is of type %s; write it through POST /woodoo/v1/stock', $id, substr( $type, 0, 40 ) ) );
+				$results[ $id ] = Woodoo_Stock_Route::item_error( $id, 'unsupported_type', sprintf( 'product %d is of type %s; write it through POST /woodoo/v1/stock', $id, substr( $type, 0, 40 ) ) );
 			} elseif ( ! isset( $values['_manage_stock'] ) || 'yes' !== $values['_manage_stock'][1] ) {
-				$results[ $id ] = self::item_error( $id, 'not_found', sprintf( 'product %d does not manage its own stock', $id ) );
+				$results[ $id ] = Woodoo_Stock_Route::item_error( $id, 'not_found', sprintf( 'product %d does not manage its own stock', $id ) );
 			} elseif ( null === $stock || '' === trim( (string) $stock[1] ) || ! is_numeric( $stock[1] ) ) {
-				$results[ $id ] = self::item_error( $id, 'not_found', sprintf( 'product %d has no stock figure', $id ) );
-			} elseif ( self::number( $stock[1] ) !== $item['expected'] ) {
+				$results[ $id ] = Woodoo_Stock_Route::item_error( $id, 'not_found', sprintf( 'product %d has no stock figure', $id ) );
+			} elseif ( Woodoo_Stock_Route::number( $stock[1] ) !== $item['expected'] ) {
 				$results[ $id ] = array(
 					'id'      => $id,
 					'status'  => 'conflict',
-					'current' => self::number( $stock[1] ),
+					'current' => Woodoo_Stock_Route::number( $stock[1] ),
 				);
 			} else {
 				$status_now = isset( $values['_stock_status'] ) ? (string) $values['_stock_status'][1] : '';
 				if ( $item['quantity'] === $item['expected'] ) {
 					// Nothing changes: WooCommerce's save writes nothing and fires nothing either.
-					$results[ $id ] = self::applied( $id, $item['quantity'], $status_now );
+					$results[ $id ] = Woodoo_Stock_Route::applied( $id, $item['quantity'], $status_now );
 					continue;
 				}
 				$backorders = isset( $values['_backorders'] ) ? (string) $values['_backorders'][1] : 'no';
@@ -576,7 +576,7 @@ final class Woodoo_Bulk_Route {
 				} else {
 					$status = 'outofstock';
 				}
-				$results[ $id ] = self::applied( $id, $item['quantity'], $status );
+				$results[ $id ] = Woodoo_Stock_Route::applied( $id, $item['quantity'], $status );
 				$changed[ $id ] = array(
 					'id'              => $id,
 					'type'            => $type,
@@ -650,7 +650,7 @@ final class Woodoo_Bulk_Route {
 				$results[ $id ] = array(
 					'id'      => $id,
 					'status'  => 'conflict',
-					'current' => is_numeric( $figure ) ? self::number( $figure ) : null,
+					'current' => is_numeric( $figure ) ? Woodoo_Stock_Route::number( $figure ) : null,
 				);
 				unset( $changed[ $id ] );
 			}
@@ -1041,50 +1041,5 @@ final class Woodoo_Bulk_Route {
 			}
 		}
 		return $types;
-	}
-
-	/**
-	 * An applied item's result, as the stock route answers it.
-	 *
-	 * @param int    $id       Id.
-	 * @param int    $quantity Figure now.
-	 * @param string $status   Stock status now.
-	 * @return array
-	 */
-	private static function applied( $id, $quantity, $status ) {
-		return array(
-			'id'           => $id,
-			'status'       => 'applied',
-			'quantity'     => $quantity,
-			'stock_status' => $status,
-		);
-	}
-
-	/**
-	 * A stored figure as int (or float when fractional).
-	 *
-	 * @param string $value meta_value.
-	 * @return int|float
-	 */
-	private static function number( $value ) {
-		$float = (float) $value;
-		return floor( $float ) === $float && abs( $float ) < 9.0e15 ? (int) $float : $float;
-	}
-
-	/**
-	 * Per-item error.
-	 *
-	 * @param int    $id      Id.
-	 * @param string $code    Code.
-	 * @param string $message Message.
-	 * @return array
-	 */
-	private static function item_error( $id, $code, $message ) {
-		return array(
-			'id'      => $id,
-			'status'  => 'error',
-			'code'    => $code,
-			'message' => $message,
-		);
 	}
 }

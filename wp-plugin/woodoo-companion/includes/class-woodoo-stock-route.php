@@ -205,12 +205,7 @@ final class Woodoo_Stock_Route {
 				);
 			}
 		}
-		return array(
-			'id'           => $id,
-			'status'       => 'applied',
-			'quantity'     => $quantity,
-			'stock_status' => self::after_write( $id ),
-		);
+		return self::applied( $id, $quantity, self::after_write( $id ) );
 	}
 
 	/**
@@ -249,25 +244,42 @@ final class Woodoo_Stock_Route {
 	}
 
 	/**
-	 * A stored figure as int (or float when fractional).
+	 * A stored figure as int (or float when fractional or beyond what an int holds exactly).
 	 *
 	 * @param string $value meta_value.
 	 * @return int|float
 	 */
-	private static function number( $value ) {
+	public static function number( $value ) {
 		$float = (float) $value;
-		return floor( $float ) === $float ? (int) $float : $float;
+		return floor( $float ) === $float && abs( $float ) < 9.0e15 ? (int) $float : $float;
 	}
 
 	/**
-	 * Per-item error.
+	 * An applied item's result; the bulk write route answers with the same.
+	 *
+	 * @param int    $id       Id.
+	 * @param int    $quantity Figure now.
+	 * @param string $status   Stock status now.
+	 * @return array
+	 */
+	public static function applied( $id, $quantity, $status ) {
+		return array(
+			'id'           => $id,
+			'status'       => 'applied',
+			'quantity'     => $quantity,
+			'stock_status' => $status,
+		);
+	}
+
+	/**
+	 * Per-item error; the bulk write route answers with the same.
 	 *
 	 * @param int    $id      Id.
 	 * @param string $code    Code.
 	 * @param string $message Message.
 	 * @return array
 	 */
-	private static function item_error( $id, $code, $message ) {
+	public static function item_error( $id, $code, $message ) {
 		return array(
 			'id'      => $id,
 			'status'  => 'error',
