@@ -25,10 +25,9 @@ PLUGIN_SECRET = "bench-plugin-secret-0123456789abcdefghij"
 
 def run(size: int, latency: float, bulk: bool) -> list[list[object]]:
     clock = OffsetClock()
-    odoo, shop = simulators(size, clock)
-    shop.plugin_secret = PLUGIN_SECRET
-    shop.front.plugin.bulk_routes = bulk
-    try:
+    with simulators(size, clock) as (odoo, shop):
+        shop.plugin_secret = PLUGIN_SECRET
+        shop.front.plugin.bulk_routes = bulk
         for n in range(size):  # every product differs: the first sync writes them all
             odoo.set_on_hand(f"SKU-{n:06d}", "WH", 100 + n % 7)
         with tempfile.TemporaryDirectory() as tmp:
@@ -50,9 +49,6 @@ def run(size: int, latency: float, bulk: bool) -> list[list[object]]:
                 rows.append([size, "reconcile, 1% drift", label, len(shop.server.requests),
                              result.pushed, f"{again.seconds:.1f}"])
             return rows
-    finally:
-        odoo.stop()
-        shop.stop()
 
 
 def main() -> None:

@@ -56,16 +56,21 @@ def bench_config(odoo: OdooSimulator, shop: WooSimulator, state_dir: Path,
     )
 
 
+@contextmanager
 def simulators(size: int, clock: OffsetClock, *,
-               shop_latency: float = 0.0) -> tuple[OdooSimulator, WooSimulator]:
-    """Both simulators started, each holding `size` equal simple products in warehouse WH."""
+               shop_latency: float = 0.0) -> Iterator[tuple[OdooSimulator, WooSimulator]]:
+    """Both simulators running, each holding `size` equal simple products in warehouse WH."""
     odoo = OdooSimulator(clock=clock.utc).start()
-    odoo.add_warehouse("WH", "Main Warehouse")
-    odoo.bulk_add(size, quantity=lambda i: i % 50)
     shop = WooSimulator().start()
-    shop.bulk_add_simple(size, quantity=lambda i: i % 50)
-    shop.server.faults.latency = shop_latency
-    return odoo, shop
+    try:
+        odoo.add_warehouse("WH", "Main Warehouse")
+        odoo.bulk_add(size, quantity=lambda i: i % 50)
+        shop.bulk_add_simple(size, quantity=lambda i: i % 50)
+        shop.server.faults.latency = shop_latency
+        yield odoo, shop
+    finally:
+        odoo.stop()
+        shop.stop()
 
 
 def markdown_table(headers: list[str], rows: list[list[Any]]) -> str:

@@ -37,30 +37,25 @@ def _status_kib(pid: int, field: str) -> int | None:
 
 def run(size: int) -> list[object]:
     clock = OffsetClock()
-    odoo, shop = simulators(size, clock)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            document = simulator_config.document(
-                odoo, shop, Path(tmp) / "bench.sqlite",
-                sync={"retry_base_seconds": 0.05}, odoo={"timeout": 600},
-                woocommerce={"timeout": 600}, logging={"level": "error", "format": "json"})
-            path = Path(tmp) / "woodoo.yaml"
-            path.write_text(yaml.safe_dump(document))
-            started = time.perf_counter()
-            process = subprocess.Popen(
-                [sys.executable, "-m", "woodoo", "reconcile", "--no-email", "-c", str(path)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            peak = 0
-            while process.poll() is None:
-                peak = max(peak, _status_kib(process.pid, "VmHWM") or 0)
-                time.sleep(0.02)
-            seconds = time.perf_counter() - started
-            if process.returncode not in (0, 1):  # 1: drift found or problems reported
-                raise RuntimeError(f"woodoo reconcile failed: {process.stderr.read()[-2000:]}")
-            return [size, f"{peak / 1024:.0f}", f"{seconds:.1f}"]
-    finally:
-        odoo.stop()
-        shop.stop()
+    with simulators(size, clock) as (odoo, shop), tempfile.TemporaryDirectory() as tmp:
+        document = simulator_config.document(
+            odoo, shop, Path(tmp) / "bench.sqlite",
+            sync={"retry_base_seconds": 0.05}, odoo={"timeout": 600},
+            woocommerce={"timeout": 600}, logging={"level": "error", "format": "json"})
+        path = Path(tmp) / "woodoo.yaml"
+        path.write_text(yaml.safe_dump(document))
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "woodoo", "reconcile", "--no-email", "-c", str(path)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        peak = 0
+        while process.poll() is None:
+            peak = max(peak, _status_kib(process.pid, "VmHWM") or 0)
+            time.sleep(0.02)
+        seconds = time.perf_counter() - started
+        if process.returncode not in (0, 1):  # 1: drift found or problems reported
+            raise RuntimeError(f"woodoo reconcile failed: {process.stderr.read()[-2000:]}")
+        return [size, f"{peak / 1024:.0f}", f"{seconds:.1f}"]
 
 
 def main() -> None:

@@ -43,42 +43,37 @@ def old_overlap_read(engine: Engine, since: str) -> int:
 
 def run(size: int) -> list[list[object]]:
     clock = OffsetClock()
-    odoo, shop = simulators(size, clock)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            config = bench_config(odoo, shop, Path(tmp), delta_overlap=600)
-            with open_engine(config, clock=clock.time) as engine:
-                engine.poll()
-                clock.advance(601)
-                engine.poll()  # the catalog's window is sealed
-                for n in range(size):  # the import: every product's quant written
-                    odoo.set_on_hand(f"SKU-{n:06d}", "WH", n % 40)
-                engine.poll()  # reads the burst once (not measured: both ways must)
-                since = engine._delta_start(engine.state.runs.get_meta("odoo_watermark") or "")
-                rows = []
-                for label, action in (
-                    ("woodoo: poll inside the window", engine.poll),
-                    ("0.2: the same window read again", lambda: old_overlap_read(engine, since)),
-                ):
-                    odoo.reset_calls()
-                    _, measure = timed(action)
-                    rows.append([size, label, odoo.call_count(method="execute_kw"),
-                                 f"{measure.seconds:.2f}", f"{measure.peak_mib:.1f}"])
-                clock.advance(601)
-                engine.poll()  # seals the burst
+    with simulators(size, clock) as (odoo, shop), tempfile.TemporaryDirectory() as tmp:
+        config = bench_config(odoo, shop, Path(tmp), delta_overlap=600)
+        with open_engine(config, clock=clock.time) as engine:
+            engine.poll()
+            clock.advance(601)
+            engine.poll()  # the catalog's window is sealed
+            for n in range(size):  # the import: every product's quant written
+                odoo.set_on_hand(f"SKU-{n:06d}", "WH", n % 40)
+            engine.poll()  # reads the burst once (not measured: both ways must)
+            since = engine._delta_start(engine.state.runs.get_meta("odoo_watermark") or "")
+            rows = []
+            for label, action in (
+                ("woodoo: poll inside the window", engine.poll),
+                ("0.2: the same window read again", lambda: old_overlap_read(engine, since)),
+            ):
                 odoo.reset_calls()
-                _, quiet = timed(engine.poll)
-                rows.append([size, "woodoo: quiet poll (window sealed)",
-                             odoo.call_count(method="execute_kw"), f"{quiet.seconds:.2f}",
-                             f"{quiet.peak_mib:.1f}"])
-                new, old = rows[0], rows[1]
-                new.append("baseline of the ratio")
-                old.append(f"{float(old[3]) / max(float(new[3]), 1e-3):.0f}x slower")
-                rows[2].append("")
-                return rows
-    finally:
-        odoo.stop()
-        shop.stop()
+                _, measure = timed(action)
+                rows.append([size, label, odoo.call_count(method="execute_kw"),
+                             f"{measure.seconds:.2f}", f"{measure.peak_mib:.1f}"])
+            clock.advance(601)
+            engine.poll()  # seals the burst
+            odoo.reset_calls()
+            _, quiet = timed(engine.poll)
+            rows.append([size, "woodoo: quiet poll (window sealed)",
+                         odoo.call_count(method="execute_kw"), f"{quiet.seconds:.2f}",
+                         f"{quiet.peak_mib:.1f}"])
+            new, old = rows[0], rows[1]
+            new.append("baseline of the ratio")
+            old.append(f"{float(old[3]) / max(float(new[3]), 1e-3):.0f}x slower")
+            rows[2].append("")
+            return rows
 
 
 def main() -> None:

@@ -41,34 +41,29 @@ def naive_poll(engine, config, ids: dict[str, int]) -> int:
 
 def run(size: int) -> list[list[object]]:
     clock = OffsetClock()
-    odoo, shop = simulators(size, clock)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            config = bench_config(odoo, shop, Path(tmp))
-            with open_engine(config, clock=clock.time) as engine:
-                engine.poll()  # the first, full poll builds the SKU map: not measured
-                clock.advance(config.sync.delta_overlap + 1)
-                engine.poll()  # re-reads the import's overlap window once, then seals it
-                ids = {p.sku: p.woo_id for p in engine.state.catalog.products().values()}
-                rows = []
-                for label, action in (("woodoo delta poll", engine.poll),
-                                      ("naive: read all, PUT each", lambda: naive_poll(engine, config, ids))):
-                    for sku in changed_skus(size):
-                        odoo.set_on_hand(sku, "WH", 7 if label.startswith("woodoo") else 8)
-                    odoo.reset_calls()
-                    shop.server.reset_log()
-                    _, measure = timed(action)
-                    rows.append([size, label, odoo.call_count(method="execute_kw"),
-                                 len(shop.server.requests), f"{measure.seconds:.2f}",
-                                 f"{measure.peak_mib:.1f}"])
-                woodoo, naive = rows
-                naive.append(f"{float(naive[4]) / max(float(woodoo[4]), 1e-3):.0f}x slower, "
-                             f"{naive[3] / max(woodoo[3], 1):.0f}x the requests")
-                woodoo.append("baseline of the ratio")
-                return rows
-    finally:
-        odoo.stop()
-        shop.stop()
+    with simulators(size, clock) as (odoo, shop), tempfile.TemporaryDirectory() as tmp:
+        config = bench_config(odoo, shop, Path(tmp))
+        with open_engine(config, clock=clock.time) as engine:
+            engine.poll()  # the first, full poll builds the SKU map: not measured
+            clock.advance(config.sync.delta_overlap + 1)
+            engine.poll()  # re-reads the import's overlap window once, then seals it
+            ids = {p.sku: p.woo_id for p in engine.state.catalog.products().values()}
+            rows = []
+            for label, action in (("woodoo delta poll", engine.poll),
+                                  ("naive: read all, PUT each", lambda: naive_poll(engine, config, ids))):
+                for sku in changed_skus(size):
+                    odoo.set_on_hand(sku, "WH", 7 if label.startswith("woodoo") else 8)
+                odoo.reset_calls()
+                shop.server.reset_log()
+                _, measure = timed(action)
+                rows.append([size, label, odoo.call_count(method="execute_kw"),
+                             len(shop.server.requests), f"{measure.seconds:.2f}",
+                             f"{measure.peak_mib:.1f}"])
+            woodoo, naive = rows
+            naive.append(f"{float(naive[4]) / max(float(woodoo[4]), 1e-3):.0f}x slower, "
+                         f"{naive[3] / max(woodoo[3], 1):.0f}x the requests")
+            woodoo.append("baseline of the ratio")
+            return rows
 
 
 def main() -> None:

@@ -54,37 +54,32 @@ def main() -> None:
     parser.add_argument("--drift", type=float, default=0.01, help="share of SKUs drifted")
     args = parser.parse_args()
     clock = OffsetClock()
-    odoo, shop = simulators(args.size, clock)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            config = bench_config(odoo, shop, Path(tmp))
-            with open_engine(config, clock=clock.time) as engine:
-                engine.poll()  # builds the SKU map: not measured
-                ids = {p.sku: p.woo_id for p in engine.state.catalog.products().values()}
-                skus = sorted(ids)
-                drifted = random.Random(7).sample(skus, int(args.size * args.drift))
-                drift(shop, ids, drifted)
-                shop.server.faults.latency = args.latency
-                odoo.reset_calls()
-                shop.server.reset_log()
-                with terminal_progress() as progress:
-                    found, measure = timed(lambda: run_reconciliation(engine, progress=progress))
-                woodoo_requests = len(shop.server.requests)
-                woodoo_odoo = odoo.call_count(method="execute_kw")
-                assert found.corrected == len(drifted), (found.corrected, len(drifted))
+    with simulators(args.size, clock) as (odoo, shop), tempfile.TemporaryDirectory() as tmp:
+        config = bench_config(odoo, shop, Path(tmp))
+        with open_engine(config, clock=clock.time) as engine:
+            engine.poll()  # builds the SKU map: not measured
+            ids = {p.sku: p.woo_id for p in engine.state.catalog.products().values()}
+            skus = sorted(ids)
+            drifted = random.Random(7).sample(skus, int(args.size * args.drift))
+            drift(shop, ids, drifted)
+            shop.server.faults.latency = args.latency
+            odoo.reset_calls()
+            shop.server.reset_log()
+            with terminal_progress() as progress:
+                found, measure = timed(lambda: run_reconciliation(engine, progress=progress))
+            woodoo_requests = len(shop.server.requests)
+            woodoo_odoo = odoo.call_count(method="execute_kw")
+            assert found.corrected == len(drifted), (found.corrected, len(drifted))
 
-                sample = random.Random(8).sample(skus, NAIVE_SAMPLE)
-                drift(shop, ids, [s for s in sample if s in set(drifted)])
-                odoo.reset_calls()
-                shop.server.reset_log()
-                _, naive_measure = timed(lambda: naive(engine, config, sample))
-                scale = args.size / NAIVE_SAMPLE
-                naive_requests = len(shop.server.requests) * scale
-                naive_odoo = odoo.call_count(method="execute_kw") * scale
-                naive_seconds = naive_measure.seconds * scale
-    finally:
-        odoo.stop()
-        shop.stop()
+            sample = random.Random(8).sample(skus, NAIVE_SAMPLE)
+            drift(shop, ids, [s for s in sample if s in set(drifted)])
+            odoo.reset_calls()
+            shop.server.reset_log()
+            _, naive_measure = timed(lambda: naive(engine, config, sample))
+            scale = args.size / NAIVE_SAMPLE
+            naive_requests = len(shop.server.requests) * scale
+            naive_odoo = odoo.call_count(method="execute_kw") * scale
+            naive_seconds = naive_measure.seconds * scale
     pages = math.ceil(args.size / 100)
     minimum = pages + math.ceil(len(drifted) / 100)
     rows = [

@@ -528,8 +528,7 @@ class Results:
 def measure(args: argparse.Namespace, workdir: Path) -> Results:
     log.configure("error", "json")
     clock = OffsetClock()
-    odoo, shop = simulators(args.products, clock)
-    try:
+    with simulators(args.products, clock) as (odoo, shop):
         state = workdir / "woodoo.sqlite"
         base = dict(webhooks={"odoo_secrets": [SECRET]}, server={"port": 0},
                     logging={"level": "info", "format": "json"})
@@ -590,9 +589,6 @@ def measure(args: argparse.Namespace, workdir: Path) -> Results:
         durations = poll_durations(state, since)
         return Results(loads, webhook, refused, polled, percentile(durations, 50), profile_text,
                        profiled, e2e_failures, problems)
-    finally:
-        odoo.stop()
-        shop.stop()
 
 
 def report(args: argparse.Namespace, results: Results, reread: list[float]) -> str:
