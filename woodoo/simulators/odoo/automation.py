@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from woodoo.simulators.odoo.configuration import rule_actions
-from woodoo.simulators.odoo.errors import OdooFault, type_error
+from woodoo.simulators.odoo.errors import OdooFault, create_each, type_error
 from woodoo.simulators.odoo.records import Row
 from woodoo.simulators.odoo.store import Store
 
@@ -50,13 +50,8 @@ class Automation:
                         for i, r in self.store.tables[name].items()} for name in WRITABLE_MODELS}
         try:
             if method == "create":
-                vals_list = bound["vals_list"]
-                items = [vals_list] if isinstance(vals_list, dict) else vals_list
-                if not isinstance(items, list) or not all(isinstance(v, dict) for v in items):
-                    raise type_error("create() takes a dict of values or a list of them")
-                ids = [self._config_create(model, vals) for vals in items]
-                # odoo.api.call_kw: a dict gives one id, a list gives a list of ids
-                result: Any = ids[0] if isinstance(vals_list, dict) else ids
+                result: Any = create_each(
+                    bound["vals_list"], lambda items: [self._config_create(model, v) for v in items])
             elif method == "write":
                 if not isinstance(bound["vals"], dict):
                     raise type_error("write() takes a dict of values")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from woodoo.simulators.odoo.records import ADMIN_UID
@@ -31,6 +32,15 @@ class OdooFault(Exception):
 
 def type_error(message: str) -> OdooFault:
     return OdooFault("builtins.TypeError", message)
+
+
+def create_each(vals_list: Any, create: Callable[[list[dict[str, Any]]], list[int]]) -> Any:
+    """create() as odoo.api.call_kw answers it: a dict gives one id, a list of dicts a list of ids."""
+    items = [vals_list] if isinstance(vals_list, dict) else vals_list
+    if not isinstance(items, list) or not all(isinstance(v, dict) for v in items):
+        raise type_error("create() takes a dict of values or a list of them")
+    ids = create(items)
+    return ids[0] if isinstance(vals_list, dict) else ids
 
 
 def missing_record(model: str, record_id: Any) -> OdooFault:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from woodoo.simulators.odoo.errors import OdooFault, missing_record, type_error
+from woodoo.simulators.odoo.errors import OdooFault, create_each, missing_record, type_error
 from woodoo.simulators.odoo.records import (
     ADMIN_PARTNER_ID,
     Move,
@@ -168,18 +168,7 @@ class Sales:
         now = self.store.clock()
         try:
             if method == "create":
-                vals_list = bound["vals_list"]
-                items = [vals_list] if isinstance(vals_list, dict) else vals_list
-                if not isinstance(items, list) or not all(isinstance(v, dict) for v in items):
-                    raise type_error("create() takes a dict of values or a list of them")
-                if model == "res.partner":
-                    checked = [self._partner_values(vals, creating=True) for vals in items]
-                    ids = [self._create_partner(now, vals) for vals in checked]
-                else:
-                    plans = [self._order_plan(vals) for vals in items]
-                    ids = [self._create_order(now, plan) for plan in plans]
-                # odoo.api.call_kw: a dict gives one id, a list gives a list of ids
-                return ids[0] if isinstance(vals_list, dict) else ids
+                return create_each(bound["vals_list"], lambda items: self._create(model, now, items))
             ids = self.store.existing(model, bound["ids"])
             if method == "write":
                 vals = bound["vals"]
@@ -219,6 +208,14 @@ class Sales:
             raise OdooFault("odoo.exceptions.ValidationError",
                             "The operation cannot be completed: Contacts require a name")
         return checked
+
+    def _create(self, model: str, now: datetime, items: list[dict[str, Any]]) -> list[int]:
+        """Partners or sale orders, every one checked before the first is written."""
+        if model == "res.partner":
+            checked = [self._partner_values(vals, creating=True) for vals in items]
+            return [self._create_partner(now, vals) for vals in checked]
+        plans = [self._order_plan(vals) for vals in items]
+        return [self._create_order(now, plan) for plan in plans]
 
     def _create_partner(self, now: datetime, vals: dict[str, Any]) -> int:
         partner_id = self.store.alloc("res.partner")
