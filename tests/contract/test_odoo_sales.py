@@ -106,6 +106,17 @@ def test_partner_search_by_email_create_and_read(sim):
     assert error["name"] == "odoo.exceptions.ValidationError"
 
 
+def test_create_takes_a_dict_or_a_list_and_answers_in_kind(sim):
+    odoo = connect(sim)
+    [first, second] = odoo.execute_kw("res.partner", "create",
+                                      [[{"name": "Bo", "email": "bo@x.org"}, {"name": "Cy"}]], {})
+    assert second == first + 1
+    for bad in ("Dee", [{"name": "Eve"}, 7]):
+        error = rpc_error(lambda bad=bad: odoo.execute_kw("res.partner", "create", [bad], {}))
+        assert error["name"] == "builtins.TypeError"
+    assert "Eve" not in {p["name"] for p in sim.partners()}  # nothing written by a bad call
+
+
 def test_create_confirm_read_reserves_in_the_order_warehouse(sim, clock):
     odoo = connect(sim)
     order_id = order_for(odoo, "WC-1", {9: 6, 18: 2})
