@@ -147,3 +147,12 @@ def test_drift_per_night_takes_each_day_s_last_run_and_tonight_s_figure():
     runs = [(start - 40 * day, 9), (start, 4), (start + 3600, 5), (start + day, 0)]
     nights = _drift_nights(runs, zone, date(2026, 11, 20), tonight=7)
     assert nights == [("2026-11-18", 5), ("2026-11-19", 0), ("2026-11-20", 7)]
+
+
+def test_an_sku_two_shop_items_share_is_a_duplicate_not_missing(make_engine, odoo, shop, shop_ids):
+    engine = make_engine()
+    drift_the_shop(engine, odoo, shop, shop_ids)
+    found = reconcile.run_reconciliation(engine)
+    reasons = [d.reason for d in engine.state.dead_letters.open() if d.sku == "WDG-1003"]
+    assert reasons and all("several WooCommerce products" in r for r in reasons), reasons
+    assert "WDG-1003" not in found.odoo_only

@@ -3,10 +3,13 @@ through WooCommerce's REST API otherwise; `woodoo check` says which and why."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from click.testing import CliRunner
 
 from woodoo.cli import main
+from woodoo.reporting import reconcile
 
 PLUGIN_SECRET = "whsec_bulk_plugin_0123456789abcdefghijkl"
 BULK = "/wp-json/woodoo/v1/stock/bulk"
@@ -61,3 +64,34 @@ def test_check_says_which_path_and_why(make_config_file, shop):
     shop.plugin_secret = PLUGIN_SECRET
     bulk = CliRunner().invoke(main, ["check", "-c", str(path)])
     assert "through the Woodoo Companion plugin's bulk routes (catalog, stock/bulk)" in bulk.output
+
+
+@pytest.mark.parametrize("plugin", [True, False], ids=["bulk routes", "REST"])
+def test_the_report_names_drifted_items_on_either_path(make_engine, shop, shop_ids, plugin):
+    if plugin:
+        shop.plugin_secret = PLUGIN_SECRET
+    engine = make_engine(woocommerce={"plugin_secret": PLUGIN_SECRET} if plugin else {})
+    engine.poll()
+    shop.set_stock(shop_ids["WDG-1001"], 500)
+    shop.set_stock(shop_ids["TSH-M-BLU"], 77)
+    found = reconcile.run_reconciliation(engine)
+    assert engine.woo.write_path().bulk is plugin
+    names = {d.sku: d.name for d in found.drift}
+    assert names == {sku: shop.catalog.products[shop_ids[sku]].name
+                     for sku in ("WDG-1001", "TSH-M-BLU")}
+    assert all(names.values())
+
+
+def test_a_rest_listing_reads_ahead_a_bounded_number_of_pages(make_engine, shop):
+    shop.bulk_add_simple(2000)  # with the fixture's items: 21 pages of 100
+    engine = make_engine(woocommerce={"concurrency": 2})
+    shop.server.reset_log()
+    pages = engine.woo.item_pages()
+    first = next(pages)
+    time.sleep(0.5)  # a slow reader: what was fetched meanwhile waits in memory
+    listed = [r for r in paths(shop) if r == "/wp-json/wc/v3/products"]
+    assert len(listed) == 1 + 2 * 2  # the first page, then twice the pool's size ahead
+    items = first + [i for page in pages for i in page]
+    listed_ids = [i.woo_id for i in items]
+    assert sorted(listed_ids) == sorted(
+        p.id for p in shop.catalog.products.values() if p.type != "variable")

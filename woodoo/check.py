@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from woodoo.gateways.odoo import OdooError, OdooGateway, OdooProduct
-from woodoo.gateways.woocommerce import ShopItem, WooError, WooGateway
-from woodoo.mapping import MappingProblems, mapping_problems
+from woodoo.gateways.odoo import OdooError, OdooGateway
+from woodoo.gateways.woocommerce import WooError, WooGateway
+from woodoo.mapping import Catalogs, MappingProblems
 
 
 @dataclass
@@ -29,21 +29,20 @@ class CheckReport:
 def run_check(odoo: OdooGateway, woo: WooGateway, exclude: set[str]) -> CheckReport:
     """Connect to Odoo and WooCommerce, read both catalogs, and compare their SKUs."""
     report = CheckReport()
-    products: list[OdooProduct] = []
-    try:
-        odoo.connect()
-        report.odoo_version = odoo.server_version
-        report.warehouses = [f"{w.code} ({w.name})" for w in odoo.warehouses]
-        products = odoo.read_products()
-    except OdooError as error:
-        report.errors.append(f"odoo: {error}")
-    items: list[ShopItem] = []
-    try:
-        report.woocommerce_version = woo.version()
-        report.write_path = woo.write_path().reason
-        items = woo.list_items()
-    except WooError as error:
-        report.errors.append(f"woocommerce: {error}")
-    if not report.errors:
-        report.problems = mapping_problems(items, products, exclude)
+    with Catalogs(exclude) as catalogs:
+        try:
+            odoo.connect()
+            report.odoo_version = odoo.server_version
+            report.warehouses = [f"{w.code} ({w.name})" for w in odoo.warehouses]
+            catalogs.add_odoo(odoo.product_pages())
+        except OdooError as error:
+            report.errors.append(f"odoo: {error}")
+        try:
+            report.woocommerce_version = woo.version()
+            report.write_path = woo.write_path().reason
+            catalogs.add_shop(woo.item_pages())
+        except WooError as error:
+            report.errors.append(f"woocommerce: {error}")
+        if not report.errors:
+            report.problems = catalogs.problems()
     return report

@@ -15,8 +15,9 @@ from structlog.stdlib import BoundLogger
 from woodoo import log, rules
 from woodoo.config import Config
 from woodoo.gateways.odoo import OdooGateway, OdooProduct, shift
-from woodoo.gateways.woocommerce import BatchOutcome, ShopItem, WooError, WooGateway, batches
+from woodoo.gateways.woocommerce import BatchOutcome, WooError, WooGateway, batches
 from woodoo.lock import StateLock, process_token
+from woodoo.mapping import Catalogs, MappingProblems
 from woodoo.orders.backfill import BackfillError, OrderBackfill
 from woodoo.orders.sync import STOCK_TAKEN, ShopOrder, quantities
 from woodoo.state import PushItem, ShopProduct, State
@@ -26,6 +27,7 @@ WATERMARK = "odoo_watermark"
 WATERMARK_SEEN_AT = "odoo_watermark_seen_at"
 WATERMARK_SEALED = "odoo_watermark_sealed"
 Progress = Callable[[str, int, int], None]  # (task, advance, total)
+LISTED_CHUNK = 5000  # SKUs compared at a time after a full listing: bounds the memory a run takes
 
 
 @dataclass(frozen=True)
@@ -142,21 +144,23 @@ class Engine:
                 self.recover(summary.run_id)
                 if full:
                     self._backfill(required=True)
-            index = None
-            if full or self.state.catalog.size() == 0:
-                index = self.refresh_index(progress, write=not dry_run)
             wanted = set(skus or ())
             newest = self.odoo.newest_write() if not wanted else None
-            products = self.odoo.read_products()
-            if wanted:
-                products = [p for p in products if p.sku in wanted]
-                for sku in sorted(wanted - {p.sku for p in products}):
-                    self.log.warning("sku not in odoo", sku=sku, run_id=summary.run_id,
-                                     reason="no storable Odoo product has this SKU")
-            complete = self._sync(
-                products, summary, source="sync", progress=progress, dry_run=dry_run,
-                index=index if full else None,
-            )
+            if full:
+                with self._read_catalogs(progress, write=not dry_run) as catalogs:
+                    if wanted:
+                        self._warn_unknown(catalogs.keep_odoo(wanted), summary.run_id)
+                    complete = self._sync_listed(catalogs, summary, source="sync",
+                                                 progress=progress, dry_run=dry_run)
+            else:
+                if self.state.catalog.size() == 0 and not dry_run:
+                    self.refresh_index(progress)
+                products = self.odoo.read_products()
+                if wanted:
+                    products = [p for p in products if p.sku in wanted]
+                    self._warn_unknown(wanted - {p.sku for p in products}, summary.run_id)
+                complete = self._sync(products, summary, source="sync", progress=progress,
+                                      dry_run=dry_run)
             if complete and not dry_run and self.state.runs.get_meta(WATERMARK) is None:
                 self._advance_watermark(None, newest, read_started=summary.started)
         return summary
@@ -185,33 +189,45 @@ class Engine:
             finally:
                 self._finish(summary, bound, record=not dry_run)
 
-    def refresh_index(
-        self, progress: Progress | None = None, *, write: bool = True
-    ) -> dict[str, ShopProduct]:
-        """Read every shop product and variation; store it as the SKU map unless `write` is off."""
-        return self._index_from(self._list_shop(progress), write=write)
-
-    def _list_shop(self, progress: Progress | None) -> list[ShopItem]:
-        def advance(step: int, total: int) -> None:
-            if progress:
-                progress("index", step, total)
-
-        return self.woo.list_items(advance)
+    def refresh_index(self, progress: Progress | None = None) -> None:
+        """Read every shop product and variation and store them as the SKU map."""
+        with self._read_catalogs(progress, write=True, odoo=False):
+            pass
 
     def reconcile(self, *, dry_run: bool, progress: Progress | None = None,
-                  ) -> tuple[RunSummary, list[ShopItem], list[OdooProduct]]:
+                  ) -> tuple[RunSummary, MappingProblems, dict[str, str]]:
         """Read both sides in full, compare with what the shop shows now, and (unless
-        `dry_run`) write every difference; returns the run and both catalogs as read."""
+        `dry_run`) write every difference; returns the run, how the catalogs line up, and the
+        shop's names of the SKUs that drifted."""
         with self._run("reconcile", dry_run=dry_run) as summary:
             if not dry_run:
                 self.recover(summary.run_id)
                 self._backfill(required=True)
-            items = self._list_shop(progress)
-            index = self._index_from(items, write=not dry_run)
-            products = self.odoo.read_products()
-            self._sync(products, summary, source="reconcile", progress=progress, dry_run=dry_run,
-                       index=index)
-        return summary, items, products
+            with self._read_catalogs(progress, write=not dry_run) as catalogs:
+                self._sync_listed(catalogs, summary, source="reconcile", progress=progress,
+                                  dry_run=dry_run)
+                problems = catalogs.problems()
+                names = catalogs.names(change.sku for change in summary.changes)
+        return summary, problems, names
+
+    @contextmanager
+    def _read_catalogs(self, progress: Progress | None, *, write: bool,
+                       odoo: bool = True) -> Iterator[Catalogs]:
+        """Both sides read in full (the shop first, stored as the SKU map unless `write` is
+        off)."""
+        def advance(step: int, total: int) -> None:
+            if progress:
+                progress("index", step, total)
+
+        with Catalogs(self.config.sync.exclude_skus) as catalogs:
+            catalogs.add_shop(self.woo.item_pages(advance))
+            self._shared_skus(catalogs.shared_shop(), "WooCommerce",
+                              "give each its own SKU in the shop", "index", write=write)
+            if write:
+                self.state.catalog.replace(catalogs.shop_products())
+            if odoo:
+                catalogs.add_odoo(self.odoo.product_pages())
+            yield catalogs
 
     def _backfill(self, *, required: bool) -> None:
         """Bring the shop's orders the daemon lacks (when due, or always when `required`).
@@ -229,16 +245,6 @@ class Engine:
                 raise BackfillError(f"{error}; nothing corrected, as orders missing from "
                                     f"Woodoo would make the shop show units it has sold") from error
             self.log.error("order backfill failed; the next poll tries again", error=str(error))
-
-    def _index_from(self, items: list[ShopItem], *, write: bool) -> dict[str, ShopProduct]:
-        """The SKU map of a full listing (shared SKUs left out); stored unless `write` is off."""
-        with_sku = [(i.sku, i.woo_id) for i in items if i.sku]
-        shared = self._shared_skus(with_sku, "WooCommerce", "give each its own SKU in the shop",
-                                   "index", write=write)
-        unique = {i.sku: i.as_product() for i in items if i.sku and i.sku not in shared}
-        if write:
-            self.state.catalog.replace(unique.values())
-        return unique
 
     def recover(self, run_id: str) -> None:
         """Settle pushes a dead process left unconfirmed: keep what the shop applied, re-send the rest.
@@ -311,32 +317,60 @@ class Engine:
 
     def _sync(
         self, products: list[OdooProduct], summary: RunSummary, *, source: str,
-        progress: Progress | None, dry_run: bool = False,
-        index: dict[str, ShopProduct] | None = None, again: bool = False,
+        progress: Progress | None, dry_run: bool = False, again: bool = False,
     ) -> bool:
-        """Compute, compare and push; True when every remote call went through.
-
-        With a fresh `index` of the shop, compare with what the shop shows now; otherwise with
-        what was last pushed (or, never pushed, with what the SKU map last saw in the shop).
-        """
+        """Compare with what was last pushed (or, never pushed, with what the SKU map last saw)
+        and push what differs; True when every remote call went through."""
         products = self._usable(products, write=not dry_run)
-        if index is not None:
-            shop = {p.sku: index[p.sku] for p in products if p.sku in index}
-            self._report_missing([p for p in products if p.sku not in index], write=not dry_run)
-        else:
-            shop = self._shop_products(products, write=not dry_run)
-        summary.checked = len(products)
+        shop = self._shop_products(products, write=not dry_run)
+        if not again:
+            summary.checked = len(products)
+        to_push = self._plan(products, shop, self.state.pushes.last_pushed(shop), summary,
+                             dry_run=dry_run)
+        return self._write(to_push, {p.sku: p for p in products}, summary, source=source,
+                           progress=progress, dry_run=dry_run, again=again)
+
+    def _sync_listed(self, catalogs: Catalogs, summary: RunSummary, *, source: str,
+                     progress: Progress | None, dry_run: bool) -> bool:
+        """Compare with what the shop shows now (a full listing), a chunk of SKUs at a time, and
+        push what differs; True when every remote call went through."""
+        write = not dry_run
+        self._shared_skus(catalogs.shared_odoo(), "Odoo",
+                          "give each its own internal reference in Odoo", "odoo", write=write)
+        shared_in_shop = {sku for sku, _ in catalogs.shared_shop()}
+        to_push: list[PushItem] = []
+        planned: dict[str, OdooProduct] = {}
+        for chunk in catalogs.matched(LISTED_CHUNK):
+            summary.checked += len(chunk)
+            products = [product for product, _ in chunk]
+            shop = {product.sku: entry for product, entry in chunk if entry is not None}
+            self._report_missing([p for p in products
+                                  if p.sku not in shop and p.sku not in shared_in_shop], write=write)
+            pushes = self._plan(products, shop, {}, summary, dry_run=dry_run)
+            to_push += pushes
+            by_sku = {product.sku: product for product in products}
+            planned |= {item.sku: by_sku[item.sku] for item in pushes}
+        return self._write(to_push, planned, summary, source=source, progress=progress,
+                           dry_run=dry_run, again=False)
+
+    def _warn_unknown(self, skus: Iterable[str], run_id: str) -> None:
+        """Log SKUs asked for by name that no storable Odoo product has."""
+        for sku in sorted(skus):
+            self.log.warning("sku not in odoo", sku=sku, run_id=run_id,
+                             reason="no storable Odoo product has this SKU")
+
+    def _plan(self, products: list[OdooProduct], shop: dict[str, ShopProduct],
+              baseline: dict[str, rules.ShownStock], summary: RunSummary, *,
+              dry_run: bool) -> list[PushItem]:
+        """The writes these products need: the stock to show where it differs from `baseline`
+        (or, with none for an SKU, from what its shop entry shows); noted in `summary`."""
         if not dry_run:
             self.state.catalog.link_odoo_ids({p.sku: p.id for p in products if p.sku in shop})
-        baseline = {} if index is not None else self.state.pushes.last_pushed(shop)
         pending = self.state.orders.pending_by_sku(shop)
         to_push: list[PushItem] = []
         for product in products:
             entry = shop.get(product.sku)
-            if entry is None:
-                summary.skipped += 1
-                continue
-            if not entry.manage_stock:
+            if entry is None or not entry.manage_stock:
                 summary.skipped += 1
                 continue
             new = rules.stock_to_show(product.figure, pending.get(product.sku, 0), entry.backorders,
@@ -350,7 +384,15 @@ class Engine:
                                                  pending.get(product.sku, 0)))
             to_push.append(PushItem(product.sku, entry.woo_id, entry.parent_id, new.quantity,
                                     new.status, product.id))
-        summary.changed = len(to_push)
+        return to_push
+
+    def _write(self, to_push: list[PushItem], products: dict[str, OdooProduct],
+               summary: RunSummary, *, source: str, progress: Progress | None, dry_run: bool,
+               again: bool) -> bool:
+        """Push the planned writes; SKUs whose shop stock moved under us are computed again once
+        (`products` has their Odoo figures). True when every remote call went through."""
+        if not again:
+            summary.changed = len(to_push)
         if dry_run or not to_push:
             return True
         complete, conflicted = self._push(to_push, source=source, run_id=summary.run_id,
@@ -358,7 +400,7 @@ class Engine:
         if conflicted and not again:
             # The shop's stock moved under us (a checkout whose order event is on its way): the
             # drop is now held back, so a second computation writes Odoo minus that drop.
-            retry = [p for p in products if p.sku in conflicted]
+            retry = [products[sku] for sku in sorted(conflicted)]
             return self._sync(retry, summary, source=source, progress=None, again=True) and complete
         for sku in conflicted:
             summary.failures[sku] = "the shop's stock kept changing while Woodoo wrote it"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from importlib import resources
@@ -511,14 +512,13 @@ class Wizard:
         try:
             version = gateway.version()
             self.say(f"  connected: WooCommerce {version}")
-            items = gateway.list_items(progress)
+            counts = Counter(("variation" if i.type == "variation" else "product") if i.sku
+                             else "without" for page in gateway.item_pages(progress) for i in page)
         except WooError as error:
             raise _StepFailed(str(error), woo_hint(str(error))) from None
         finally:
             gateway.close()
-        products = sum(1 for i in items if i.sku and i.type != "variation")
-        variations = sum(1 for i in items if i.sku and i.type == "variation")
-        without = sum(1 for i in items if not i.sku)
+        products, variations, without = counts["product"], counts["variation"], counts["without"]
         self.say(f"  {products} products and {variations} variations have an SKU"
                  + (f" ({without} without SKU are left alone)" if without else ""))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import urllib.error
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,7 +38,7 @@ class Warehouse:
     view_location_id: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OdooProduct:
     """A storable Odoo product with an SKU and its stock figure in the configured warehouses."""
 
@@ -191,14 +191,19 @@ class OdooGateway:
             return [("is_storable", "=", True)]
         return [("type", "=", "product")]
 
+    def product_pages(self) -> Iterator[list[OdooProduct]]:
+        """Every storable product with an SKU, a page at a time (a catalog costs a page of memory)."""
+        domain, fields, context = self._product_query()
+        for rows in self._pages("product.product", domain, fields, context):
+            yield self._products(rows)
+
     def read_products(
         self, product_ids: Iterable[int] | None = None, *, skus: Iterable[str] = (),
         written_since: str | None = None,
     ) -> list[OdooProduct]:
         """Stock figures of storable products with an SKU: all, or those listed or written since."""
+        domain, fields, context = self._product_query()
         sku = self.config.sku_field
-        domain: list[Any] = [(sku, "!=", False), *self.storable_domain()]
-        fields, context = [sku, self.config.stock_field], self.stock_context()
         ids, codes, page = sorted(set(product_ids or ())), sorted(set(skus)), self.config.page_size
         if product_ids is None:
             rows = self._read_pages("product.product", domain, fields, context)
@@ -225,6 +230,16 @@ class OdooGateway:
                     "product.product", [*domain, ("write_date", ">=", written_since)], fields,
                     context)}
             rows = [found[i] for i in sorted(found)]
+        return self._products(rows)
+
+    def _product_query(self) -> tuple[list[Any], list[str], dict[str, Any]]:
+        """Domain, fields and context of a read of storable products with an SKU."""
+        sku = self.config.sku_field
+        return ([(sku, "!=", False), *self.storable_domain()], [sku, self.config.stock_field],
+                self.stock_context())
+
+    def _products(self, rows: list[dict[str, Any]]) -> list[OdooProduct]:
+        sku = self.config.sku_field
         return [OdooProduct(r["id"], str(r[sku]).strip(), float(r[self.config.stock_field]))
                 for r in rows if r[sku] and str(r[sku]).strip()]
 
@@ -356,17 +371,24 @@ class OdooGateway:
         self, model: str, domain: list[Any], fields: list[str], context: dict[str, Any] | None,
         order: str = "id", **read_options: Any,
     ) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
-        size = self.config.page_size
+        return [row for page in self._pages(model, domain, fields, context, order, **read_options)
+                for row in page]
+
+    def _pages(
+        self, model: str, domain: list[Any], fields: list[str], context: dict[str, Any] | None,
+        order: str = "id", **read_options: Any,
+    ) -> Iterator[list[dict[str, Any]]]:
+        size, offset = self.config.page_size, 0
         while True:
             options: dict[str, Any] = {"fields": fields, "order": order, "limit": size,
-                                       "offset": len(rows), **read_options}
+                                       "offset": offset, **read_options}
             if context is not None:
                 options["context"] = context
             page = self.execute(model, "search_read", [domain], options)
-            rows.extend(page)
+            yield page
+            offset += len(page)
             if len(page) < size:
-                return rows
+                return
 
     def execute(self, model: str, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         """Call `model.method(*args, **kwargs)` in Odoo, with retries and errors in words."""

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlparse
@@ -31,6 +33,7 @@ VARIATION_FIELDS = "id,sku,name,parent_id,manage_stock,stock_quantity,stock_stat
 SKUS_PER_LOOKUP = 50  # keeps the query string far below common URL limits
 BULK_ITEMS = 1000  # items per request on the plugin's bulk write route
 CATALOG_PAGE = 5000  # items per page of the plugin's catalog route
+NAME_CHARS = 200  # of a product's name: it only labels a row of the reconciliation report
 # What an order event carries, as the backfill reads it (recorded: list_orders_modified_after).
 ORDER_FIELDS = "id,number,status,currency,date_modified_gmt,billing,line_items,refunds"
 
@@ -39,7 +42,7 @@ class WooError(retry.RemoteError):
     """A WooCommerce call failed."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ShopItem:
     """One product or variation as listed by the shop, SKU or not (for the index and `check`)."""
 
@@ -195,19 +198,22 @@ class WooGateway:
         self._write_path = found
         return found
 
-    def list_items(self, progress: Callable[[int, int], None] | None = None) -> list[ShopItem]:
-        """Every product and variation in the shop, SKU or not (only the fields we need)."""
+    def item_pages(self, progress: Callable[[int, int], None] | None = None
+                   ) -> Iterator[list[ShopItem]]:
+        """Every product and variation in the shop, SKU or not, a page at a time (only the
+        fields we need; a catalog of any size costs a few pages of memory)."""
         if self.write_path().bulk:
-            return self._catalog(progress)
-        products = self._all_pages("products", {"_fields": INDEX_FIELDS}, progress)
-        items = [self._item(p) for p in products if p.get("type") != "variable"]
-        parents = [p for p in products if p.get("type") == "variable"]
-        items.extend(self._variations(parents, progress))
-        return items
+            yield from self._catalog(progress)
+            return
+        parents: dict[int, str] = {}  # variable product id -> name
+        for rows in self._pages("products", {"_fields": INDEX_FIELDS}, progress):
+            parents |= {int(r["id"]): str(r.get("name") or "") for r in rows
+                        if r.get("type") == "variable"}
+            yield [self._item(r) for r in rows if r.get("type") != "variable"]
+        yield from self._variations(parents, progress)
 
-    def _catalog(self, progress: Callable[[int, int], None] | None) -> list[ShopItem]:
+    def _catalog(self, progress: Callable[[int, int], None] | None) -> Iterator[list[ShopItem]]:
         """The plugin's catalog route, page after page (ordered by id, CATALOG_PAGE at a time)."""
-        items: list[ShopItem] = []
         after: int | None = 0
         while after is not None:
             answer = self._plugin_post(signing.PLUGIN_CATALOG, {
@@ -216,34 +222,38 @@ class WooGateway:
             if not isinstance(rows, list):
                 raise WooError("the Woodoo plugin's catalog answered without items",
                                retryable=False)
-            items += [self._item(row) for row in rows if row.get("type") != "variable"]
             after = answer.get("next_after_id")
             if after is not None and not isinstance(after, int):
                 raise WooError("the Woodoo plugin's catalog answered an odd next_after_id",
                                retryable=False)
             if progress:
                 progress(1, 0 if after is None else 1)
-        return items
+            yield [self._item(row) for row in rows if row.get("type") != "variable"]
 
     def _variations(
-        self, parents: list[dict[str, Any]], progress: Callable[[int, int], None] | None
-    ) -> list[ShopItem]:
+        self, parents: dict[int, str], progress: Callable[[int, int], None] | None
+    ) -> Iterator[list[ShopItem]]:
+        """Every variation of these parents (id -> name), named "Parent - Attributes" as the
+        catalog route and `products?sku=` name them: the variations endpoints name a variation
+        by its attributes alone (recorded: list_product_variations)."""
+        def item(row: dict[str, Any], parent: int) -> ShopItem:
+            name = " - ".join(n for n in (parents.get(parent), row.get("name")) if n)
+            return self._item({**row, "type": "variation", "parent_id": parent, "name": name})
+
         if not parents:
-            return []
+            return
         if self._store_wide_variations():
-            rows = self._all_pages("variations", {"_fields": VARIATION_FIELDS}, progress)
-            return [self._item({**r, "type": "variation"}) for r in rows]
+            for rows in self._pages("variations", {"_fields": VARIATION_FIELDS}, progress):
+                yield [item(r, int(r.get("parent_id") or 0)) for r in rows]
+            return
         # Before WooCommerce 10.3 variations are only listed per parent.
         per_parent = self.pool.map(
-            lambda p: self._all_pages(f"products/{p['id']}/variations",
-                                      {"_fields": VARIATION_FIELDS}, None),
+            lambda parent: self._all_pages(f"products/{parent}/variations",
+                                           {"_fields": VARIATION_FIELDS}, None),
             parents,
         )
-        return [
-            self._item({**r, "type": "variation", "parent_id": parent["id"]})
-            for parent, rows in zip(parents, per_parent, strict=True)
-            for r in rows
-        ]
+        for parent, rows in zip(parents, per_parent, strict=True):
+            yield [item(r, parent) for r in rows]
 
     def _store_wide_variations(self) -> bool:
         if self._has_store_wide_variations is None:
@@ -485,7 +495,14 @@ class WooGateway:
     def _all_pages(
         self, endpoint: str, params: dict[str, Any], progress: Callable[[int, int], None] | None
     ) -> list[dict[str, Any]]:
-        """Every page of a listing: the first tells how many; the rest are read in parallel.
+        return [row for rows in self._pages(endpoint, params, progress) for row in rows]
+
+    def _pages(
+        self, endpoint: str, params: dict[str, Any], progress: Callable[[int, int], None] | None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Every page of a listing, in order: the first tells how many; the rest are read in
+        parallel, at most twice the pool's size ahead of the reader, so that pages do not pile
+        up in memory when the reader is the slower one.
 
         Pages go by `page=`: the Link header carries the OAuth parameters of the first request.
         """
@@ -496,15 +513,21 @@ class WooGateway:
         first, total_pages = self._page(endpoint, {**base, "page": 1})
         if progress:
             progress(1, max(total_pages, 1))
-        rows = list(first)
-        if total_pages > 1:
-            for page_rows, _ in self.pool.map(
-                lambda n: self._page(endpoint, {**base, "page": n}), range(2, total_pages + 1)
-            ):
-                rows.extend(page_rows)
-                if progress:
-                    progress(1, total_pages)
-        return rows
+        numbers = iter(range(2, total_pages + 1))
+        ahead: deque[Future[tuple[list[dict[str, Any]], int]]] = deque()
+
+        def read_ahead() -> None:
+            for number in itertools.islice(numbers, 2 * self.config.concurrency - len(ahead)):
+                ahead.append(self.pool.submit(self._page, endpoint, {**base, "page": number}))
+
+        read_ahead()
+        yield first
+        while ahead:
+            rows, _ = ahead.popleft().result()
+            read_ahead()
+            if progress:
+                progress(1, total_pages)
+            yield rows
 
     def _page(self, endpoint: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
         response = self._send("GET", endpoint, params=params)
@@ -582,7 +605,7 @@ class WooGateway:
             quantity=None if quantity is None else math.floor(float(quantity)),
             status=str(row.get("stock_status") or ""),
             backorders=str(row.get("backorders") or "no"),
-            name=str(row.get("name") or ""),
+            name=str(row.get("name") or "")[:NAME_CHARS],
         )
 
 

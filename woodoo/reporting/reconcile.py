@@ -14,7 +14,6 @@ from apscheduler.triggers.cron import CronTrigger
 from woodoo import log
 from woodoo.config import Config
 from woodoo.engine import Engine, Progress
-from woodoo.mapping import mapping_problems
 from woodoo.reporting import mail, report
 from woodoo.reporting.findings import Drift, Health, ReconcileReport, percentile
 
@@ -35,10 +34,9 @@ def run_reconciliation(engine: Engine, *, dry_run: bool = False,
                              timezone=settings.timezone, dry_run=dry_run, correct=settings.correct)
     day = datetime.fromtimestamp(found.started_at, zone).date()
     try:
-        summary, items, products = engine.reconcile(dry_run=report_only, progress=progress)
+        summary, problems, names = engine.reconcile(dry_run=report_only, progress=progress)
         found.run_id = summary.run_id
         found.checked = summary.checked
-        names = {i.sku: i.name for i in items if i.sku}
         found.drift = [
             Drift(
                 sku=c.sku, name=names.get(c.sku, ""),
@@ -50,7 +48,6 @@ def run_reconciliation(engine: Engine, *, dry_run: bool = False,
             )
             for c in summary.changes
         ]
-        problems = mapping_problems(items, products, set(config.sync.exclude_skus))
         found.shop_only, found.odoo_only = problems.shop_only, problems.odoo_only
         found.duplicate_shop, found.duplicate_odoo = problems.duplicate_shop, problems.duplicate_odoo
         found.unmanaged = problems.unmanaged
