@@ -55,6 +55,7 @@ class CatalogRouteTest extends Woodoo_IT_TestCase {
 					'type'   => 'variation',
 					'parent' => 31,
 					'status' => 'private',
+					'title'  => 'T-shirt - Medium, Blue',
 					'meta'   => array(
 						'_sku'          => 'TSH-M-BLU',
 						'_manage_stock' => 'yes',
@@ -102,12 +103,12 @@ class CatalogRouteTest extends Woodoo_IT_TestCase {
 		$this->assertNull( $data['next_after_id'] );
 		$this->assertSame(
 			array(
-				array( 'id' => 11, 'parent_id' => 0, 'type' => 'simple', 'sku' => 'WDG-1001', 'manage_stock' => true, 'stock_quantity' => 24, 'stock_status' => 'instock', 'backorders' => 'no' ),
-				array( 'id' => 31, 'parent_id' => 0, 'type' => 'variable', 'sku' => 'TSH', 'manage_stock' => false, 'stock_quantity' => null, 'stock_status' => 'instock', 'backorders' => 'no' ),
-				array( 'id' => 33, 'parent_id' => 31, 'type' => 'variation', 'sku' => 'TSH-M-BLU', 'manage_stock' => true, 'stock_quantity' => 0, 'stock_status' => 'outofstock', 'backorders' => 'notify' ),
-				array( 'id' => 36, 'parent_id' => 0, 'type' => 'simple', 'sku' => '', 'manage_stock' => false, 'stock_quantity' => null, 'stock_status' => 'instock', 'backorders' => 'no' ),
-				array( 'id' => 37, 'parent_id' => 0, 'type' => 'simple', 'sku' => 'NEG', 'manage_stock' => true, 'stock_quantity' => -3, 'stock_status' => 'onbackorder', 'backorders' => 'yes' ),
-				array( 'id' => 39, 'parent_id' => 0, 'type' => 'simple', 'sku' => 'DRAFT', 'manage_stock' => false, 'stock_quantity' => null, 'stock_status' => null, 'backorders' => 'no' ),
+				array( 'id' => 11, 'parent_id' => 0, 'type' => 'simple', 'sku' => 'WDG-1001', 'manage_stock' => true, 'stock_quantity' => 24, 'stock_status' => 'instock', 'backorders' => 'no', 'name' => 'Product 11' ),
+				array( 'id' => 31, 'parent_id' => 0, 'type' => 'variable', 'sku' => 'TSH', 'manage_stock' => false, 'stock_quantity' => null, 'stock_status' => 'instock', 'backorders' => 'no', 'name' => 'Product 31' ),
+				array( 'id' => 33, 'parent_id' => 31, 'type' => 'variation', 'sku' => 'TSH-M-BLU', 'manage_stock' => true, 'stock_quantity' => 0, 'stock_status' => 'outofstock', 'backorders' => 'notify', 'name' => 'T-shirt - Medium, Blue' ),
+				array( 'id' => 36, 'parent_id' => 0, 'type' => 'simple', 'sku' => '', 'manage_stock' => false, 'stock_quantity' => null, 'stock_status' => 'instock', 'backorders' => 'no', 'name' => 'Product 36' ),
+				array( 'id' => 37, 'parent_id' => 0, 'type' => 'simple', 'sku' => 'NEG', 'manage_stock' => true, 'stock_quantity' => -3, 'stock_status' => 'onbackorder', 'backorders' => 'yes', 'name' => 'Product 37' ),
+				array( 'id' => 39, 'parent_id' => 0, 'type' => 'simple', 'sku' => 'DRAFT', 'manage_stock' => false, 'stock_quantity' => null, 'stock_status' => null, 'backorders' => 'no', 'name' => 'Product 39' ),
 			),
 			$data['items']
 		);

@@ -51,8 +51,8 @@ abstract class Woodoo_IT_TestCase extends TestCase {
 	 * Inserts products with plain SQL, a thousand rows per statement.
 	 *
 	 * Each product: id, type ('simple', 'variable', 'variation', ...), parent, status (post),
-	 * modified_gmt, meta (key => value), terms (list of array( taxonomy, slug )), lookup (column =>
-	 * value, or null for no row).
+	 * modified_gmt, title ("Product <id>" by default), meta (key => value), terms (list of
+	 * array( taxonomy, slug )), lookup (column => value, or null for no row).
 	 *
 	 * @param array $products Products.
 	 */
@@ -68,6 +68,7 @@ abstract class Woodoo_IT_TestCase extends TestCase {
 				'parent'       => 0,
 				'status'       => 'publish',
 				'modified_gmt' => '2026-12-01 03:37:36',
+				'title'        => 'Product ' . $product['id'],
 				'meta'         => array(),
 				'terms'        => array(),
 				'lookup'       => null,
@@ -78,7 +79,7 @@ abstract class Woodoo_IT_TestCase extends TestCase {
 				$product['id'],
 				$product['modified_gmt'],
 				$product['modified_gmt'],
-				'Product ' . $product['id'],
+				$product['title'],
 				$product['status'],
 				'product-' . $product['id'],
 				$product['modified_gmt'],

@@ -124,7 +124,8 @@ class CompanionPlugin:
             chosen = sorted(i for i in catalog.products if i > after)[:limit + 1]
             items = [{"id": p.id, "parent_id": p.parent_id, "type": p.type, "sku": p.sku,
                       "manage_stock": p.manage_stock, "stock_quantity": p.stock_quantity,
-                      "stock_status": catalog.stock_status(p), "backorders": p.backorders}
+                      "stock_status": catalog.stock_status(p), "backorders": p.backorders,
+                      "name": p.name}
                      for p in (catalog.products[i] for i in chosen[:limit])]
         more = len(chosen) > limit
         return Reply({"request_id": body["request_id"], "items": items,

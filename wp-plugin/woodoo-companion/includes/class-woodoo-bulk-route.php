@@ -359,7 +359,7 @@ final class Woodoo_Bulk_Route {
 		global $wpdb;
 		$posts = $wpdb->get_results(
 			$wpdb->prepare(
-				"SELECT ID, post_parent, post_type FROM {$wpdb->posts} WHERE ID > %d AND post_type IN ('product', 'product_variation') AND post_status NOT IN ('trash', 'auto-draft') ORDER BY ID LIMIT %d", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+				"SELECT ID, post_parent, post_type, post_title FROM {$wpdb->posts} WHERE ID > %d AND post_type IN ('product', 'product_variation') AND post_status NOT IN ('trash', 'auto-draft') ORDER BY ID LIMIT %d", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 				(int) $after_id,
 				(int) $limit
 			)
@@ -396,6 +396,7 @@ final class Woodoo_Bulk_Route {
 				'stock_quantity' => null === $stock || '' === $stock || ! is_numeric( $stock ) ? null : Woodoo_Stock_Route::number( $stock ),
 				'stock_status'   => null === $value( '_stock_status' ) ? null : (string) $value( '_stock_status' ),
 				'backorders'     => null === $value( '_backorders' ) ? 'no' : (string) $value( '_backorders' ),
+				'name'           => (string) $post->post_title,
 			);
 		}
 		return $items;
