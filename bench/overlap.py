@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from bench.common import bench_config, machine_info, markdown_table, simulators,
 from woodoo.daemon import open_engine
 from woodoo.engine import Engine
 from woodoo.simulators.clock import OffsetClock
+from woodoo.simulators.odoo import OdooSimulator
 
 
 def old_overlap_read(engine: Engine, since: str) -> int:
@@ -41,6 +44,24 @@ def old_overlap_read(engine: Engine, since: str) -> int:
                                 odoo.stock_context()))
 
 
+def measure(odoo: OdooSimulator, action: Callable[[], object]) -> list[object]:
+    """Odoo calls, wall time, the simulator's share of it, and peak traced memory of `action`.
+
+    Each of the three actions measured here is repeatable (the same rows each time), so the time
+    is taken in a run of its own: tracing memory slows every Python line, the simulator's too.
+    """
+    odoo.reset_calls()
+    odoo.server.reset_log()
+    started = time.perf_counter()
+    action()
+    seconds = time.perf_counter() - started
+    odoo_seconds = odoo.server.busy_seconds()
+    calls = odoo.call_count(method="execute_kw")
+    _, traced = timed(action)
+    return [calls, f"{seconds:.2f}", f"{odoo_seconds:.2f}", f"{seconds - odoo_seconds:.2f}",
+            f"{traced.peak_mib:.1f}"]
+
+
 def run(size: int) -> list[list[object]]:
     clock = OffsetClock()
     with simulators(size, clock) as (odoo, shop), tempfile.TemporaryDirectory() as tmp:
@@ -58,22 +79,29 @@ def run(size: int) -> list[list[object]]:
                 ("woodoo: poll inside the window", engine.poll),
                 ("0.2: the same window read again", lambda: old_overlap_read(engine, since)),
             ):
-                odoo.reset_calls()
-                _, measure = timed(action)
-                rows.append([size, label, odoo.call_count(method="execute_kw"),
-                             f"{measure.seconds:.2f}", f"{measure.peak_mib:.1f}"])
+                rows.append([size, label, *measure(odoo, action)])
             clock.advance(601)
             engine.poll()  # seals the burst
-            odoo.reset_calls()
-            _, quiet = timed(engine.poll)
-            rows.append([size, "woodoo: quiet poll (window sealed)",
-                         odoo.call_count(method="execute_kw"), f"{quiet.seconds:.2f}",
-                         f"{quiet.peak_mib:.1f}"])
+            rows.append([size, "woodoo: quiet poll (window sealed)", *measure(odoo, engine.poll)])
             new, old = rows[0], rows[1]
             new.append("baseline of the ratio")
-            old.append(f"{float(old[3]) / max(float(new[3]), 1e-3):.0f}x slower")
+            old.append(f"{float(old[3]) / max(float(new[3]), 1e-3):.1f}x slower")
             rows[2].append("")
             return rows
+
+
+def verdict(rows: list[list[object]]) -> str:
+    """The figures against the targets, each part said apart (a real Odoo is not measured here)."""
+    (window, window_own), (quiet, quiet_own) = ((float(r[3]), float(r[5])) for r in (rows[0], rows[2]))
+
+    def met(seconds: float, target: float) -> str:
+        return "met" if seconds <= target else "not met"
+
+    return (f"on the simulator the poll in the window takes {window:.2f} s ({met(window, 1.0)}) "
+            f"and the quiet poll {quiet:.2f} s ({met(quiet, 0.1)}), of which Woodoo and the wire "
+            f"take {window_own:.2f} s and {quiet_own:.2f} s; the rest is the simulator's scans of "
+            "every quant and move in Python. The quiet poll makes the same 3 calls that took "
+            "0.07 s in all on a real Odoo 18 (the issue's figure)")
 
 
 def main() -> None:
@@ -89,10 +117,16 @@ def main() -> None:
         "`sync.delta_overlap` reads the window again. Both reads in the same run, against the "
         f"same Odoo simulator (it computes free_qty per product as Odoo does). {machine_info()}",
         "",
-        markdown_table(["SKUs", "read", "Odoo calls", "wall s", "peak MiB", "ratio"], rows),
+        markdown_table(["SKUs", "read", "Odoo calls", "wall s", "in the Odoo simulator s",
+                        "Woodoo and the wire s", "peak MiB", "ratio"], rows),
         "",
-        "Target on a real Odoo 18 with 20,000 SKUs: a poll right after a 20,000-quant burst "
-        "≤ 1 s (9.6 s measured with 0.2), a quiet poll ≤ 0.1 s.",
+        "Wall time is measured in a run of its own, the peak memory in another (tracing memory "
+        "slows every line of Python, the simulator's too). \"In the Odoo simulator\" is the time "
+        "it spent answering (its searches run in Python over every quant and move, where Odoo's "
+        "run in PostgreSQL); the rest is Woodoo's own work and the HTTP round trips. Target on a "
+        "real Odoo 18 with 20,000 SKUs: a poll right after a 20,000-quant burst ≤ 1 s (9.6 s "
+        "measured with 0.2), a quiet poll ≤ 0.1 s: "
+        + verdict(rows) + ".",
     ])
     print(body)
     write_section("overlap", body)

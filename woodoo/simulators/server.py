@@ -29,6 +29,7 @@ class RecordedRequest:
     query: str
     status: int
     at: float
+    seconds: float = 0.0  # spent answering it, added latency left out: the simulated server's work
 
 
 @dataclass
@@ -165,6 +166,11 @@ class SimulatorServer:
         """How many distinct client connections sent requests (to check that clients reuse them)."""
         return len(self._clients)
 
+    def busy_seconds(self) -> float:
+        """The time spent answering the requests recorded so far (added latency left out)."""
+        with self._log_lock:
+            return sum(r.seconds for r in self.requests)
+
     def reset_log(self) -> None:
         """Forget the requests recorded so far (to count only what a test step does)."""
         with self._log_lock:
@@ -194,14 +200,16 @@ class SimulatorServer:
             status_holder.append(int(status.split(" ", 1)[0]))
             return start_response(status, headers, exc_info)
 
+        started = time.perf_counter()
         body = self.app(environ, recording_start_response)
-        self._record(request, status_holder[0] if status_holder else 0)
+        self._record(request, status_holder[0] if status_holder else 0,
+                     time.perf_counter() - started)
         return body
 
-    def _record(self, request: Request, status: int) -> None:
+    def _record(self, request: Request, status: int, seconds: float = 0.0) -> None:
         entry = RecordedRequest(
             request.method, request.path, request.query_string.decode("latin-1"), status,
-            time.time(),
+            time.time(), seconds,
         )
         with self._log_lock:
             self.requests.append(entry)
