@@ -104,14 +104,17 @@ class Engine:
         with self._run("poll") as summary:
             self.recover(summary.run_id)
             self._backfill(required=False)
-            if self.state.catalog.size() == 0:
-                self.refresh_index(progress)
             watermark = self.state.runs.get_meta(WATERMARK)
             read: dict[tuple[str, int], tuple[str, int]] = {}  # rows read, to skip next time
             if watermark is None:
+                # The first poll reads both sides in full and compares with what the shop shows.
                 newest = self.odoo.newest_write()
-                products = self.odoo.read_products()
+                with self._read_catalogs(progress, write=True) as catalogs:
+                    complete = self._sync_listed(catalogs, summary, source="poll",
+                                                 progress=progress, dry_run=False)
             else:
+                if self.state.catalog.size() == 0:
+                    self.refresh_index(progress)
                 since = self._delta_start(watermark)
                 delta = self.odoo.changed_since(since)
                 newest, read = delta.newest, dict(delta.writes)
@@ -128,7 +131,8 @@ class Engine:
                                if self._seen_writes.get(("product.product", pid)) != at}
                     read |= {("product.product", pid): (at, pid) for pid, at in written.items()}
                     products = self.odoo.read_products(wanted)
-            if self._sync(products, summary, source="poll", progress=progress):
+                complete = self._sync(products, summary, source="poll", progress=progress)
+            if complete:
                 self._advance_watermark(watermark, newest, read_started=summary.started)
                 self.metrics.last_successful_poll.set(self.clock())
                 self._seen_writes = {key: at for key, (at, _) in read.items()}
