@@ -39,13 +39,13 @@ def run(size: int, latency: float, bulk: bool) -> list[list[object]]:
             with open_engine(config, clock=clock.time) as engine:
                 shop.server.faults.latency = latency
                 shop.server.reset_log()
-                summary, first = timed(engine.poll)
+                summary, first = timed(engine.poll, memory=False)
                 rows.append([size, "first full push", label, len(shop.server.requests),
                              summary.pushed, f"{first.seconds:.1f}"])
                 for n in range(0, size, 100):  # 1% drift made in the shop
                     shop.set_stock(shop.catalog.by_sku[f"SKU-{n:06d}"][0], 1)
                 shop.server.reset_log()
-                (result, _, _), again = timed(lambda: engine.reconcile(dry_run=False))
+                (result, _, _), again = timed(lambda: engine.reconcile(dry_run=False), memory=False)
                 rows.append([size, "reconcile, 1% drift", label, len(shop.server.requests),
                              result.pushed, f"{again.seconds:.1f}"])
             return rows
