@@ -3,12 +3,17 @@ a side that is down is not hammered, and nothing is lost."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from helpers import Clock
 
+from woodoo import daemon
 from woodoo.gateways import retry
 from woodoo.gateways.breaker import Breaker, BreakerSettings
 from woodoo.gateways.retry import CircuitOpen, RemoteError, RetryPolicy
+from woodoo.lock import StateLock
+from woodoo.state import State
 
 
 def breaker(clock: Clock, changes: list | None = None) -> Breaker:
@@ -182,3 +187,20 @@ def _event_done(database, event_id: str) -> bool:
         row = db.execute("select done_at, attempts from events where event_id = ?",
                          [event_id]).fetchone()
     return row is not None and row[0] is not None and row[1] == 0  # no try used up
+
+
+def test_the_process_that_takes_the_state_forgets_breakers_a_stopped_one_left_open(make_config):
+    config = make_config()
+    left = State(config.state.path)
+    left.runs.set_meta("breaker_odoo", json.dumps(
+        {"state": "open", "failures": 9, "since": 1.0, "open_until": 2.0, "last_error": "503"}))
+    left.close()
+    with daemon.open_engine(config, connect=False) as engine:  # no lock: shows, changes nothing
+        assert json.loads(engine.state.runs.get_meta("breaker_odoo"))["state"] == "open"
+    lock = StateLock(config.state.path).acquire("run")
+    with lock, daemon.open_engine(config, connect=False, lock=lock) as engine:
+        shown = {side: json.loads(engine.state.runs.get_meta(f"breaker_{side}"))
+                 for side in ("odoo", "woocommerce")}
+    assert {side: s["state"] for side, s in shown.items()} == {"odoo": "closed",
+                                                                "woocommerce": "closed"}
+    assert shown["odoo"]["failures"] == 0

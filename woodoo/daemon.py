@@ -49,6 +49,11 @@ def open_engine(config: Config, *, connect: bool = True,
     state = State(config.state.path)
     metrics = Metrics()
     breakers = side_breakers(config.circuit_breaker, metrics, state.runs, clock)
+    if lock is not None and lock.held:
+        # This process owns the state now: breakers a stopped process left open are gone, and
+        # `woodoo status` (another process) must not go on showing them.
+        for breaker in breakers.values():
+            record_breaker(state.runs, breaker)
     odoo = OdooGateway(config.odoo, policy, breakers["odoo"])
     woo = WooGateway(config.woocommerce, policy, breakers["woocommerce"])
     try:
@@ -72,8 +77,7 @@ def side_breakers(settings: BreakerConfig, metrics: Metrics, runs: RunStore,
 
     def changed(breaker: Breaker, old: str, new: str) -> None:
         metrics.watch_breaker(breaker.side, new)
-        snapshot = breaker.snapshot()
-        runs.set_meta(f"breaker_{breaker.side}", json.dumps(snapshot))
+        snapshot = record_breaker(runs, breaker)
         words = {"open": "calls paused: the side is down", "half-open": "probing",
                  "closed": "calls resumed"}[new]
         (logger.warning if new == "open" else logger.info)(
@@ -83,6 +87,13 @@ def side_breakers(settings: BreakerConfig, metrics: Metrics, runs: RunStore,
     limits = BreakerSettings(settings.failures, settings.cooldown, settings.max_cooldown)
     return {side: Breaker(side, limits, clock=clock, on_change=changed)
             for side in ("odoo", "woocommerce")}
+
+
+def record_breaker(runs: RunStore, breaker: Breaker) -> dict[str, Any]:
+    """Store a breaker's state for the other processes that show it; returns it."""
+    snapshot = breaker.snapshot()
+    runs.set_meta(f"breaker_{breaker.side}", json.dumps(snapshot))
+    return snapshot
 
 
 def alerts_for(engine: Engine, worker: EventWorker) -> Alerts:
