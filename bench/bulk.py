@@ -10,6 +10,7 @@ real MariaDB by wp-plugin/tests-integration/).
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import tempfile
 from pathlib import Path
@@ -19,8 +20,21 @@ from pydantic import SecretStr
 from bench.common import bench_config, machine_info, markdown_table, simulators, timed, write_section
 from woodoo.daemon import open_engine
 from woodoo.simulators.clock import OffsetClock
+from woodoo.simulators.odoo import OdooSimulator
+from woodoo.simulators.woocommerce import WooSimulator
 
 PLUGIN_SECRET = "bench-plugin-secret-0123456789abcdefghij"
+
+
+def wrong_skus(odoo: OdooSimulator, shop: WooSimulator, size: int) -> int:
+    """SKUs whose shop stock is not Odoo's free quantity (quantity and status written together)."""
+    wrong = 0
+    for n in range(size):
+        sku = f"SKU-{n:06d}"
+        expected = math.floor(odoo.free_qty(sku, ["WH"]))
+        if shop.stock(sku) != (expected, "instock" if expected > 0 else "outofstock"):
+            wrong += 1
+    return wrong
 
 
 def run(size: int, latency: float, bulk: bool) -> list[list[object]]:
@@ -41,14 +55,24 @@ def run(size: int, latency: float, bulk: bool) -> list[list[object]]:
                 shop.server.reset_log()
                 summary, first = timed(engine.poll, memory=False)
                 rows.append([size, "first full push", label, len(shop.server.requests),
-                             summary.pushed, f"{first.seconds:.1f}"])
+                             summary.pushed, wrong_skus(odoo, shop, size), f"{first.seconds:.1f}"])
                 for n in range(0, size, 100):  # 1% drift made in the shop
                     shop.set_stock(shop.catalog.by_sku[f"SKU-{n:06d}"][0], 1)
                 shop.server.reset_log()
                 (result, _, _), again = timed(lambda: engine.reconcile(dry_run=False), memory=False)
                 rows.append([size, "reconcile, 1% drift", label, len(shop.server.requests),
-                             result.pushed, f"{again.seconds:.1f}"])
+                             result.pushed, wrong_skus(odoo, shop, size), f"{again.seconds:.1f}"])
             return rows
+
+
+def verdict(by_work: dict[tuple[str, str], list[object]]) -> str:
+    """The bulk path's figures on the simulators against the issue's targets."""
+    push, again = by_work[("first full push", "bulk routes")], by_work[("reconcile, 1% drift",
+                                                                        "bulk routes")]
+    wrong = sum(int(str(row[5])) for row in (push, again))
+    met = float(str(push[6])) <= 30 and float(str(again[6])) <= 5 and wrong == 0
+    return (f"{'met' if met else 'not met'} (first push {push[6]} s, reconcile {again[6]} s, "
+            f"{wrong} wrong SKUs)")
 
 
 def main() -> None:
@@ -64,7 +88,7 @@ def main() -> None:
     for work in ("first full push", "reconcile, 1% drift"):
         fast, slow = by_work[(work, "bulk routes")], by_work[(work, "REST API")]
         fast.append("baseline of the ratio")
-        slow.append(f"{float(slow[5]) / max(float(fast[5]), 1e-3):.1f}x slower, "
+        slow.append(f"{float(slow[6]) / max(float(fast[6]), 1e-3):.1f}x slower, "
                     f"{slow[3] / max(fast[3], 1):.0f}x the requests")
     body = "\n".join([
         "## Bulk routes against the REST API (`bench/bulk.py`)",
@@ -76,11 +100,13 @@ def main() -> None:
         "cannot run here, so the REST path's real figures are the issue's: 282 s for the first "
         f"full push, 32.8 s for the reconciliation. {machine_info()}",
         "",
-        markdown_table(["SKUs", "work", "path", "shop requests", "written", "wall s", "ratio"],
-                       rows),
+        markdown_table(["SKUs", "work", "path", "shop requests", "written", "wrong SKUs after",
+                        "wall s", "ratio"], rows),
         "",
         "Targets on a real store with 20,000 products: full reconcile ≤ 5 s, first full push "
-        "≤ 30 s, 0 wrong SKUs.",
+        "≤ 30 s, 0 wrong SKUs. Through the bulk routes on the simulators: " + verdict(by_work)
+        + "; on a real store, not measured here (WooCommerce cannot be installed on this "
+        "machine: it is neither a Debian package nor on a registry it reaches).",
     ])
     print(body)
     write_section("bulk", body)
