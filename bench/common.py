@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import re
+import signal
 import sqlite3
+import subprocess
+import sys
+import threading
 import time
 import tracemalloc
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from woodoo import config as config_module
 from woodoo import log
@@ -126,3 +134,103 @@ def machine_info() -> str:
         pass
     return (f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
             f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")
+
+
+QUEUE_WARNING = "waitress: task queue depth"  # waitress warns when every request thread is busy
+
+
+@dataclass
+class Daemon:
+    """`python -m woodoo run` with a config file, its port read from the "started" log event."""
+
+    document: dict[str, Any]
+    workdir: Path
+    port: int = 0
+    process: subprocess.Popen[str] | None = None
+    lines: deque[str] = field(default_factory=lambda: deque(maxlen=200))
+    events: Counter[str] = field(default_factory=Counter)  # log lines by "level: event"
+    problems: Counter[str] = field(default_factory=Counter)  # errors and warnings, with the error
+    _started: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def state_path(self) -> Path:
+        return Path(self.document["state"]["path"])
+
+    def start(self, timeout: float = 60) -> Daemon:
+        path = self.workdir / "woodoo.yaml"
+        path.write_text(yaml.safe_dump(self.document))
+        since = time.time()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "woodoo", "run", "--config", str(path)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+        threading.Thread(target=self._read_log, daemon=True).start()
+        if not self._started.wait(timeout):
+            self.stop()
+            raise RuntimeError("daemon did not start:\n" + "\n".join(self.lines))
+        self._wait_first_poll(since, timeout)
+        return self
+
+    def _read_log(self) -> None:
+        assert self.process is not None and self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.append(line.rstrip())
+            try:
+                entry = json.loads(line)
+                key = f"{entry.get('level')}: {entry.get('event')}"
+                self.events[key] += 1
+                if str(entry.get("event", "")).startswith("Task queue depth"):
+                    self.events[QUEUE_WARNING] += 1
+                elif entry.get("level") in ("error", "warning"):
+                    detail = f" ({entry['error']})" if entry.get("error") else ""
+                    self.problems[f"{key}{detail}"] += 1
+            except ValueError:
+                pass
+            if not self._started.is_set() and '"started"' in line:
+                try:
+                    listen = json.loads(line)["listen"]
+                except (ValueError, KeyError):
+                    continue
+                self.port = int(listen.rsplit(":", 1)[1])
+                self._started.set()
+
+    def _wait_first_poll(self, since: float, timeout: float) -> None:
+        """The daemon polls once at start: wait for that poll so that it does not overlap a run."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with read_state(self.state_path) as db:
+                started = db.execute("select max(started_at) from runs where kind = 'poll'").fetchone()[0]
+            if started is not None and started >= since - 1:
+                return
+            time.sleep(0.1)
+        raise RuntimeError("the daemon's first poll did not finish:\n" + "\n".join(self.lines))
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def __enter__(self) -> Daemon:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class read_state:
+    """A short-lived connection to the daemon's SQLite state, for SELECTs only."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db = sqlite3.connect(self.path, timeout=30)
+        return self.db
+
+    def __exit__(self, *exc: object) -> None:
+        self.db.close()
