@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+from structlog.testing import capture_logs
 
 from woodoo.engine import WATERMARK
 from woodoo.gateways.odoo import OdooError
@@ -185,6 +186,17 @@ def test_sync_limited_to_some_skus(engine, shop):
     engine.sync(skus=["WDG-1001"])
     assert shows(shop, "WDG-1001") == 115
     assert shows(shop, "WDG-1002") == 0
+
+
+def test_a_full_sync_of_some_skus_compares_those_and_names_the_unknown(engine, shop, shop_ids):
+    engine.poll()
+    shop.set_stock(shop_ids["WDG-1003"], 999)
+    shop.set_stock(shop_ids["WDG-1004"], 999)
+    with capture_logs() as logs:
+        summary = engine.sync(full=True, skus=["WDG-1003", "NO-SUCH-SKU"])
+    assert summary.checked == 1 and summary.pushed == 1
+    assert shows(shop, "WDG-1003") == 45 and shows(shop, "WDG-1004") == 999  # only the one asked
+    assert [entry["sku"] for entry in logs if entry["event"] == "sku not in odoo"] == ["NO-SUCH-SKU"]
 
 
 def test_recovery_resends_a_journaled_push_the_shop_never_got(engine, shop):
