@@ -42,7 +42,7 @@ class BulkRouteTest extends Woodoo_IT_TestCase {
 				),
 			);
 		}
-		self::seed( $products );
+		Woodoo_IT_Catalog::seed( $products );
 	}
 
 	/**
@@ -62,7 +62,7 @@ class BulkRouteTest extends Woodoo_IT_TestCase {
 	 */
 	public function test_each_item_gets_its_answer_in_order() {
 		self::seed_simple( array( 101 => 5, 102 => 7, 103 => 9 ) );
-		self::seed(
+		Woodoo_IT_Catalog::seed(
 			array(
 				array(
 					'id'   => 104,

@@ -28,7 +28,7 @@ class CatalogRouteTest extends Woodoo_IT_TestCase {
 	 * Every field of every kind of product, as the tables hold it.
 	 */
 	public function test_items_say_what_the_tables_hold() {
-		self::seed(
+		Woodoo_IT_Catalog::seed(
 			array(
 				array(
 					'id'   => 11,
@@ -129,7 +129,7 @@ class CatalogRouteTest extends Woodoo_IT_TestCase {
 				),
 			);
 		}
-		self::seed( $products );
+		Woodoo_IT_Catalog::seed( $products );
 		list( , $first ) = $this->page( array( 'limit' => 2 ) );
 		$this->assertSame( array( 5, 6 ), array_column( $first['items'], 'id' ) );
 		$this->assertSame( 6, $first['next_after_id'] );
@@ -195,7 +195,7 @@ class CatalogRouteTest extends Woodoo_IT_TestCase {
 				),
 			);
 		}
-		self::seed( $products );
+		Woodoo_IT_Catalog::seed( $products );
 		$start    = microtime( true );
 		$items    = array();
 		$requests = 0;

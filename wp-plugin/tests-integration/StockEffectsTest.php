@@ -265,7 +265,7 @@ class StockEffectsTest extends Woodoo_IT_TestCase {
 				);
 			}
 		}
-		self::seed( $products );
+		Woodoo_IT_Catalog::seed( $products );
 		self::seed_transients(
 			$before['transients'],
 			array(

@@ -49,4 +49,5 @@ require WOODOO_REPO_ROOT . '/wp-plugin/woodoo-companion/woodoo-companion.php';
 Woodoo_Plugin::activate();
 Woodoo_Plugin::load();
 
+require __DIR__ . '/class-woodoo-it-catalog.php';
 require __DIR__ . '/class-woodoo-it-testcase.php';
