@@ -3,13 +3,17 @@ through WooCommerce's REST API otherwise; `woodoo check` says which and why."""
 
 from __future__ import annotations
 
+import json
 import time
+import uuid
 
 import pytest
+import requests
 from click.testing import CliRunner
 
 from woodoo.cli import main
 from woodoo.reporting import reconcile
+from woodoo.web import signing
 
 PLUGIN_SECRET = "whsec_bulk_plugin_0123456789abcdefghijkl"
 BULK = "/wp-json/woodoo/v1/stock/bulk"
@@ -95,3 +99,24 @@ def test_a_rest_listing_reads_ahead_a_bounded_number_of_pages(make_engine, shop)
     listed_ids = [i.woo_id for i in items]
     assert sorted(listed_ids) == sorted(
         p.id for p in shop.catalog.products.values() if p.type != "variable")
+
+
+def test_the_simulated_catalog_route_pages_as_the_plugin_does(shop):
+    """A full page is followed by another, possibly empty (CatalogRouteTest checks the plugin)."""
+    shop.plugin_secret = PLUGIN_SECRET
+    ids = sorted(shop.catalog.products)
+
+    def page(after: int, limit: int) -> dict:
+        body = json.dumps({"after_id": after, "limit": limit, "request_id": uuid.uuid4().hex})
+        answer = requests.post(f"{shop.url}{CATALOG}", data=body.encode(), timeout=10, headers={
+            "Content-Type": "application/json",
+            signing.HEADER: signing.sign(body.encode(), PLUGIN_SECRET, signing.PLUGIN_CATALOG)})
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    full = page(0, len(ids))
+    assert [i["id"] for i in full["items"]] == ids and full["next_after_id"] == ids[-1]
+    after = page(ids[-1], len(ids))
+    assert (after["items"], after["next_after_id"]) == ([], None)
+    short = page(0, len(ids) + 1)
+    assert len(short["items"]) == len(ids) and short["next_after_id"] is None

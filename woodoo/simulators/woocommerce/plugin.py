@@ -121,13 +121,14 @@ class CompanionPlugin:
             return replayed
         catalog = self.shop.catalog
         with catalog.lock:
-            chosen = sorted(i for i in catalog.products if i > after)[:limit + 1]
+            chosen = sorted(i for i in catalog.products if i > after)[:limit]
             items = [{"id": p.id, "parent_id": p.parent_id, "type": p.type, "sku": p.sku,
                       "manage_stock": p.manage_stock, "stock_quantity": p.stock_quantity,
                       "stock_status": catalog.stock_status(p), "backorders": p.backorders,
                       "name": p.name}
-                     for p in (catalog.products[i] for i in chosen[:limit])]
-        more = len(chosen) > limit
+                     for p in (catalog.products[i] for i in chosen)]
+        # As the plugin does: a full page is followed by another, possibly empty, one.
+        more = len(items) == limit
         return Reply({"request_id": body["request_id"], "items": items,
                       "next_after_id": items[-1]["id"] if more else None})
 
