@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from woodoo.gateways.odoo import OdooProduct
 from woodoo.gateways.woocommerce import ShopItem
 from woodoo.mapping import Catalogs
@@ -74,3 +79,57 @@ def test_names_are_read_back_for_any_number_of_skus():
         catalogs.add_shop([[item(n, f"S{n}", name=f"Product {n}") for n in range(1, 1202)]])
         names = catalogs.names(f"S{n}" for n in range(1, 1202))
     assert len(names) == 1201 and names["S1201"] == "Product 1201"
+
+
+# -- the SQL against the plain definitions, on any catalogs ----------------------------------------
+
+SKUS = st.sampled_from(["", "A", "B", "C", "a", "Ü-1", "X'1", "D E"])
+
+
+@st.composite
+def catalogs(draw) -> tuple[list[ShopItem], list[OdooProduct], set[str]]:
+    shop = [ShopItem(woo_id, draw(st.sampled_from([0, 7])), draw(st.sampled_from(["simple",
+                     "variation", "grouped"])), draw(SKUS), draw(st.booleans()),
+                     draw(st.none() | st.integers(-5, 5)), "instock", "no", f"name {woo_id}")
+            for woo_id in draw(st.sets(st.integers(1, 60), max_size=25))]
+    odoo = [OdooProduct(odoo_id, draw(SKUS.filter(bool)), draw(st.floats(-3, 50)))
+            for odoo_id in draw(st.sets(st.integers(1, 60), max_size=25))]
+    return shop, odoo, draw(st.sets(SKUS.filter(bool), max_size=2))
+
+
+@settings(max_examples=300, deadline=None)
+@given(catalogs())
+def test_the_queries_say_what_the_plain_definitions_say(drawn):
+    shop, odoo, exclude = drawn
+    shop_counts = Counter(i.sku for i in shop if i.sku)
+    odoo_counts = Counter(p.sku for p in odoo)
+    with Catalogs(exclude) as both:
+        both.add_shop([shop])
+        both.add_odoo([odoo])
+        problems = both.problems()
+        matched = [pair for chunk in both.matched(7) for pair in chunk]
+        sku_map = list(both.shop_products())
+    assert problems.duplicate_shop == {
+        s: sorted(i.woo_id for i in shop if i.sku == s) for s in sorted(shop_counts)
+        if shop_counts[s] > 1}
+    assert problems.duplicate_odoo == {
+        s: sorted(p.id for p in odoo if p.sku == s) for s in sorted(odoo_counts)
+        if odoo_counts[s] > 1}
+    assert problems.odoo_only == sorted(set(odoo_counts) - set(shop_counts) - exclude)
+    assert problems.shop_only == sorted(set(shop_counts) - set(odoo_counts) - exclude)
+    assert problems.unmanaged == sorted(
+        f"{i.sku} (id {i.woo_id})" for i in shop
+        if i.sku and not i.manage_stock and i.sku in odoo_counts and i.sku not in exclude)
+    assert problems.products_without_sku == sum(1 for i in shop
+                                                if i.type != "variation" and not i.sku)
+    unique = {i.sku: i for i in shop if i.sku and shop_counts[i.sku] == 1}
+    assert sorted(p.sku for p in sku_map) == sorted(unique)
+    usable = sorted((p for p in odoo if p.sku not in exclude and odoo_counts[p.sku] == 1),
+                    key=lambda p: p.id)
+    assert [product for product, _ in matched] == usable
+    for product, entry in matched:
+        item = unique.get(product.sku)
+        assert (entry is None) == (item is None)
+        if item is not None:
+            assert (entry.woo_id, entry.quantity, entry.manage_stock) == (
+                item.woo_id, item.quantity, item.manage_stock)

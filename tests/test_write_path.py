@@ -92,9 +92,17 @@ def test_a_rest_listing_reads_ahead_a_bounded_number_of_pages(make_engine, shop)
     shop.server.reset_log()
     pages = engine.woo.item_pages()
     first = next(pages)
-    time.sleep(0.5)  # a slow reader: what was fetched meanwhile waits in memory
-    listed = [r for r in paths(shop) if r == "/wp-json/wc/v3/products"]
-    assert len(listed) == 1 + 2 * 2  # the first page, then twice the pool's size ahead
+
+    def listed() -> int:
+        return sum(1 for r in paths(shop) if r == "/wp-json/wc/v3/products")
+
+    # A slow reader: what is fetched meanwhile waits in memory. The first page, then twice the
+    # pool's size ahead, and no more however long the reader takes.
+    deadline = time.monotonic() + 10
+    while listed() < 1 + 2 * 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    assert listed() == 1 + 2 * 2
     items = first + [i for page in pages for i in page]
     listed_ids = [i.woo_id for i in items]
     assert sorted(listed_ids) == sorted(
