@@ -55,9 +55,11 @@ def test_a_bulk_write_still_compares_and_sets(make_engine, shop, shop_ids, odoo)
     engine.poll()
     shop.checkout("WDG-1002", 2)  # the shop sells 2; the order event is still on its way
     odoo.set_on_hand("WDG-1002", "WH", 90)
-    engine.poll()
+    summary = engine.poll()
     # Never 90: the write is refused (the shop moved), the drop held back until explained.
     assert shop.stock("WDG-1002")[0] == 88
+    [change] = [c for c in summary.changes if c.sku == "WDG-1002"]  # once, as finally written
+    assert change.new.quantity == 88 and summary.changed == 1
 
 
 def test_check_says_which_path_and_why(make_config_file, shop):

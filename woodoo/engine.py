@@ -405,6 +405,8 @@ class Engine:
             # The shop's stock moved under us (a checkout whose order event is on its way): the
             # drop is now held back, so a second computation writes Odoo minus that drop.
             retry = [products[sku] for sku in sorted(conflicted)]
+            # What gets written for them is what the second computation says.
+            summary.changes = [c for c in summary.changes if c.sku not in conflicted]
             return self._sync(retry, summary, source=source, progress=None, again=True) and complete
         for sku in conflicted:
             summary.failures[sku] = "the shop's stock kept changing while Woodoo wrote it"
