@@ -12,6 +12,8 @@ import requests
 from click.testing import CliRunner
 
 from woodoo.cli import main
+from woodoo.gateways import woocommerce as woocommerce_gateway
+from woodoo.gateways.woocommerce import WooError
 from woodoo.reporting import reconcile
 from woodoo.web import signing
 
@@ -130,3 +132,59 @@ def test_the_simulated_catalog_route_pages_as_the_plugin_does(shop):
     assert (after["items"], after["next_after_id"]) == ([], None)
     short = page(0, len(ids) + 1)
     assert len(short["items"]) == len(ids) and short["next_after_id"] is None
+
+
+@pytest.mark.parametrize(("item", "says"), [
+    ("WDG-1001", "listed a str where a product belongs"),
+    ({"id": "11", "type": "simple", "sku": "WDG-1001"}, "id is not a shop id: '11'"),
+    ({"id": 2**63, "type": "simple", "sku": "WDG-1001"}, "id is not a shop id"),
+    ({"id": 0, "type": "simple", "sku": "WDG-1001"}, "id is not a shop id: '0'"),
+    ({"id": 33, "type": "variation", "parent_id": -1, "sku": "TSH"}, "parent id that is not"),
+])
+def test_a_listing_the_daemon_cannot_address_is_refused_and_nothing_written(make_engine, shop,
+                                                                           item, says):
+    shop.plugin_secret = PLUGIN_SECRET
+    engine = make_engine(woocommerce={"plugin_secret": PLUGIN_SECRET})
+    engine.poll()
+    mapped = engine.state.catalog.size()
+    answer = {"request_id": "0" * 32, "items": [item], "next_after_id": None}
+    shop.server.faults.fail_next(status=200, body=json.dumps(answer).encode(), path_prefix=CATALOG)
+    shop.server.reset_log()
+    with pytest.raises(WooError, match=says):
+        engine.reconcile(dry_run=False)
+    assert BULK not in paths(shop) and engine.state.catalog.size() == mapped
+
+
+def test_a_stock_figure_out_of_bounds_is_read_as_unknown_and_written_right(make_engine, shop,
+                                                                          shop_ids):
+    engine = make_engine()
+    engine.poll()
+    listed = [{"id": shop_ids["WDG-1001"], "type": "simple", "sku": "WDG-1001",
+               "manage_stock": True, "stock_quantity": 1e300, "stock_status": "instock",
+               "backorders": "no", "name": {"not": "a name"}}]
+    shop.server.faults.fail_next(status=200, body=json.dumps(listed).encode(),
+                                 headers={"X-WP-TotalPages": "1", "X-WP-Total": "1"},
+                                 path_prefix="/wp-json/wc/v3/products")
+    shop.set_stock(shop_ids["WDG-1001"], 7)
+    summary, _, names = engine.reconcile(dry_run=False)
+    [change] = summary.changes
+    assert (change.sku, change.old, change.new.quantity) == ("WDG-1001", None, 115)
+    assert shop.stock("WDG-1001")[0] == 115 and names == {"WDG-1001": ""}
+
+
+@pytest.mark.parametrize(("value", "read"), [
+    (5, 5), (3.5, 3), (-2.5, -3), ("41", 41), ("4.5", 4), (None, None), (True, None),
+    ("many", None), (float("nan"), None), (float("inf"), None), (10**9, 10**9),
+    (10**9 + 1, None), (-(10**9) - 1, None), ([3], None)])
+def test_listed_stock_figures_are_bounded(value, read):
+    assert woocommerce_gateway._quantity(value) == read
+
+
+def test_a_rest_listing_the_daemon_cannot_address_is_refused_too(make_engine, shop):
+    engine = make_engine()
+    engine.poll()
+    shop.server.faults.fail_next(status=200, body=b'[{"id": -4, "type": "simple"}]',
+                                 headers={"X-WP-TotalPages": "1"},
+                                 path_prefix="/wp-json/wc/v3/products")
+    with pytest.raises(WooError, match="id is not a shop id: '-4'"):
+        engine.reconcile(dry_run=False)

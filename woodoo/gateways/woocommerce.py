@@ -12,7 +12,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode, urlparse
 
@@ -23,6 +23,7 @@ from requests.auth import HTTPBasicAuth
 
 from woodoo.config import WooCommerceConfig
 from woodoo.gateways import retry
+from woodoo.limits import MAX_QUANTITY, SHOP_MAX_ID
 from woodoo.state import PushItem, ShopProduct
 from woodoo.web import signing
 
@@ -207,9 +208,9 @@ class WooGateway:
             return
         parents: dict[int, str] = {}  # variable product id -> name
         for rows in self._pages("products", {"_fields": INDEX_FIELDS}, progress):
-            parents |= {int(r["id"]): str(r.get("name") or "") for r in rows
-                        if r.get("type") == "variable"}
-            yield [self._item(r) for r in rows if r.get("type") != "variable"]
+            items = [self._item(row) for row in rows]
+            parents |= {i.woo_id: i.name for i in items if i.type == "variable"}
+            yield [i for i in items if i.type != "variable"]
         yield from self._variations(parents, progress)
 
     def _catalog(self, progress: Callable[[int, int], None] | None) -> Iterator[list[ShopItem]]:
@@ -228,7 +229,7 @@ class WooGateway:
                                retryable=False)
             if progress:
                 progress(1, 0 if after is None else 1)
-            yield [self._item(row) for row in rows if row.get("type") != "variable"]
+            yield [i for i in (self._item(row) for row in rows) if i.type != "variable"]
 
     def _variations(
         self, parents: dict[int, str], progress: Callable[[int, int], None] | None
@@ -236,15 +237,18 @@ class WooGateway:
         """Every variation of these parents (id -> name), named "Parent - Attributes" as the
         catalog route and `products?sku=` name them: the variations endpoints name a variation
         by its attributes alone (recorded: list_product_variations)."""
-        def item(row: dict[str, Any], parent: int) -> ShopItem:
-            name = " - ".join(n for n in (parents.get(parent), row.get("name")) if n)
-            return self._item({**row, "type": "variation", "parent_id": parent, "name": name})
+        def item(row: Any, parent: Any) -> ShopItem:
+            if not isinstance(row, dict):
+                return self._item(row)  # refused, saying what it is
+            variation = self._item({**row, "type": "variation", "parent_id": parent})
+            name = " - ".join(n for n in (parents.get(variation.parent_id), variation.name) if n)
+            return replace(variation, name=name[:NAME_CHARS])
 
         if not parents:
             return
         if self._store_wide_variations():
             for rows in self._pages("variations", {"_fields": VARIATION_FIELDS}, progress):
-                yield [item(r, int(r.get("parent_id") or 0)) for r in rows]
+                yield [item(r, r.get("parent_id") if isinstance(r, dict) else None) for r in rows]
             return
         # Before WooCommerce 10.3 variations are only listed per parent.
         per_parent = self.pool.map(
@@ -283,8 +287,8 @@ class WooGateway:
             queries,
         )
         wanted_set = set(wanted)
-        return [self._item(row) for rows in found for row in rows
-                if row.get("type") != "variable" and str(row.get("sku") or "").strip() in wanted_set]
+        items = (self._item(row) for rows in found for row in rows)
+        return [i for i in items if i.type != "variable" and i.sku in wanted_set]
 
     def current_stock(self, items: list[PushItem]) -> dict[str, tuple[int | None, str]]:
         """What the shop shows now for these items, by SKU (to settle pushes left by a crash)."""
@@ -594,19 +598,44 @@ class WooGateway:
         return WooError(text, retryable=status >= 500)
 
     @staticmethod
-    def _item(row: dict[str, Any]) -> ShopItem:
-        quantity = row.get("stock_quantity")
+    def _item(row: Any) -> ShopItem:
+        """A listed product or variation; one the daemon cannot address is a clear error."""
+        if not isinstance(row, dict):
+            raise WooError(f"the shop listed a {type(row).__name__} where a product belongs",
+                           retryable=False)
+        woo_id, kind = row.get("id"), _text(row.get("type"), "simple")
+        if type(woo_id) is not int or not 0 < woo_id <= SHOP_MAX_ID:
+            raise WooError(f"the shop listed a product whose id is not a shop id: "
+                           f"{str(woo_id)[:40]!r}", retryable=False)
+        parent_id = row.get("parent_id") if kind == "variation" else 0
+        if type(parent_id) is not int or not 0 <= parent_id <= SHOP_MAX_ID:
+            raise WooError(f"the shop listed variation {woo_id} with a parent id that is not a "
+                           f"shop id: {str(parent_id)[:40]!r}", retryable=False)
         return ShopItem(
-            woo_id=int(row["id"]),
-            parent_id=int(row.get("parent_id") or 0) if row.get("type") == "variation" else 0,
-            type=str(row.get("type", "simple")),
-            sku=str(row.get("sku") or "").strip(),
+            woo_id=woo_id, parent_id=parent_id, type=kind, sku=_text(row.get("sku")).strip(),
             manage_stock=row.get("manage_stock") is True,
-            quantity=None if quantity is None else math.floor(float(quantity)),
-            status=str(row.get("stock_status") or ""),
-            backorders=str(row.get("backorders") or "no"),
-            name=str(row.get("name") or "")[:NAME_CHARS],
+            quantity=_quantity(row.get("stock_quantity")),
+            status=_text(row.get("stock_status")), backorders=_text(row.get("backorders"), "no"),
+            name=_text(row.get("name"))[:NAME_CHARS],
         )
+
+
+def _text(value: Any, default: str = "") -> str:
+    """A listed string field; anything else (a number, an object) is read as absent."""
+    return value if isinstance(value, str) and value else default
+
+
+def _quantity(value: Any) -> int | None:
+    """A listed stock figure in whole units; a figure out of bounds, or not a number, is read
+    as unknown (None), so that the next full comparison writes the right one over it."""
+    if type(value) is str:  # a figure passed through as the post meta stores it
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if type(value) not in (int, float) or not -MAX_QUANTITY <= value <= MAX_QUANTITY:
+        return None  # NaN fails both comparisons
+    return math.floor(value)
 
 
 def explain_auth_failure(url: str, code: str, message: str) -> str:
