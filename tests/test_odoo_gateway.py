@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from woodoo.config import OdooConfig
-from woodoo.gateways.odoo import OdooGateway, OdooSetupError
+from woodoo.gateways.odoo import OdooError, OdooGateway, OdooSetupError
 from woodoo.gateways.retry import RetryPolicy
 from woodoo.simulators.odoo import OdooSimulator
 
@@ -46,3 +48,37 @@ def test_an_unknown_warehouse_names_the_known_ones():
             gateway(simulator, ["WH", "RETAIL"])
     assert caught.value.problems == [
         "odoo.warehouses[1]: no warehouse 'RETAIL' in Odoo; known: WH, RET"]
+
+
+@pytest.mark.parametrize(("row", "says"), [
+    ("WDG-1001", "answered a str where a product belongs"),
+    ({"id": "7", "default_code": "WDG-1001", "free_qty": 5.0}, "id that is not an Odoo id: '7'"),
+    ({"id": 2**31, "default_code": "WDG-1001", "free_qty": 5.0}, "id that is not an Odoo id"),
+    ({"id": 7, "default_code": "WDG-1001", "free_qty": "5"}, "free_qty that is not a number: '5'"),
+    ({"id": 7, "default_code": "WDG-1001", "free_qty": None}, "free_qty that is not a number"),
+    ({"id": 7, "default_code": "WDG-1001", "free_qty": float("inf")}, "not a number: 'inf'"),
+])
+def test_a_product_read_odoo_answers_oddly_is_a_clear_error(row, says):
+    with OdooSimulator() as simulator:
+        simulator.load_catalog()
+        connected = gateway(simulator, ["WH"])
+        answer = {"jsonrpc": "2.0", "id": 1, "result": [row]}
+        simulator.server.faults.fail_next(status=200, body=json.dumps(answer).encode(),
+                                          headers={"Content-Type": "application/json"},
+                                          path_prefix="/jsonrpc")
+        with pytest.raises(OdooError, match=says):
+            connected.read_products()
+
+
+def test_products_without_an_sku_are_left_out_not_refused():
+    with OdooSimulator() as simulator:
+        simulator.load_catalog()
+        connected = gateway(simulator, ["WH"])
+        rows = [{"id": 7, "default_code": False, "free_qty": "odd"},
+                {"id": 8, "default_code": "  ", "free_qty": None},
+                {"id": 9, "default_code": " WDG-9 ", "free_qty": 4}]
+        simulator.server.faults.fail_next(
+            status=200, body=json.dumps({"jsonrpc": "2.0", "id": 1, "result": rows}).encode(),
+            headers={"Content-Type": "application/json"}, path_prefix="/jsonrpc")
+        [product] = connected.read_products()
+        assert (product.id, product.sku, product.figure) == (9, "WDG-9", 4.0)

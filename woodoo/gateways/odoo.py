@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import urllib.error
@@ -16,6 +17,7 @@ import odoorpc
 from woodoo.config import OdooConfig
 from woodoo.errors import ProblemsError
 from woodoo.gateways import retry
+from woodoo.limits import ODOO_MAX_ID
 
 ODOO_DATETIME = "%Y-%m-%d %H:%M:%S"
 
@@ -238,10 +240,27 @@ class OdooGateway:
         return ([(sku, "!=", False), *self.storable_domain()], [sku, self.config.stock_field],
                 self.stock_context())
 
-    def _products(self, rows: list[dict[str, Any]]) -> list[OdooProduct]:
-        sku = self.config.sku_field
-        return [OdooProduct(r["id"], str(r[sku]).strip(), float(r[self.config.stock_field]))
-                for r in rows if r[sku] and str(r[sku]).strip()]
+    def _products(self, rows: list[Any]) -> list[OdooProduct]:
+        """Products with an SKU from read rows; a row that is not a product with a finite
+        figure is a clear error (nothing is compared or written from such an answer)."""
+        sku, stock = self.config.sku_field, self.config.stock_field
+        products = []
+        for row in rows:
+            if not isinstance(row, dict):
+                raise OdooError(f"Odoo answered a {type(row).__name__} where a product belongs",
+                                retryable=False)
+            code = str(row.get(sku) or "").strip()
+            if not code:
+                continue
+            odoo_id, figure = row.get("id"), row.get(stock)
+            if type(odoo_id) is not int or not 0 < odoo_id <= ODOO_MAX_ID:
+                raise OdooError(f"Odoo answered product {code[:100]!r} with an id that is not an "
+                                f"Odoo id: {str(odoo_id)[:40]!r}", retryable=False)
+            if type(figure) not in (int, float) or not math.isfinite(figure):
+                raise OdooError(f"Odoo answered product {odoo_id} ({code[:100]}) with a {stock} "
+                                f"that is not a number: {str(figure)[:40]!r}", retryable=False)
+            products.append(OdooProduct(odoo_id, code, float(figure)))
+        return products
 
     def products_written_since(self, since: str) -> dict[int, str]:
         """Storable products with an SKU whose record was written at/after `since`: id -> write
