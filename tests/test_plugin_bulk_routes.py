@@ -7,10 +7,13 @@ The routes themselves are tested on a real WordPress and MariaDB by wp-plugin/te
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
+from woodoo.gateways import woocommerce
+from woodoo.simulators.woocommerce import plugin as simulated_plugin
 from woodoo.web import signing
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "signatures.json").read_text("utf-8"))
@@ -36,3 +39,10 @@ def test_a_signature_for_one_plugin_route_is_refused_on_the_others(route: str) -
             with pytest.raises(signing.SignatureError):
                 signing.verify(body, case["header"], [case["secret"]], other, now=case["timestamp"])
     assert json.loads(body)["request_id"] == "5f0c3a9e1b7d4c2a8e6f0b1d3c5a7e9f"
+
+
+def test_the_catalog_names_are_cut_alike_by_the_plugin_its_simulator_and_the_daemon() -> None:
+    source = (Path(__file__).parent.parent / "wp-plugin" / "woodoo-companion" / "includes"
+              / "class-woodoo-bulk-route.php").read_text("utf-8")
+    [plugin] = re.findall(r"const NAME_CHARS\s*=\s*(\d+);", source)
+    assert int(plugin) == simulated_plugin.CATALOG_NAME_CHARS == woocommerce.NAME_CHARS

@@ -115,6 +115,27 @@ class CatalogRouteTest extends Woodoo_IT_TestCase {
 	}
 
 	/**
+	 * A name is its title's first NAME_CHARS characters (characters, not bytes), so that a page
+	 * stays small whatever the titles.
+	 */
+	public function test_names_are_cut_to_their_first_characters() {
+		$title = str_repeat( 'é', Woodoo_Bulk_Route::NAME_CHARS ) . ' and then a great deal more';
+		Woodoo_IT_Catalog::seed(
+			array(
+				array(
+					'id'    => 11,
+					'type'  => 'simple',
+					'title' => $title,
+					'meta'  => array( '_sku' => 'LONG' ),
+				),
+			)
+		);
+		list( $status, $data ) = $this->page( array() );
+		$this->assertSame( 200, $status );
+		$this->assertSame( str_repeat( 'é', Woodoo_Bulk_Route::NAME_CHARS ), $data['items'][0]['name'] );
+	}
+
+	/**
 	 * The cursor: pages by id, the last page says there is no next one.
 	 */
 	public function test_pages_follow_the_cursor() {

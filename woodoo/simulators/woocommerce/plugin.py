@@ -22,6 +22,7 @@ PLUGIN_INDEX_ROUTE = "/wp-json/woodoo/v1"
 PLUGIN_CATALOG_ROUTE = "/wp-json/woodoo/v1/catalog"
 PLUGIN_BULK_ROUTE = "/wp-json/woodoo/v1/stock/bulk"
 BULK_ROUTES = ("/woodoo/v1/catalog", "/woodoo/v1/stock/bulk")  # since plugin 0.4
+CATALOG_NAME_CHARS = 200  # Woodoo_Bulk_Route::NAME_CHARS: the catalog answers a name's first 200
 
 
 class CompanionPlugin:
@@ -125,7 +126,7 @@ class CompanionPlugin:
             items = [{"id": p.id, "parent_id": p.parent_id, "type": p.type, "sku": p.sku,
                       "manage_stock": p.manage_stock, "stock_quantity": p.stock_quantity,
                       "stock_status": catalog.stock_status(p), "backorders": p.backorders,
-                      "name": p.name}
+                      "name": p.name[:CATALOG_NAME_CHARS]}
                      for p in (catalog.products[i] for i in chosen)]
         # As the plugin does: a full page is followed by another, possibly empty, one.
         more = len(items) == limit

@@ -86,6 +86,7 @@ final class Woodoo_Bulk_Route {
 	const WRITE_ROUTE       = '/stock/bulk';
 	const CATALOG_MAX_BODY  = 1024;
 	const CATALOG_MAX_DEPTH = 2;       // {"after_id": 5} is 2 deep to json_decode (values count).
+	const NAME_CHARS        = 200;     // Of each name: a page of 5,000 stays a few MB, whatever the titles.
 	const DEFAULT_LIMIT     = 2000;
 	const MAX_LIMIT         = 5000;
 	const WRITE_MAX_BODY    = 131072;  // 1,000 items at their longest, with spaces, fit in 80 KB.
@@ -359,7 +360,8 @@ final class Woodoo_Bulk_Route {
 		global $wpdb;
 		$posts = $wpdb->get_results(
 			$wpdb->prepare(
-				"SELECT ID, post_parent, post_type, post_title FROM {$wpdb->posts} WHERE ID > %d AND post_type IN ('product', 'product_variation') AND post_status NOT IN ('trash', 'auto-draft') ORDER BY ID LIMIT %d", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+				"SELECT ID, post_parent, post_type, LEFT(post_title, %d) AS post_title FROM {$wpdb->posts} WHERE ID > %d AND post_type IN ('product', 'product_variation') AND post_status NOT IN ('trash', 'auto-draft') ORDER BY ID LIMIT %d", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+				self::NAME_CHARS,
 				(int) $after_id,
 				(int) $limit
 			)
