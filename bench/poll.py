@@ -84,7 +84,9 @@ def main() -> None:
 ({platform.processor() or platform.machine()}, Python {platform.python_version()}) with no added
 latency. Wall time and peak traced Python memory of the poll itself (the first, full poll that
 builds the SKU map is not measured). The naive baseline reads every figure from Odoo and PUTs every
-product; both run in the same process against the same simulators.
+product; both run in the same process against the same simulators, and both under memory tracing,
+which slows every line of Python (the simulators' too): the ratios compare like with like, the
+absolute times are higher than untraced (`bench/overlap.py` times a poll untraced).
 
 {table}
 """)
