@@ -90,6 +90,7 @@ class WordPressShop:
         self.workdir, self.size = workdir, size
         self.log = workdir / "php.log"
         self.url = ""
+        self.socket = ""
         self.env: dict[str, str] = {}
 
     @contextmanager
