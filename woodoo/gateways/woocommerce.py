@@ -86,6 +86,15 @@ class BatchOutcome:
     # Conditional writes the shop refused because its stock had moved: (item, what it shows).
     conflicts: list[tuple[PushItem, int | None]] = field(default_factory=list)
 
+    @staticmethod
+    def merged(parts: Iterable[BatchOutcome]) -> BatchOutcome:
+        """One outcome holding what several requests for one batch did."""
+        done = list(parts)
+        return BatchOutcome([i for p in done for i in p.applied],
+                            [f for p in done for f in p.failed],
+                            [s for p in done for s in p.stale_skus],
+                            [c for p in done for c in p.conflicts])
+
 
 class _PooledAPI(woocommerce.API):
     """The woocommerce client, sending through one pooled requests.Session.
@@ -353,25 +362,17 @@ class WooGateway:
     def push_conditional(self, items: list[PushItem], expected: dict[str, int | None]) -> BatchOutcome:
         """Write through the Woodoo Companion plugin: each item only if the shop still shows
         `expected[sku]` (compare-and-set in one SQL statement, see docs/order-events.md)."""
-        # The plugin compares only with a known, non-negative figure (it refuses anything else);
-        # a shop showing none or a negative one (backorders) has nothing a checkout can race.
-        unconditional = [i for i in items if (expected.get(i.sku) or 0) < 0
-                         or expected.get(i.sku) is None]
+        # The plugin compares only with a known, non-negative figure (it refuses anything else).
+        # A shop showing a negative figure allows backorders, so it sells past zero anyway, and
+        # one showing none does not count its stock: for both, a plain REST write is right.
+        unconditional = [i for i in items if expected.get(i.sku) is None or expected[i.sku] < 0]
         if unconditional:
-            rest = [i for i in items if i not in unconditional]
-            outcome = BatchOutcome([], [])
-            for start in range(0, len(unconditional), PAGE_SIZE):  # REST takes 100 at most
-                part = self.push(unconditional[start:start + PAGE_SIZE])
-                outcome.applied += part.applied
-                outcome.failed += part.failed
-                outcome.stale_skus += part.stale_skus
+            plain = {i.sku for i in unconditional}
+            rest = [i for i in items if i.sku not in plain]
+            parts = [self.push(batch) for batch in batches(unconditional, PAGE_SIZE)]
             if rest:
-                other = self.push_conditional(rest, expected)
-                outcome.applied += other.applied
-                outcome.failed += other.failed
-                outcome.stale_skus += other.stale_skus
-                outcome.conflicts += other.conflicts
-            return outcome
+                parts.append(self.push_conditional(rest, expected))
+            return BatchOutcome.merged(parts)
         bulk = len(items) > PAGE_SIZE or self.write_path().bulk
         answer = self._plugin_post(
             signing.PLUGIN_STOCK_BULK if bulk else signing.PLUGIN_STOCK,

@@ -189,6 +189,13 @@ class WooSimulator:
             product.stock_quantity = quantity
             self.catalog.save(product)
 
+    def set_backorders(self, product_id: int, backorders: str) -> None:
+        """Choose "Allow backorders?" in wp-admin ("no", "notify" or "yes"); derives the status."""
+        with self.catalog.lock:
+            product = self.catalog.get(product_id)
+            product.backorders = backorders
+            self.catalog.save(product)
+
     def checkout(self, sku: str, quantity: int) -> None:
         """A customer buys `quantity`: WooCommerce lowers its own stock at once (as recorded for
         every order path reaching processing), long before any order event leaves the shop."""
