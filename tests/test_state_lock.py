@@ -155,3 +155,29 @@ def test_a_dry_run_writes_nothing_and_needs_no_lock(make_config_file, shop, shop
     assert "would change, 0 pushed" in dry.output and "handed" not in dry.output
     assert full.exit_code == 0 and "  WDG-1004: 1 instock -> 30 instock" in full.output
     assert dump() == before
+
+
+@pytest.mark.parametrize(("shop_shows", "sent"), [
+    (None, [52]),  # neither batch arrived: the newest figure is sent, once
+    (51, [52]),  # the older batch arrived: it is confirmed, the newer one sent
+    (52, []),  # the newer batch arrived: confirmed, nothing sent, the older one settled
+])
+def test_recovery_settles_one_sku_journaled_in_several_batches(engine, shop, shop_ids,
+                                                               shop_shows, sent):
+    """A poll and a webhook push of a dead process both journaled WDG-1002: on the old code
+    recovery re-sent it twice in one batch and died on the journal's (batch, sku) key."""
+    engine.poll()
+    product = engine.state.catalog.products(["WDG-1002"])["WDG-1002"]
+    if shop_shows is not None:
+        shop.set_stock(shop_ids["WDG-1002"], shop_shows)
+    for batch, quantity, source in (("dead-poll-1", 51, "poll"), ("dead-hook-1", 52, "webhook")):
+        engine.state.pushes.journal(batch, [PushItem("WDG-1002", product.woo_id, 0, quantity,
+                                                     "instock")], source, batch, owner="dead")
+    writes_before = len(shop.stock_writes)
+    with StateLock(engine.config.state.path).acquire("test") as lock:
+        engine.state_lock = lock
+        engine.recover("test")
+    assert [quantity for _, quantity in shop.stock_writes[writes_before:]] == sent
+    assert shop.stock("WDG-1002")[0] == 52
+    assert engine.state.pushes.unfinished() == []
+    assert engine.state.pushes.last_pushed(["WDG-1002"])["WDG-1002"].quantity == 52

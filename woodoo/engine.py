@@ -264,22 +264,29 @@ class Engine:
         if not leftovers:
             self._recovered = True
             return
-        items = [item for _, item, _, _ in leftovers]
-        shown = self.woo.current_stock(items)
+        # One SKU may sit in several batches (a poll's and a webhook's): rows come oldest first,
+        # and the newest is what the dead process meant the shop to show, so only it is re-sent.
+        journaled: dict[str, list[tuple[str, PushItem]]] = {}
+        for batch_id, item, _, _ in leftovers:
+            journaled.setdefault(item.sku, []).append((batch_id, item))
+        shown = self.woo.current_stock([rows[-1][1] for rows in journaled.values()])
         confirmed: dict[str, list[PushItem]] = {}
         resend: list[PushItem] = []
-        for batch_id, item, _, _ in leftovers:
-            quantity, _ = shown.get(item.sku, (None, ""))
-            if quantity == item.quantity:
-                confirmed.setdefault(batch_id, []).append(item)
-            else:
-                resend.append(item)
-        for batch_id, _, source, correlation in leftovers:
+        for sku, rows in journaled.items():
+            quantity, _ = shown.get(sku, (None, ""))
+            if rows[-1][1].quantity != quantity:
+                resend.append(rows[-1][1])
+            # The newest row the shop shows is the write it applied last: recorded once.
+            applied = next(((b, i) for b, i in reversed(rows) if i.quantity == quantity), None)
+            if applied is not None:
+                confirmed.setdefault(applied[0], []).append(applied[1])
+        # Every batch settled once: its journal rows go, superseded ones recorded as nothing.
+        for batch_id, source, correlation in dict.fromkeys((b, s, c) for b, _, s, c in leftovers):
             self.state.pushes.record_outcome(
                 batch_id, confirmed.pop(batch_id, []), [], f"{source}+recovered", correlation
             )
-        self.log.warning("recovered unfinished pushes", run_id=run_id,
-                         confirmed=len(items) - len(resend), resent=len(resend))
+        self.log.warning("recovered unfinished pushes", run_id=run_id, rows=len(leftovers),
+                         confirmed=len(journaled) - len(resend), resent=len(resend))
         if resend:
             self._push(resend, source="recovery", run_id=run_id,
                        summary=RunSummary("recovery", run_id))
