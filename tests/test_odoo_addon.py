@@ -323,7 +323,9 @@ def test_readme_documents_install_parameters_and_the_rules_setup_creates():
 # commit (running the post-commit callbacks, as Odoo's Cursor.commit does) or roll back (the
 # tables as they were, callbacks dropped), and an ir.cron whose _trigger() does what Odoo 17/18's
 # does: create an ir.cron.trigger row in the transaction and add a post-commit callback that
-# notifies the cron workers. The models' own code runs unchanged.
+# notifies the cron workers. Its clocks are Odoo 18's: `cr.now()` is the transaction's start to
+# the microsecond, `fields.Datetime.now()` the Python clock cut to whole seconds, and a finished
+# cron run deletes the triggers older than its own start. The models' own code runs unchanged.
 
 NOW = datetime(2026, 11, 23, 13, 52, 34)
 
@@ -368,7 +370,7 @@ class _Field:
 class _Datetime(_Field):
     @staticmethod
     def now() -> datetime:
-        return _Db.current.clock
+        return _Db.current.clock.replace(microsecond=0)  # as Odoo: whole seconds
 
 
 class _Model:
@@ -454,17 +456,36 @@ class _Params(_Model):
 class _Cron:
     """ir.cron as the module uses it: _trigger() like Odoo 17/18's ir_cron._trigger_list."""
 
-    def __init__(self, env: _Env) -> None:
+    _name = "ir.cron"
+    id = 7
+
+    def __init__(self, env: _Env, ids: tuple = ()) -> None:
         self.env = env
 
     def sudo(self) -> _Cron:
         return self
 
-    def _trigger(self) -> None:
+    def browse(self, cron_id: int) -> _Cron:
+        assert cron_id == self.id
+        return self
+
+    @property
+    def active(self) -> bool:
+        return self.env.db.cron_active
+
+    def _trigger(self, at: datetime | None = None) -> None:
         db = self.env.db
+        now = _Datetime.now()
+        at = at or now
+        if not self.active and at <= now:
+            return
         db.trigger_calls += 1
-        db.tables["ir.cron.trigger"][db.next_id()] = {"call_at": db.clock}
-        self.env.cr.postcommit.add(lambda: db.notified.append("cron_trigger"))
+        db.tables["ir.cron.trigger"][db.next_id()] = {"call_at": at}
+        if at <= now:
+            self.env.cr.postcommit.add(self._notifydb)
+
+    def _notifydb(self) -> None:
+        self.env.db.notified.append("cron_trigger")
 
 
 class _Cursor:
@@ -475,13 +496,18 @@ class _Cursor:
         self.txid = 812
         self._saved = copy.deepcopy(db.tables)
         self._result: list = []
+        self._now: datetime | None = None
 
     def now(self) -> datetime:
-        return self.db.clock
+        if self._now is None:  # the transaction's start, to the microsecond
+            self._now = self.db.clock
+        return self._now
 
     def execute(self, query: str, params: list | None = None) -> None:
         if query == "SELECT txid_current()":
             self._result = [(self.txid,)]
+        elif query == "SELECT (clock_timestamp() AT TIME ZONE 'UTC')":
+            self._result = [(self.db.clock,)]
         elif "FROM woodoo_webhook_event WHERE state = 'pending'" in query:
             now, limit = params or []
             due = [(row["next_attempt"] or datetime.min, i)
@@ -506,6 +532,7 @@ class _Cursor:
         self.precommit.run()
         self._saved = copy.deepcopy(self.db.tables)
         self.txid += 1
+        self._now = None
         self.postcommit.run()
 
     def rollback(self) -> None:
@@ -513,12 +540,26 @@ class _Cursor:
         self.postcommit.clear()
         self.db.tables = copy.deepcopy(self._saved)
         self.txid += 1
+        self._now = None
+
+
+class _Registry(dict):
+    """Models by name; `cursor()` opens a transaction of its own, committed on leaving."""
+
+    db: _Db
+
+    @contextlib.contextmanager
+    def cursor(self) -> Iterator[_Cursor]:
+        cr = _Cursor(self.db)
+        cr._saved = self.db.tables  # a separate transaction: nothing of another to roll back
+        yield cr
+        cr.commit()
 
 
 class _Env:
-    def __init__(self, db: _Db) -> None:
+    def __init__(self, db: _Db, cr: _Cursor | None = None) -> None:
         self.db = db
-        self.cr = _Cursor(db)
+        self.cr = cr or _Cursor(db)
         self.registry = db.registry
 
     def __getitem__(self, model: str) -> _Model:
@@ -532,8 +573,9 @@ class _Env:
 class _Db:
     current: _Db
 
-    def __init__(self, registry: dict) -> None:
+    def __init__(self, registry: _Registry) -> None:
         self.registry = registry
+        registry.db = self
         self.tables: dict = {"woodoo.webhook.event": {}, "ir.cron.trigger": {}}
         self.params: dict = {"woodoo_webhook.url": "https://woodoo.example.com",
                              "woodoo_webhook.secret": SECRET, "woodoo_webhook.timeout": "2"}
@@ -541,6 +583,7 @@ class _Db:
         self.trigger_calls = 0
         self.notified: list[str] = []
         self.cron_exists = True
+        self.cron_active = True
         self._next = 1000
         _Db.current = self
 
@@ -569,7 +612,8 @@ def addon() -> Iterator[ModuleType]:
     """The module's package imported on stand-ins for odoo and psycopg2 (then forgotten)."""
     fake_odoo = ModuleType("odoo")
     fake_odoo.SUPERUSER_ID = 1
-    fake_odoo.api = SimpleNamespace(model=lambda f: f, autovacuum=lambda f: f)
+    fake_odoo.api = SimpleNamespace(model=lambda f: f, autovacuum=lambda f: f,
+                                    Environment=lambda cr, uid, context: _Env(cr.db, cr))
     fake_odoo.fields = SimpleNamespace(Char=_Field, Text=_Field, Selection=_Field,
                                        Integer=_Field, Datetime=_Datetime)
     fake_odoo.models = SimpleNamespace(Model=_Model)
@@ -577,7 +621,11 @@ def addon() -> Iterator[ModuleType]:
     fake_errors.SerializationFailure = type("SerializationFailure", (Exception,), {})
     fake_psycopg2 = ModuleType("psycopg2")
     fake_psycopg2.errors = fake_errors
-    stand_ins = {"odoo": fake_odoo, "psycopg2": fake_psycopg2, "psycopg2.errors": fake_errors}
+    fake_exceptions = ModuleType("odoo.exceptions")
+    fake_exceptions.AccessError = type("AccessError", (Exception,), {})
+    fake_odoo.exceptions = fake_exceptions
+    stand_ins = {"odoo": fake_odoo, "odoo.exceptions": fake_exceptions, "psycopg2": fake_psycopg2,
+                 "psycopg2.errors": fake_errors}
     before = dict(sys.modules)
     sys.modules.update(stand_ins)
     try:
@@ -599,12 +647,13 @@ def addon() -> Iterator[ModuleType]:
 def odoo(addon) -> _Env:
     """A database with stock quants and moves, and the module's models."""
     models = addon.models
-    registry = {
+    registry = _Registry({
         "woodoo.webhook.event": models.woodoo_webhook_event.WoodooWebhookEvent,
         "stock.quant": type("Quant", (models.stock.StockQuant,), {"_name": "stock.quant"}),
         "stock.move": type("Move", (models.stock.StockMove,), {"_name": "stock.move"}),
         "ir.config_parameter": _Params,
-    }
+        "ir.cron": _Cron,
+    })
     db = _Db(registry)
     wh, customers, adjustment = (_Location("internal", "WH"), _Location("customer", None),
                                  _Location("inventory", None))
@@ -673,10 +722,12 @@ def test_the_request_path_makes_no_http_call_and_triggers_the_cron_once(odoo, no
     quants(odoo, 40)._woodoo_notify()  # the adjustment location: no event
     odoo["stock.move"].browse([47])._woodoo_notify()
     assert len(outbox(odoo)) == 3
+    # The cron is triggered only once the change has committed, in a transaction of its own.
+    assert odoo.db.trigger_calls == 0 and odoo.db.tables["ir.cron.trigger"] == {}
+    assert odoo.db.notified == []
+    odoo.cr.commit()  # runs the post-commit callbacks, as Odoo's Cursor.commit does
     assert odoo.db.trigger_calls == 1  # once per transaction, not per record or call
     assert len(odoo.db.tables["ir.cron.trigger"]) == 1
-    assert odoo.db.notified == []  # the cron workers hear of it only after the commit
-    odoo.cr.commit()  # runs the post-commit callbacks, as Odoo's Cursor.commit does
     assert odoo.db.notified == ["cron_trigger"]
     assert no_network == []
     assert {row["state"] for row in outbox(odoo).values()} == {"pending"}
@@ -698,7 +749,7 @@ def test_a_rolled_back_change_leaves_no_event_and_no_trigger(odoo, no_network):
     assert odoo.db.notified == []
     quants(odoo, 15)._woodoo_notify()  # the next transaction triggers anew
     odoo.cr.commit()
-    assert odoo.db.trigger_calls == 2 and len(odoo.db.tables["ir.cron.trigger"]) == 1
+    assert odoo.db.trigger_calls == 1 and len(odoo.db.tables["ir.cron.trigger"]) == 1
     assert odoo.db.notified == ["cron_trigger"] and no_network == []
 
 
@@ -762,3 +813,72 @@ def test_an_unreachable_daemon_costs_the_cron_one_attempt_per_run(odoo, monkeypa
     first, second = outbox(odoo).values()
     assert first["attempts"] == 1 and "ConnectTimeout" in first["last_error"]
     assert second["attempts"] == 0 and second["state"] == "pending"
+
+
+def run_cron(env: _Env, started: datetime) -> int:
+    """One run of the sending cron as Odoo 18's worker makes it: the job, then the deletion of
+    its triggers older than the start of the worker's transaction (ir_cron._reschedule_later)."""
+    sent = env["woodoo.webhook.event"]._cron_woodoo_send()
+    env.cr.commit()
+    triggers = env.db.tables["ir.cron.trigger"]
+    for trigger_id in [i for i, row in triggers.items() if row["call_at"] < started]:
+        del triggers[trigger_id]
+    return sent
+
+
+def test_the_run_a_commit_triggers_sends_that_commits_event_in_the_same_second(odoo, monkeypatch):
+    """Seen on a real Odoo 18: the change at 34.40 s, its run at 34.45 s compared the event's
+    due time (34.40) with a clock cut to whole seconds (34) and left it for the next run."""
+    daemon = _Daemon()
+    monkeypatch.setattr(requests, "Session", daemon)
+    odoo.db.clock = NOW + timedelta(microseconds=400_000)
+    quants(odoo, 15)._woodoo_notify()
+    odoo.db.clock = NOW + timedelta(microseconds=420_000)
+    odoo.cr.commit()
+    [trigger] = odoo.db.tables["ir.cron.trigger"].values()
+    assert trigger["call_at"] == odoo.db.clock  # after the commit, to the microsecond
+    odoo.db.clock = NOW + timedelta(microseconds=450_000)
+    assert run_cron(odoo, started=odoo.db.clock) == 1
+    assert len(daemon.posts) == 1
+    [event] = outbox(odoo).values()
+    assert event["state"] == "sent" and event["sent_at"] == odoo.db.clock
+
+
+def test_a_change_committed_during_a_run_gets_a_run_of_its_own(odoo, monkeypatch):
+    """A run under way does not see a change that commits after it began; the trigger of that
+    change must outlive the run (Odoo deletes the triggers older than the run's start)."""
+    daemon = _Daemon()
+    monkeypatch.setattr(requests, "Session", daemon)
+    started = NOW + timedelta(microseconds=100_000)
+    odoo.db.clock = NOW + timedelta(microseconds=50_000)  # the change began before the run...
+    quants(odoo, 15)._woodoo_notify()
+    odoo.db.clock = NOW + timedelta(microseconds=300_000)  # ...and commits during it
+    odoo.cr.commit()
+    odoo.db.tables["woodoo.webhook.event"], hidden = {}, outbox(odoo)  # not in the run's snapshot
+    assert run_cron(odoo, started=started) == 0
+    odoo.db.tables["woodoo.webhook.event"] = hidden
+    assert len(odoo.db.tables["ir.cron.trigger"]) == 1  # so the workers run the job again
+    assert run_cron(odoo, started=NOW + timedelta(microseconds=350_000)) == 1
+
+
+def test_a_deactivated_cron_is_not_triggered_and_events_wait(odoo, no_network):
+    odoo.db.cron_active = False
+    odoo.db.clock = NOW + timedelta(microseconds=250_000)
+    quants(odoo, 15)._woodoo_notify()
+    odoo.cr.commit()
+    assert odoo.db.tables["ir.cron.trigger"] == {} and odoo.db.notified == []
+    assert len(outbox(odoo)) == 1
+
+
+@pytest.mark.parametrize("field", ["payload", "event_id", "source_model"])
+def test_what_is_signed_cannot_be_rewritten_over_rpc(odoo, addon, field):
+    """A stock manager may read the outbox and send events again, never change what is sent."""
+    quants(odoo, 15)._woodoo_notify()
+    odoo.cr.commit()
+    [event_id] = outbox(odoo)
+    before = dict(outbox(odoo)[event_id])
+    with pytest.raises(sys.modules["odoo.exceptions"].AccessError, match=field):
+        odoo["woodoo.webhook.event"].browse([event_id]).write({field: "{}", "state": "pending"})
+    assert outbox(odoo)[event_id] == before
+    odoo["woodoo.webhook.event"].browse([event_id]).write({"state": "failed"})
+    assert outbox(odoo)[event_id]["state"] == "failed"

@@ -2,26 +2,31 @@
 """The outbox of signed Woodoo events, sent by Odoo's cron worker, never in a user's request.
 
 An event row is created in the transaction that changes the stock, so it exists only if that
-change commits. The same transaction asks Odoo to run the module's cron as soon as it commits
-(`ir.cron._trigger()`, once per transaction); the cron worker then POSTs the due events. A user's
-save therefore never waits on the daemon, however slow or unreachable it is: measured on Odoo 18
-with the daemon's port blackholed, sending after commit inside the request cost every stock save
-2.2 s. The cron also runs every minute on its own, retrying with exponential backoff, and gives
-up after about 48 hours.
+change commits. Once that transaction has committed, a post-commit callback asks Odoo to run the
+module's cron (`ir.cron._trigger()` at the database's clock, in a transaction of its own, once per
+transaction); the cron worker then POSTs the due events. A user's save therefore never waits on
+the daemon, however slow or unreachable it is: measured on Odoo 18 with the daemon's port
+blackholed, sending after commit inside the request cost every stock save 2.2 s. The cron also
+runs every minute on its own, retrying with exponential backoff, and gives up after about 48
+hours.
 
-What this relies on in Odoo 17 and 18 (odoo/addons/base/models/ir_cron.py, read in public copies:
-17 UmmeHani-SCI/Odoo17-UH_Hospital_Management @ 02f3b73, 18 informaticeng0011/odoo_18.0
-@ 2a316fa):
-- `_trigger()` (no argument: now) calls `_trigger_list()`, which creates one `ir.cron.trigger`
-  row (cron_id, call_at) with the ORM in the current transaction, and registers `_notifydb` as a
-  post-commit callback: a `pg_notify('cron_trigger', <db>)` on the `postgres` database that
-  wakes the cron workers. No HTTP, nothing else waits. The row commits or rolls back with the
-  stock change: a rolled-back change triggers nothing, and a worker cannot see the row (nor the
-  events) before the commit.
-- Workers run an active job whose `nextcall` is due or that has an `ir_cron_trigger` row with
-  `call_at <= now()`; after the run they delete the job's triggers older than the run's start.
-  A trigger committed while a run is under way may thus be consumed without its events being
-  seen: they go with the next minute's run at the latest.
+What this relies on in Odoo 17, 18 and 19 (odoo/addons/base/models/ir_cron.py):
+- `_trigger(at)` creates one `ir.cron.trigger` row (cron_id, call_at) and, when `call_at` is not
+  later than `fields.Datetime.now()` (whole seconds), registers `_notifydb`: a
+  `pg_notify('cron_trigger', <db>)` after commit that wakes the cron workers. No HTTP.
+- Workers run an active job whose `nextcall` is due or that has a trigger with
+  `call_at <= now()`, in a transaction whose snapshot is taken after the worker woke; after the
+  run they delete the job's triggers with `call_at < now()`, `now()` being the start of the
+  worker's transaction, taken *before* the run.
+Why the trigger is made after the commit, at the database's clock to the microsecond: made inside
+the stock transaction (as 2.x did), at `fields.Datetime.now()` (whole seconds), a trigger that
+committed while a run was under way (its events unseen by that run's snapshot) was deleted by
+that run whenever both fell in the same second, and its events waited for the next change or the
+minute's run: 9.5 s median on a real Odoo 18. Made after the commit, its `call_at` is later than
+the event's commit: either the run started after it and sees the event, or the trigger outlives
+the run and starts another one. And events are due at the database's clock, compared with the
+database's clock (`next_attempt` holds microseconds; 2.x compared it with the Python clock cut to
+whole seconds, so a run in the same second as the change skipped its own event).
 - `_trigger_list` drops triggers due now when the cron is inactive: an administrator who
   deactivates the cron stops the sending, events wait in the outbox.
 
@@ -30,12 +35,14 @@ Inventory administrators watch the outbox under Inventory → Configuration → 
 which, like a stock change, only queues them and triggers the cron.
 """
 
+import functools
 import logging
 from datetime import timedelta
 
 import psycopg2.errors
 import requests
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
+from odoo.exceptions import AccessError
 
 from ..lib import outbox_views as woodoo_views
 from ..lib import payload as woodoo_payload
@@ -58,6 +65,8 @@ TRIGGERED_KEY = "woodoo_webhook.cron_triggered"
 KEEP_SENT_DAYS = 30
 KEEP_FAILED_DAYS = 90
 USER_AGENT = "woodoo-webhook/2.0 (Odoo)"
+# What is signed and sent: written once, by the module, when the event is queued.
+SIGNED_FIELDS = ("event_id", "payload", "source_model")
 
 
 class DeliveryError(Exception):
@@ -125,7 +134,7 @@ class WoodooWebhookEvent(models.Model):
 
     @api.model
     def _woodoo_wake_cron(self):
-        """Ask the cron worker to send the outbox once this transaction commits; once per
+        """Ask the cron worker to send the outbox once this transaction has committed; once per
         transaction, however many records and calls queued events in it."""
         data = self.env.cr.postcommit.data
         if data.get(TRIGGERED_KEY):
@@ -137,14 +146,29 @@ class WoodooWebhookEvent(models.Model):
                           "the outbox until the module is updated (-u woodoo_webhook)",
                           CRON_XMLID)
             return
-        cron.sudo()._trigger()
+        self.env.cr.postcommit.add(
+            functools.partial(_trigger_after_commit, self.env.registry, cron.id))
         data[TRIGGERED_KEY] = True
+
+    def write(self, vals):
+        """Refuse any change to what is signed: only the module writes it, when queueing."""
+        changed = sorted(set(vals) & set(SIGNED_FIELDS))
+        if changed:
+            raise AccessError(f"Woodoo outbox: {', '.join(changed)} cannot be changed; an event "
+                              f"is sent exactly as it was queued")
+        return super().write(vals)
+
+    @api.model
+    def _woodoo_db_now(self):
+        """The database's clock now (UTC, to the microsecond): the clock events are due by."""
+        self.env.cr.execute("SELECT (clock_timestamp() AT TIME ZONE 'UTC')")
+        return self.env.cr.fetchone()[0]
 
     # -- sending, from the cron worker only -------------------------------------------------------
     @api.model
     def _woodoo_deliver(self, limit=CRON_BATCH):
         """Send the pending events that are due, oldest first; every attempt is recorded."""
-        now = fields.Datetime.now()
+        now = self._woodoo_db_now()
         cr = self.env.cr
         try:
             with cr.savepoint():
@@ -183,7 +207,7 @@ class WoodooWebhookEvent(models.Model):
                     if not error.reachable:
                         break
                 else:
-                    event.write({"state": "sent", "sent_at": fields.Datetime.now(),
+                    event.write({"state": "sent", "sent_at": self._woodoo_db_now(),
                                  "attempts": event.attempts + 1, "last_error": False,
                                  "next_attempt": False})
                     sent += 1
@@ -266,7 +290,7 @@ class WoodooWebhookEvent(models.Model):
     @api.model
     def _cron_woodoo_send(self):
         """Every minute and on trigger: give up on events tried for ~48 h, send those due."""
-        now = fields.Datetime.now()
+        now = self._woodoo_db_now()
         stale = self.search([("state", "=", "pending"),
                              ("create_date", "<", now - woodoo_payload.GIVE_UP_AFTER)])
         for event in stale:
@@ -326,3 +350,21 @@ class WoodooWebhookEvent(models.Model):
         cron = self.env.ref(CRON_XMLID, raise_if_not_found=False)
         if cron and "numbercall" in cron._fields and cron.numbercall != -1:
             cron.sudo().write({"numbercall": -1})
+
+
+def _trigger_after_commit(registry, cron_id):
+    """Trigger the sending cron now, in a transaction of its own (a post-commit callback)."""
+    try:
+        with registry.cursor() as cr:
+            cron = api.Environment(cr, SUPERUSER_ID, {})["ir.cron"].browse(cron_id)
+            if not cron.active:
+                return  # deactivated by an administrator: events wait in the outbox
+            # cr.now(): this transaction's start, after the events' commit, to the microsecond.
+            at = cr.now()
+            cron._trigger(at=at)
+            if at > fields.Datetime.now():
+                # _trigger wakes the workers only for a time not later than now in whole seconds.
+                cr.postcommit.add(cron._notifydb)
+    except Exception:  # noqa: BLE001 - the stock change is committed; the minute's run sends
+        _logger.exception("woodoo_webhook: could not trigger the sending cron; the events go "
+                          "with its next run (within a minute)")
