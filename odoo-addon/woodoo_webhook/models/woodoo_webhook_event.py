@@ -365,6 +365,6 @@ def _trigger_after_commit(registry, cron_id):
             if at > fields.Datetime.now():
                 # _trigger wakes the workers only for a time not later than now in whole seconds.
                 cr.postcommit.add(cron._notifydb)
-    except Exception:  # noqa: BLE001 - the stock change is committed; the minute's run sends
+    except Exception:  # the stock change is committed: the minute's run sends its events
         _logger.exception("woodoo_webhook: could not trigger the sending cron; the events go "
                           "with its next run (within a minute)")
