@@ -324,3 +324,16 @@ def test_after_a_burst_each_product_id_is_sent_once_not_once_per_page(make_engin
     odoo.reset_calls()
     engine.poll()
     assert _ids_sent(odoo) == len(burst)  # 4 chunks of at most 10, each id once
+
+
+def test_sync_skus_limits_every_read_and_write_to_the_patterns(make_engine, shop, shop_ids, odoo):
+    engine = make_engine(sync={"skus": ["WDG-100[12]"]})
+    first = engine.poll()
+    assert {c.sku for c in first.changes} == {"WDG-1001", "WDG-1002"}
+    assert shop.stock("WDG-1003")[0] == 0 and shop.stock("TSH-S-RED")[0] == 0  # never written
+    shop.set_stock(shop_ids["WDG-1003"], 3)
+    shop.set_stock(shop_ids["WDG-1002"], 3)
+    odoo.set_on_hand("WDG-1004", "WH", 5)
+    summary, _, _ = engine.reconcile(dry_run=False)
+    assert {c.sku for c in summary.changes} == {"WDG-1002"}
+    assert shop.stock("WDG-1003")[0] == 3 and shop.stock("WDG-1004")[0] == 0

@@ -5,7 +5,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from woodoo.rules import StockPolicy, quantity_to_show, stock_status, stock_to_show
+from woodoo.rules import StockPolicy, quantity_to_show, sku_scope, stock_status, stock_to_show
 
 figures = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
 pendings = st.integers(min_value=0, max_value=10_000)
@@ -68,3 +68,12 @@ def test_fractional_figures_round_down():
 def test_backorders_never_policy_ignores_product_setting():
     assert stock_status(0, "yes", StockPolicy(backorders="never")) == "outofstock"
     assert stock_status(0, "notify", StockPolicy()) == "onbackorder"
+
+
+def test_the_sku_scope_matches_shell_patterns_case_sensitively():
+    everything = sku_scope([])
+    assert everything("") and everything("anything")
+    scope = sku_scope(["E2E-*", "WDG-10?[0-2]"])
+    assert scope("E2E-7F3A-1") and scope("WDG-1001") and scope("WDG-1092")
+    assert not scope("e2e-7f3a-1") and not scope("WDG-1003") and not scope("XE2E-1")
+    assert not scope("WDG-1001 ") and not scope("")

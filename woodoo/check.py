@@ -26,10 +26,12 @@ class CheckReport:
         return not self.errors
 
 
-def run_check(odoo: OdooGateway, woo: WooGateway, exclude: set[str]) -> CheckReport:
-    """Connect to Odoo and WooCommerce, read both catalogs, and compare their SKUs."""
+def run_check(odoo: OdooGateway, woo: WooGateway, exclude: set[str],
+              scope: list[str] | None = None) -> CheckReport:
+    """Connect to Odoo and WooCommerce, read both catalogs (the SKUs in `scope`, default all),
+    and compare their SKUs."""
     report = CheckReport()
-    with Catalogs(exclude) as catalogs:
+    with Catalogs(exclude, scope or ()) as catalogs:
         try:
             odoo.connect()
             report.odoo_version = odoo.server_version

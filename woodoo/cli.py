@@ -155,7 +155,8 @@ def check(config_path: str) -> None:
     config = _load_config(config_path)
     click.echo(f"config: {config_path} is valid")
     with daemon.open_engine(config, connect=False) as engine:
-        report = run_check(engine.odoo, engine.woo, set(config.sync.exclude_skus))
+        report = run_check(engine.odoo, engine.woo, set(config.sync.exclude_skus),
+                           config.sync.skus)
     if report.odoo_version:
         click.echo(f"odoo: version {report.odoo_version}, warehouses {', '.join(report.warehouses)}")
     if report.woocommerce_version:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    StringConstraints,
     ValidationError,
     field_validator,
 )
@@ -120,6 +121,11 @@ class SyncConfig(_Section):
     negative_stock_to_zero: bool = True
     stock_status: StockStatusConfig = StockStatusConfig()
     exclude_skus: list[str] = Field(default_factory=list, description="SKUs Woodoo never touches")
+    skus: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=100,
+        description="only SKUs matching one of these shell-style patterns are synced "
+        "(E2E-*, WDG-10??); empty: every SKU",
+    )
     delta_overlap: float = Field(
         120, ge=0, le=3600,
         description="seconds re-read before the watermark, for clock skew and late commits",

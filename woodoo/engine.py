@@ -223,7 +223,7 @@ class Engine:
             if progress:
                 progress("index", step, total)
 
-        with Catalogs(self.config.sync.exclude_skus) as catalogs:
+        with Catalogs(self.config.sync.exclude_skus, self.config.sync.skus) as catalogs:
             catalogs.add_shop(self.woo.item_pages(advance))
             self._shared_skus(catalogs.shared_shop(), "WooCommerce",
                               "give each its own SKU in the shop", "index", write=write)
@@ -479,8 +479,11 @@ class Engine:
                          expected=expected, current=current, held_back=max(drop, 0))
 
     def _usable(self, products: list[OdooProduct], *, write: bool) -> list[OdooProduct]:
-        """Drop excluded SKUs and SKUs that several Odoo products share (which one is true?)."""
+        """Drop excluded SKUs, SKUs outside `sync.skus`, and SKUs that several Odoo products
+        share (which one is true?)."""
         excluded = set(self.config.sync.exclude_skus)
+        in_scope = rules.sku_scope(self.config.sync.skus)
+        products = [p for p in products if in_scope(p.sku)]
         shared = self._shared_skus(
             [(p.sku, p.id) for p in products if p.sku not in excluded], "Odoo",
             "give each its own internal reference in Odoo", "odoo", write=write)

@@ -9,6 +9,7 @@ from types import TracebackType
 
 from woodoo.gateways.odoo import OdooProduct
 from woodoo.gateways.woocommerce import ShopItem
+from woodoo.rules import sku_scope
 from woodoo.state import ShopProduct
 
 PARAMETERS = 500  # SKUs per `in (...)` query, well under SQLite's limit of bound parameters
@@ -42,7 +43,9 @@ class Catalogs:
     comparison costs a page of each side, whatever the catalog's size.
     """
 
-    def __init__(self, exclude: Iterable[str] = ()) -> None:
+    def __init__(self, exclude: Iterable[str] = (), scope: Iterable[str] = ()) -> None:
+        """`exclude`: SKUs left alone; `scope`: the patterns of synced SKUs (none: all)."""
+        self.in_scope = sku_scope(scope)
         self.db = sqlite3.connect("")
         self.db.executescript("""
             create table shop (woo_id integer primary key, parent_id integer, type text,
@@ -75,13 +78,13 @@ class Catalogs:
             self.db.executemany(
                 "insert or replace into shop values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(i.woo_id, i.parent_id, i.type, i.sku, i.manage_stock, i.quantity, i.status,
-                  i.backorders, i.name) for i in page])
+                  i.backorders, i.name) for i in page if self.in_scope(i.sku)])
 
     def add_odoo(self, pages: Iterable[list[OdooProduct]]) -> None:
         """Take Odoo's storable products with an SKU, a page at a time."""
         for page in pages:
             self.db.executemany("insert or replace into odoo values (?, ?, ?)",
-                                [(p.id, p.sku, p.figure) for p in page])
+                                [(p.id, p.sku, p.figure) for p in page if self.in_scope(p.sku)])
 
     def keep_odoo(self, skus: set[str]) -> set[str]:
         """Keep only Odoo's products of these SKUs; returns the SKUs Odoo has no product for."""

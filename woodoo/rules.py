@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fnmatch
 import math
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -55,3 +58,13 @@ def stock_to_show(figure: float, pending: int, backorders: str, policy: StockPol
     """The quantity and status the shop should show for one SKU."""
     quantity = quantity_to_show(figure, pending, policy)
     return ShownStock(quantity, stock_status(quantity, backorders, policy))
+
+
+def sku_scope(patterns: Iterable[str]) -> Callable[[str], bool]:
+    """Whether an SKU is synced: it matches one of the shell-style patterns (none: every SKU)."""
+    listed = list(patterns)
+    if not listed:
+        return lambda sku: True
+    # One compiled expression: fnmatch.fnmatchcase per pattern would translate each every call.
+    match = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in listed)).match
+    return lambda sku: match(sku) is not None
