@@ -8,6 +8,7 @@ import pytest
 import sqlite_utils
 from helpers import Clock
 
+from woodoo.lock import StateLock, lock_path
 from woodoo.rules import ShownStock
 from woodoo.state import MIGRATIONS, PushItem, ShopProduct, State
 
@@ -164,6 +165,20 @@ def test_the_database_is_created_readable_by_its_owner_only(tmp_path):
     path.chmod(0o644)
     State(path).close()
     assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_new_state_folders_are_private_even_when_the_lock_makes_them_first(tmp_path):
+    """`woodoo run` takes the lock before it opens the state: on the old code the lock made the
+    folders 0755, and the database step found them there."""
+    (tmp_path / "var").mkdir()
+    (tmp_path / "var").chmod(0o755)  # there before: left as it is
+    path = tmp_path / "var" / "lib" / "woodoo" / "woodoo.sqlite"
+    with StateLock(path).acquire("run"):
+        State(path).close()
+    for folder in (tmp_path / "var" / "lib", path.parent):
+        assert oct(folder.stat().st_mode & 0o777) == "0o700", folder
+    assert oct(lock_path(path).stat().st_mode & 0o777) == "0o600"
+    assert oct((tmp_path / "var").stat().st_mode & 0o777) == "0o755"
 
 
 @pytest.fixture

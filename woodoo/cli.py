@@ -294,6 +294,7 @@ def run(config_path: str, run_for: float | None) -> None:
 @config_option
 @click.option("--sku", default=None, help="Only this SKU.")
 @click.option("--limit", default=50, show_default=True, help="How many rows, newest first.")
+@_handled
 def audit(config_path: str, sku: str | None, limit: int) -> None:
     """Show the audit log: every stock value written to the shop, newest first."""
     config = _load_config(config_path)
@@ -350,6 +351,7 @@ def report_command(config_path: str, last: bool, as_html: bool) -> None:
 
 @main.command()
 @config_option
+@_handled
 def status(config_path: str) -> None:
     """Show the last poll, counts and open dead letters."""
     config = _load_config(config_path)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from woodoo.errors import WoodooError
+from woodoo.state.files import open_private, private_folder
 
 _HOLDER_READ_SECONDS = 1.0  # a holder writes its name right after it takes the lock
 
@@ -77,9 +78,11 @@ class StateLock:
         """Take the lock at once, or raise LockHeld naming the holder; returns self."""
         if self._fd is not None:
             return self
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # No O_TRUNC: a process that only tries must not erase the holder's name.
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        # The state's folder is made private before anything goes in it (the lock comes first).
+        private_folder(self.path.parent)
+        # No O_TRUNC: a process that only tries must not erase the holder's name; and never
+        # through a link, whose target this would truncate.
+        fd = open_private(self.path, os.O_RDWR)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
@@ -13,22 +12,8 @@ from typing import Any, Literal
 
 import sqlite_utils
 
+from woodoo.state.files import private_file
 from woodoo.state.migrations import MIGRATIONS
-
-
-def private_file(path: Path) -> None:
-    """Create `path` (and a missing parent, 0700) readable by its owner only, or narrow it to 0600.
-
-    The state holds customer emails and the shop's figures. SQLite creates the -wal and -shm
-    files with the database file's permissions, so they follow.
-    """
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if not path.exists():
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
-    elif path.stat().st_mode & 0o077:
-        # chmod, never open(): closing any descriptor of the file would drop the POSIX locks
-        # that this process's SQLite connections hold on it (and lose their writes).
-        path.chmod(0o600)
 
 
 class Database:
