@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from helpers import hold_state_lock, wait_for
 
@@ -247,6 +248,87 @@ def test_ctrl_c_withdraws_a_command_the_daemon_has_not_started(make_config_file,
     assert waiting.returncode == 130
     assert "cancelled: the daemon had not started it" in errors
     assert query(database, "select count(*) from commands") == [(0,)]
+
+
+def test_ctrl_c_withdraws_the_command_even_when_sigint_was_ignored_at_start(make_config_file,
+                                                                          tmp_path):
+    """A command line started by a non-interactive shell's `cmd &` inherits SIGINT ignored (as
+    the one in the finding, under a full `./dev test`): it used to hear no Ctrl-C and wait on."""
+    config_path = str(make_config_file())
+    database = tmp_path / "woodoo.sqlite"
+    with StateLock(database).acquire("run"):
+        waiting = woodoo("sync", "--wait", "120", "-c", config_path,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+        assert wait_for(lambda: queued(database) == 1, timeout=30)
+        waiting.send_signal(signal.SIGINT)
+        try:
+            _, errors = waiting.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            waiting.kill()
+            _, errors = waiting.communicate()
+    assert waiting.returncode == 130, errors
+    assert "cancelled: the daemon had not started it" in errors
+    assert query(database, "select count(*) from commands") == [(0,)]
+
+
+TRACED = tuple(str(Path(__file__).parents[1] / "woodoo" / name) for name in (
+    "cli.py", "commands.py", "state/commands.py", "state/database.py"))
+
+
+def _sync_interrupted_at(config_path: str, line: int | None) -> tuple[Any, int]:
+    """`woodoo sync` handed to a daemon (this process holds the lock), with SIGINT sent to this
+    process when the hand-off code reaches its `line`-th line; its result and the lines run."""
+    seen = 0
+
+    def local(frame: Any, event: str, arg: Any) -> Any:
+        nonlocal seen
+        if event == "line":
+            seen += 1
+            if seen == line:
+                os.kill(os.getpid(), signal.SIGINT)
+        return local
+
+    def calls(frame: Any, event: str, arg: Any) -> Any:
+        return local if frame.f_code.co_filename in TRACED else None
+
+    sys.settrace(calls)
+    try:
+        # --wait 0 without a signal: one look, then "keeps it queued"; with one: far beyond.
+        result = CliRunner().invoke(main, ["sync", "--wait", "0" if line is None else "60",
+                                           "-c", config_path])
+    finally:
+        sys.settrace(None)
+    return result, seen
+
+
+def test_ctrl_c_at_any_point_of_the_hand_off_withdraws_the_command(make_config_file, tmp_path):
+    """SIGINT at each line the hand-off runs, from the config's loading to the wait's loop: the
+    command line always ends, and never leaves the command queued (it used to when the signal
+    fell between the queueing and the wait, and wait on when it was lost)."""
+    config_path = str(make_config_file())
+    database = tmp_path / "woodoo.sqlite"
+    endings: Counter[str] = Counter()
+    with StateLock(database).acquire("run"):
+        _, lines = _sync_interrupted_at(config_path, None)
+        query(database, "delete from commands")
+        assert lines > 50
+        for line in range(1, lines + 1):
+            try:
+                result, _ = _sync_interrupted_at(config_path, line)
+            except KeyboardInterrupt:  # escaped even click: fail this test, not the session
+                pytest.fail(f"SIGINT at line {line} escaped as KeyboardInterrupt")
+            left = query(database, "select count(*) from commands")[0][0]
+            query(database, "delete from commands")
+            assert left == 0, f"SIGINT at line {line} left the command queued: {result.output}"
+            assert "has not finished it" not in result.output, f"SIGINT at line {line} was lost"
+            if result.exit_code == 130:
+                assert "cancelled: the daemon had not started it" in result.output
+                endings["withdrawn"] += 1
+            else:  # before anything was queued: Python's own Ctrl-C, as click reports it
+                assert (result.exit_code, "Aborted!" in result.output) == (1, True), (
+                    line, result.output)
+                endings["before queueing"] += 1
+    assert endings["withdrawn"] > 20
 
 
 def test_a_command_waiting_for_a_daemon_that_dies_is_withdrawn(make_config_file, tmp_path):

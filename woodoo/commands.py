@@ -8,10 +8,12 @@ handed-off run exactly as a local one.
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
+from types import FrameType
 from typing import Any
 
 from woodoo import log
@@ -156,10 +158,53 @@ class Outcome:
     started: bool = False
 
 
+class CtrlC:
+    """SIGINT (Ctrl-C) as a flag that the hand-off wait reads between its steps.
+
+    Python's own handler raises KeyboardInterrupt wherever the main thread happens to be: after
+    the command is queued but before the wait's `try`, it escaped and left the command queued;
+    and a process started with SIGINT ignored (what a non-interactive shell does to `cmd &`)
+    never heard it, so the wait went on to its end. This handler is installed before the command
+    exists, whatever the inherited disposition, and only notes the signal: the wait withdraws
+    the command at its next step, within one `step`.
+    """
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self._previous: Any = None
+        self._installed = False
+
+    def install(self) -> CtrlC:
+        """Take SIGINT over (only the main thread may; elsewhere none can arrive); returns self."""
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._note)
+            self._installed = True
+        return self
+
+    def restore(self) -> None:
+        """Give SIGINT back to whoever had it (a handler set from C reads None: the default)."""
+        if self._installed:
+            self._installed = False
+            signal.signal(signal.SIGINT, signal.SIG_DFL if self._previous is None
+                          else self._previous)
+
+    def _note(self, signum: int, frame: FrameType | None) -> None:
+        self.pressed = True
+
+
 def hand_off(store: CommandStore, holder: Holder, command: str, args: dict[str, Any], *,
              wait: float, step: float = 0.1) -> tuple[int, Callable[[], Outcome]]:
-    """Queue `command` for the daemon `holder`; returns its id and a function that waits."""
-    command_id = store.request(command, args, os.getpid())
+    """Queue `command` for the daemon `holder`; returns its id and a function that waits.
+
+    From before the command is queued until the wait ends, a Ctrl-C withdraws it (or, once the
+    daemon has started it, leaves it running): see `CtrlC`.
+    """
+    ctrl_c = CtrlC().install()
+    try:
+        command_id = store.request(command, args, os.getpid())
+    except BaseException:
+        ctrl_c.restore()
+        raise
 
     def wait_for_it() -> Outcome:
         deadline = time.monotonic() + wait
@@ -172,6 +217,10 @@ def hand_off(store: CommandStore, holder: Holder, command: str, args: dict[str, 
                     if row["error"] is not None:
                         return Outcome("failed", error=row["error"], started=True)
                     return Outcome("done", result=row["result"], started=True)
+                if ctrl_c.pressed:
+                    if store.cancel(command_id):
+                        return Outcome("cancelled")
+                    return Outcome("left-running", started=True)
                 if not _alive(holder.pid):
                     if store.cancel(command_id):
                         return Outcome("daemon-gone")
@@ -181,11 +230,9 @@ def hand_off(store: CommandStore, holder: Holder, command: str, args: dict[str, 
                     return Outcome("daemon-gone", started=True)
                 if time.monotonic() >= deadline:
                     return Outcome("timeout", started=row["started_at"] is not None)
-                time.sleep(step)
-        except KeyboardInterrupt:
-            if store.cancel(command_id):
-                return Outcome("cancelled")
-            return Outcome("left-running", started=True)
+                time.sleep(step)  # a signal that only sets the flag lets it run to its end
+        finally:
+            ctrl_c.restore()
 
     return command_id, wait_for_it
 
