@@ -349,6 +349,29 @@ def test_odoo_domain_operators(sim):
         "WDG-1001", "WDG-1005"]
 
 
+def test_odoo_like_patterns_escape_with_a_backslash_as_postgresql_does(sim):
+    """Odoo passes `=ilike` values to PostgreSQL's ILIKE unchanged: `%` and `_` are wildcards
+    and a backslash makes the next character literal (odoo.tools.sql.escape_psql relies on it)."""
+    dot = sim.add_partner("Dot", email="victim.doe@example.com")
+    under = sim.add_partner("Under", email="victim_doe@example.com")
+    slash = sim.add_partner("Slash", email="a\\b@x.org")
+
+    def emails(operator: str, value: str) -> list[int]:
+        return rpc(sim, "res.partner", "search", [("email", operator, value)], order="id")
+
+    assert emails("=ilike", "victim_doe@example.com") == [dot, under]  # `_`: any one character
+    assert emails("=ilike", "VICTIM\\_DOE@example.COM") == [under]
+    assert emails("=ilike", "victim\\.doe@example.com") == [dot]  # `\.` is a plain `.`
+    assert emails("=ilike", "%@example.com") == [dot, under]
+    assert emails("=ilike", "\\%@example.com") == []
+    assert emails("=ilike", "a\\\\b@x.org") == [slash]
+    assert emails("ilike", "m\\_d") == [under]
+    with pytest.raises(Fault) as refused:
+        emails("=ilike", "victim\\")
+    assert refused.value.name == "psycopg2.errors.InvalidEscapeSequence"
+    assert str(refused.value) == "LIKE pattern must not end with escape character\n"
+
+
 def test_odoo_domain_paths_and_hierarchy(sim):
     def quants(domain: list[Any]) -> set[tuple[str, str]]:
         rows = rpc(sim, "stock.quant", "search_read", domain, fields=["product_id", "location_id"])

@@ -89,6 +89,15 @@ def _transport(parsed: ParseResult) -> tuple[str, int]:
     return protocol, parsed.port or (443 if parsed.scheme == "https" else 80)
 
 
+def like_literal(value: str) -> str:
+    """`value` as a LIKE pattern matching only itself: `\\`, `%` and `_` escaped.
+
+    Odoo hands `like` values to PostgreSQL unchanged, whose LIKE escapes with a backslash; this
+    is Odoo 18's `odoo.tools.sql.escape_psql`, written here as Woodoo does not depend on Odoo.
+    """
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def shift(watermark: str, seconds: float) -> str:
     """An Odoo datetime string moved by `seconds` (negative: earlier)."""
     moved = datetime.strptime(watermark, ODOO_DATETIME) + timedelta(seconds=seconds)
@@ -337,7 +346,10 @@ class OdooGateway:
                 return int(default)
             email, name = default, default
         if email:
-            found = self.execute("res.partner", "search", [[("email", "=ilike", email)]],
+            # `=ilike` takes a pattern: unescaped, `victim_doe@…` found `victim.doe@…` and `%`
+            # found anyone. Escaped, it is case-insensitive equality.
+            found = self.execute("res.partner", "search",
+                                 [[("email", "=ilike", like_literal(email))]],
                                  {"limit": 1, "order": "id"})
             if found:
                 return int(found[0])

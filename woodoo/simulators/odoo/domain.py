@@ -8,7 +8,10 @@ go through many2one fields (`location_id.usage`). What is modelled here, and why
 - Negative operators (`!=`, `not in`, `not like`, `not ilike`) also match unset values: Odoo adds
   `OR column IS NULL` for them.
 - `like`/`ilike` wrap the value in `%...%`; `=like`/`=ilike` use it as the whole pattern (`%` any
-  run, `_` one character). Odoo does not escape `%`/`_` in the value, so neither do we.
+  run, `_` one character). Odoo does not escape `%`/`_` in the value, so neither do we; a
+  backslash makes the next character literal (`\\%`, `\\_`, `\\\\`), as PostgreSQL's LIKE does by
+  default and Odoo 18's `odoo.tools.sql.escape_psql` relies on, and a pattern ending in a lone
+  backslash is PostgreSQL's error "LIKE pattern must not end with escape character".
 - A many2one compared with a string (or list of strings) matches by the comodel's record name,
   like Odoo's name_search substitution.
 - A path through an empty many2one never matches (Odoo 17+ turns paths into `any` subqueries).
@@ -248,6 +251,12 @@ def _like_regex(pattern: str, *, wrap: bool, ignore_case: bool) -> re.Pattern[st
             parts.append(".")
         else:
             parts.append(re.escape(char))
+    if escaped:
+        # Imported here: errors -> records -> domain would be a cycle at import time.
+        from woodoo.simulators.odoo.errors import OdooFault
+
+        raise OdooFault("psycopg2.errors.InvalidEscapeSequence",
+                        "LIKE pattern must not end with escape character\n")
     return re.compile("".join(parts), (re.IGNORECASE if ignore_case else 0) | re.DOTALL)
 
 
