@@ -14,7 +14,7 @@ import pytest
 from helpers import free_port, wait_for
 
 from woodoo import daemon
-from woodoo.orders.backfill import BackfillError, order_event
+from woodoo.orders.backfill import WATERMARK, BackfillError, order_event
 from woodoo.orders.sync import OrderEvent
 
 FIXTURES = Path(__file__).parent / "fixtures" / "woocommerce11"
@@ -269,3 +269,36 @@ def test_the_simulated_flush_route_answers_as_the_plugin_does(shop, plugin):
     assert answer.status_code == 200
     assert answer.json() == {"sent": 1, "delivered": 0, "failed": 1, "waiting": 1}
     assert (post(body, signed).status_code, shop.orders.waiting()) == (409, 1)  # replayed
+
+
+def test_an_order_dated_in_the_future_neither_applies_nor_moves_the_watermark(make_engine, shop):
+    """Before: a shop order dated 2099 was applied and moved the watermark to 2099 less a
+    minute, so the shop's later orders were never asked for again."""
+    engine = make_engine(orders={"enabled": True}, webhooks={"shop_secrets": [SHOP_SECRET]})
+    engine.backfill.run()
+    ahead = shop.orders.place([(SKU, 1)])
+    shop.orders.orders[ahead].modified = 4_070_908_800  # 2099-01-01: a shop clock gone wrong
+    result = engine.backfill.run()
+    assert result.unreadable == [f"order {ahead}: order.date_modified: more than 300 s after the "
+                                 f"daemon's clock; check the shop's clock"]
+    assert engine.state.orders.get(ahead) is None
+    assert engine.state.runs.get_meta(WATERMARK) <= time.strftime("%Y-%m-%dT%H:%M:%S",
+                                                                  time.gmtime())
+    lost = shop.orders.place([("WDG-1003", 1)])  # its event never arrives
+    result = engine.backfill.run()
+    assert result.found == [str(lost)]
+    assert len(result.unreadable) == 1  # the order dated 2099 is still read, and still refused
+
+
+def test_a_future_date_an_older_version_stored_does_not_blind_the_backfill(make_engine, shop):
+    """An older version stored order events dated 2099 and moved the watermark past now: the
+    backfill reads from now (less the overlap) again."""
+    engine = make_engine(orders={"enabled": True}, webhooks={"shop_secrets": [SHOP_SECRET]})
+    engine.backfill.run()
+    engine.backfill.orders.apply(order_event(
+        {"id": 901, "number": "901", "status": "pending", "date_modified_gmt": "2099-01-01T00:00:00",
+         "line_items": []}, [], engine.config.woocommerce.url))
+    engine.state.runs.set_meta(WATERMARK, "2098-12-31T23:59:00")
+    lost = shop.orders.place([(SKU, 2)])
+    assert engine.backfill.run().found == [str(lost)]
+    assert engine.state.orders.pending_by_sku([SKU]) == {SKU: 2}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import time
 
 import pytest
 
@@ -15,12 +16,14 @@ SHOP_SECRET = "whsec_orders_shop_0123456789abcdefghijklmnop"
 
 def order_event(event_id: str, event: str = "order.created", *, order_id: int = 501,
                 status: str = "processing", modified: str = "2026-11-23T13:52:30Z",
-                lines: list[tuple[str, int, int]] = (("WDG-1002", 2, 0),)) -> dict:
+                lines: list[tuple[str, int, int]] = (("WDG-1002", 2, 0),),
+                number: str | None = None) -> dict:
     return {
         "event_id": event_id, "event": event, "store_url": "http://shop.test",
         "sent_at": "2026-11-23T13:52:31Z", "refund": None,
         "order": {
-            "id": order_id, "number": str(order_id), "status": status, "previous_status": None,
+            "id": order_id, "number": number or str(order_id), "status": status,
+            "previous_status": None,
             "date_modified": modified, "currency": "EUR",
             "customer": {"email": "ann@example.com", "first_name": "Ann", "last_name": "Lee"},
             "lines": [{"line_id": n, "product_id": 10 + n, "variation_id": 0, "sku": sku,
@@ -214,3 +217,58 @@ def test_cancel_after_delivery_is_left_for_returns_in_odoo(orders, odoo):
     assert [s["state"] for s in odoo.sale_orders("WC-501")] == ["sale"]
     [attention] = engine.state.orders.needing_attention()
     assert "already delivered: handle the return in Odoo" in attention["attention"]
+
+
+def made_by_an_older_version(engine, order_id: int, number: str, skus: dict[str, int]) -> int:
+    """A confirmed sale order with the reference older versions wrote (WC-<number>), recorded
+    for this order as they recorded it; its id."""
+    products = engine.odoo.product_ids(skus)
+    sale = engine.odoo.create_sale_order(f"WC-{number}", engine.odoo.partner_for("", "Ann", None),
+                                         {products[s]: q for s, q in skus.items()})
+    engine.odoo.confirm_sale_order(sale.id)
+    recorded(engine, order_id, number, sale.id)
+    return sale.id
+
+
+def recorded(engine, order_id: int, number: str, sale_order_id: int) -> None:
+    """The order's row as older versions left it: synced to this sale order."""
+    engine.state.orders.save({
+        "order_id": order_id, "number": number, "status": "processing",
+        "date_modified": "2026-11-23T13:00:00Z", "sync_needed": 0, "found_by": "event",
+        "payload": order_event("old", order_id=order_id, number=number)["order"]}, {})
+    engine.state.orders.synced(order_id, sale_order_id=sale_order_id, sale_order_name="S",
+                               odoo_state="sale", pending={})
+
+
+def test_a_sale_order_made_under_the_number_is_kept_after_the_upgrade(orders, odoo):
+    """Numbers that are not ids (a numbering plugin): the order's recorded sale order is renamed
+    to the id-based reference and cancelled with it; no second sale order is made."""
+    _, engine = orders
+    made = made_by_an_older_version(engine, 501, "2026-0042", {"WDG-1002": 2})
+    sync(orders, order_event("c", "order.cancelled", status="cancelled", number="2026-0042",
+                             modified="2026-11-23T14:00:00Z"))
+    assert [(s["id"], s["client_order_ref"], s["state"]) for s in odoo.sale_orders()
+            if "2026-0042" in (s["client_order_ref"] or "")] == [
+        (made, "WC-2026-0042 (#501)", "cancel")]
+
+
+def test_a_sale_order_two_orders_shared_is_not_handed_to_either_by_its_number(orders, odoo):
+    """Before: orders 501 and 502, both numbered 7, had one sale order WC-7 between them."""
+    _, engine = orders
+    shared = made_by_an_older_version(engine, 501, "7", {"WDG-1002": 2})
+    recorded(engine, 502, "7", shared)  # both rows name it: whose it is cannot be told
+    sync(orders, order_event("b", order_id=502, number="7", lines=[("WDG-1003", 1, 0)]))
+    sync(orders, order_event("a", "order.cancelled", status="cancelled", number="7",
+                             modified="2026-11-23T14:00:00Z"))
+    refs = {s["client_order_ref"]: (s["state"], s["lines"]) for s in odoo.sale_orders()
+            if (s["client_order_ref"] or "").startswith("WC-7")}
+    assert refs == {"WC-7 (#501)": ("cancel", [("WDG-1002", 2.0, 0.0)]),
+                    "WC-7 (#502)": ("sale", [("WDG-1003", 1.0, 0.0)])}
+
+
+def test_a_future_date_an_older_version_stored_does_not_hide_a_cancellation(orders, odoo):
+    """An older version accepted an event dated 2099: the real cancellation after it still wins."""
+    sync(orders, order_event("a", modified="2099-01-01T00:00:00Z"))
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    sync(orders, order_event("c", "order.cancelled", status="cancelled", modified=now))
+    assert [s["state"] for s in odoo.sale_orders("WC-501")] == ["cancel"]

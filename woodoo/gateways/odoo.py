@@ -312,7 +312,19 @@ class OdooGateway:
 
     def find_sale_order(self, reference: str) -> SaleOrder | None:
         """The sale order whose Customer Reference is `reference` (the live one if several)."""
-        rows = self.execute("sale.order", "search_read", [[("client_order_ref", "=", reference)]],
+        # `=` is exact (SQL equality), unlike `=ilike`: a reference is never a pattern.
+        return self._sale_order([("client_order_ref", "=", reference)])
+
+    def sale_order(self, order_id: int) -> SaleOrder | None:
+        """The sale order with this id, or None when it no longer exists."""
+        return self._sale_order([("id", "=", order_id)])
+
+    def set_sale_order_reference(self, order_id: int, reference: str) -> None:
+        """Set a sale order's Customer Reference (editable on confirmed orders too)."""
+        self.execute("sale.order", "write", [[order_id], {"client_order_ref": reference}], {})
+
+    def _sale_order(self, domain: list[Any]) -> SaleOrder | None:
+        rows = self.execute("sale.order", "search_read", [domain],
                             {"fields": ["name", "state", "client_order_ref"], "order": "id"})
         if not rows:
             return None
@@ -320,7 +332,8 @@ class OdooGateway:
         lines = self.execute("sale.order.line", "search_read", [[("order_id", "=", row["id"])]],
                              {"fields": ["product_id", "product_uom_qty", "qty_delivered"]})
         return SaleOrder(
-            id=row["id"], name=row["name"], state=row["state"], reference=reference,
+            id=row["id"], name=row["name"], state=row["state"],
+            reference=row["client_order_ref"] or "",
             quantities={line["product_id"][0]: line["product_uom_qty"] for line in lines},
             line_ids={line["product_id"][0]: line["id"] for line in lines},
             delivered=any(line["qty_delivered"] for line in lines),

@@ -23,7 +23,7 @@ from woodoo import log
 from woodoo.config import Config
 from woodoo.errors import WoodooError
 from woodoo.gateways.woocommerce import WooError, WooGateway
-from woodoo.orders.sync import OrderEvent, OrderSync, oversized_line
+from woodoo.orders.sync import OrderEvent, OrderSync, misdated, oversized_line
 from woodoo.state import State
 
 WATERMARK = "orders_backfill_after"
@@ -119,6 +119,9 @@ class OrderBackfill:
             self._take(row, result)
             changed = _rest_time(row.get("date_modified_gmt"))
             newest = max(newest, changed) if changed else newest
+        # Never past our clock: an order dated in the future (refused by _take) would otherwise
+        # put every order changed before that date out of reach.
+        newest = min(newest, _utc(started))
         self.state.runs.set_meta(WATERMARK, newest.strftime(REST_TIME))
         self.last_run = started
         self.state.runs.record("backfill", run_id, started, checked=result.read,
@@ -166,6 +169,10 @@ class OrderBackfill:
         if too_many:
             result.unreadable.append(f"{name}: {too_many} is more than orders.max_line_quantity")
             return
+        if (wrong_date := misdated(order, self.clock())) is not None:
+            # Read again by every run while its date is ahead (the watermark stays behind it).
+            result.unreadable.append(f"{name}: {wrong_date}")
+            return
         if not self.orders.lacks(order):
             return
         known = self.state.orders.get(order.id) is not None
@@ -177,10 +184,17 @@ class OrderBackfill:
         newest = self.state.orders.newest_change()
         candidates = [t for t in (_rest_time(stored), _rest_time((newest or "").rstrip("Z")))
                       if t is not None]
+        now = _utc(self.clock())
         if not candidates:
             # The first run: orders from before Woodoo took them are not its to bring to Odoo.
-            return datetime.fromtimestamp(self.clock(), UTC).replace(microsecond=0, tzinfo=None)
-        return max(candidates) - timedelta(seconds=OVERLAP_SECONDS)
+            return now
+        # Capped at now: an older version let future dates move the watermark (and stored them).
+        return min(max(candidates), now) - timedelta(seconds=OVERLAP_SECONDS)
+
+
+def _utc(timestamp: float) -> datetime:
+    """A unix time as the naive UTC datetime, to the second, that the watermark holds."""
+    return datetime.fromtimestamp(timestamp, UTC).replace(microsecond=0, tzinfo=None)
 
 
 def _rest_time(value: Any) -> datetime | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,6 +21,11 @@ from woodoo.state import OrderStore
 STOCK_TAKEN = frozenset({"processing", "completed", "on-hold"})
 GONE = frozenset({"cancelled", "failed", "refunded", "trash", "deleted"})
 RETRY_SECONDS = (30, 60, 120, 300, 900, 1800, 3600)
+# How far after our clock an order's date_modified may be. The plugin's signature must be within
+# webhooks.tolerance (300 s by default) of our clock and is made after the order changed, so an
+# honest shop stays within it; a later date is a forgery or a broken clock.
+FUTURE_SKEW_SECONDS = 300
+DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
 
 class _Model(BaseModel):
@@ -100,6 +106,44 @@ def oversized_line(order: ShopOrder, refund: Refund | None, limit: int) -> str |
     return None
 
 
+def modified_at(value: str) -> datetime | None:
+    """An order's `date_modified` (UTC) as an aware datetime; None when no such calendar time."""
+    try:
+        # The schema's pattern has checked the shape; this checks the calendar (2026-99-99).
+        return datetime.strptime(value[:19], DATE_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def misdated(order: ShopOrder, now: float) -> str | None:
+    """Why `order.date_modified` cannot be taken (no such time, or in the future), or None.
+
+    Refused, not clamped: the newest snapshot wins by this date, so a date we made up would
+    rank the order against its own later events wrongly; refused, nothing is written, and the
+    backfill takes the order once its date is no longer ahead of our clock.
+    """
+    when = modified_at(order.date_modified)
+    if when is None:
+        return "order.date_modified: not a real date and time (YYYY-MM-DDTHH:MM:SS, UTC)"
+    if when.timestamp() > now + FUTURE_SKEW_SECONDS:
+        return (f"order.date_modified: more than {FUTURE_SKEW_SECONDS} s after the daemon's "
+                f"clock; check the shop's clock")
+    return None
+
+
+def sale_order_reference(prefix: str, order: ShopOrder) -> str:
+    """The sale order's Customer Reference: one per shop order id, showing its number. Pure.
+
+    `<prefix><id>` when the number is the id (WooCommerce's default, and what Woodoo wrote before
+    the id was part of it, so those sale orders are found as they are); else
+    `<prefix><number> (#<id>)`. No two ids share one: the first form ends in a digit, the
+    second in `)` with the id after its last `#`, whatever the number holds.
+    """
+    if order.number == str(order.id):
+        return f"{prefix}{order.id}"
+    return f"{prefix}{order.number} (#{order.id})"
+
+
 def effective_status(event: str, status: str) -> str:
     """The order's status, with a deleted order counted as gone."""
     return "deleted" if event == "order.deleted" else status
@@ -147,8 +191,16 @@ class OrderSync:
     def lacks(self, order: ShopOrder) -> bool:
         """Whether this snapshot is newer than what is stored (or the order is unknown)."""
         stored = self.orders.get(order.id)
-        return stored is None or (stored["date_modified"] < order.date_modified
+        return stored is None or (self._stored_date(stored) < order.date_modified
                                   and stored["status"] != "deleted")
+
+    def _stored_date(self, stored: dict[str, Any]) -> str:
+        """The stored snapshot's date, or "" (older than any) when no calendar time or in the
+        future: an older version stored such dates, and they must not outrank real events."""
+        when = modified_at(stored["date_modified"])
+        if when is None or when.timestamp() > self.clock() + FUTURE_SKEW_SECONDS:
+            return ""
+        return str(stored["date_modified"])
 
     def _apply(self, event: OrderEvent, found_by: str) -> set[str]:
         order = event.order
@@ -156,7 +208,7 @@ class OrderSync:
         status = effective_status(event.event, order.status)
         if stored and stored["status"] == "deleted" and event.event != "order.deleted":
             return set()  # a deleted order stays deleted
-        if stored and stored["date_modified"] > order.date_modified and status != "deleted":
+        if stored and self._stored_date(stored) > order.date_modified and status != "deleted":
             self.log.info("older order event ignored", order=order.number, event_id=event.event_id)
             return set()
         if (stored and stored["date_modified"] == order.date_modified
@@ -191,9 +243,9 @@ class OrderSync:
         return touched
 
     def _sync(self, row: dict[str, Any], order: ShopOrder) -> None:
-        reference = f"{self.config.client_order_ref_prefix}{order.number}"
+        reference = sale_order_reference(self.config.client_order_ref_prefix, order)
         status = row["status"]
-        existing = self.odoo.find_sale_order(reference)
+        existing = self.odoo.find_sale_order(reference) or self._adopt(row, order, reference)
         wanted = status in self.config.sale_order_statuses and status not in GONE
         if status in GONE:
             self._gone(order, status, existing)
@@ -208,6 +260,32 @@ class OrderSync:
                                         self.clock() + 300)
         else:
             self._done(order, status, existing, odoo_has_it=False)
+
+    def _adopt(self, row: dict[str, Any], order: ShopOrder, reference: str) -> SaleOrder | None:
+        """The sale order an older Woodoo made for this order under `<prefix><number>`, renamed
+        to `reference`; None when there is none that is surely this order's.
+
+        Found by the id this order's row recorded, never by the number: searching the old
+        reference would hand one order's sale order to another with the same number, the bug
+        the id-based reference fixes. Shops whose numbers are their ids never come here (the
+        reference did not change). A sale order several orders recorded (they shared it before)
+        is left to a human, and this order gets its own.
+        """
+        if not row.get("sale_order_id"):
+            return None
+        legacy = f"{self.config.client_order_ref_prefix}{order.number}"
+        previous = self.odoo.sale_order(row["sale_order_id"])
+        if previous is None or previous.reference != legacy:
+            return None
+        others = self.orders.claiming(previous.id, besides=order.id)
+        if others:
+            self.log.warning("sale order shared by several shop orders; a new one is made",
+                             order=order.number, sale_order=previous.name, others=others)
+            return None
+        self.odoo.set_sale_order_reference(previous.id, reference)
+        self.log.info("sale order renamed to its order's id", order=order.number,
+                      sale_order=previous.name, reference=reference)
+        return self.odoo.find_sale_order(reference)
 
     def _ensure_confirmed(self, order: ShopOrder, status: str, reference: str,
                           existing: SaleOrder | None) -> None:

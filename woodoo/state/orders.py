@@ -80,6 +80,13 @@ class OrderStore(Store):
                 f"update orders set sync_needed = 1, next_sync_at = 0, attention = null "
                 f"where {where}", args).rowcount
 
+    def claiming(self, sale_order_id: int, *, besides: int) -> list[str]:
+        """Numbers of the orders other than `besides` whose row records this sale order."""
+        with self.database.read() as db:
+            return [row[0] for row in db.execute(
+                "select number from orders where sale_order_id = ? and order_id != ? "
+                "order by order_id limit 20", [sale_order_id, besides])]
+
     def newest_change(self) -> str | None:
         """The newest `date_modified` of any stored order (UTC, as order events carry it)."""
         with self.database.read() as db:

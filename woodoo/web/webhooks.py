@@ -32,7 +32,7 @@ from woodoo.limits import (
     Sku,
     oversized,
 )
-from woodoo.orders.sync import OrderEvent, oversized_line
+from woodoo.orders.sync import OrderEvent, misdated, oversized_line
 from woodoo.state import State
 from woodoo.web import signing
 from woodoo.web.metrics import Metrics
@@ -223,6 +223,8 @@ def create_app(
             if too_many:
                 raise Rejected(400, "schema", f"{too_many}: more than orders.max_line_quantity "
                                f"({config.orders.max_line_quantity})", too_many)
+            if (wrong_date := misdated(event.order, clock())) is not None:
+                raise Rejected(400, "bad_date", wrong_date, "order.date_modified")
         if not config.orders.enabled:
             raise Rejected(503, "orders_disabled",
                            "order events are not enabled in the daemon (orders.enabled)")
