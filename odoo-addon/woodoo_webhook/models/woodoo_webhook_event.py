@@ -100,9 +100,15 @@ class WoodooWebhookEvent(models.Model):
         help="When an administrator last pressed Send now: the 48 hours before giving up count "
              "from then.")
 
-    _sql_constraints = [
-        ("event_id_unique", "unique(event_id)", "A Woodoo event id must be unique."),
-    ]
+    # The same database constraint (woodoo_webhook_event_event_id_unique) on every version:
+    # Odoo 19 ignores _sql_constraints (with a warning) and declares constraints as attributes.
+    if hasattr(models, "Constraint"):
+        _event_id_unique = models.Constraint("unique(event_id)",
+                                             "A Woodoo event id must be unique.")
+    else:
+        _sql_constraints = [
+            ("event_id_unique", "unique(event_id)", "A Woodoo event id must be unique."),
+        ]
 
     # -- queueing, inside the transaction that changes the stock --------------------------------
     @api.model
