@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from click.testing import CliRunner
 from helpers import free_port
@@ -78,3 +80,30 @@ def test_localhost_instead_of_the_home_url_is_explained(run_check, odoo, shop):
     assert result.exit_code == 1
     assert "Invalid signature" in result.output
     assert "127.0.0.1 and localhost are different" in result.output
+
+
+UNSAFE = {"woocommerce": {"verify_tls": False}, "server": {"host": "0.0.0.0", "port": 0}}
+SAID = ("woodoo.yaml, which every user of this machine can read (mode 644); run `chmod 600",
+        "warning: woocommerce.verify_tls: false: the shop's TLS certificate is not checked",
+        "warning: server.host: '0.0.0.0' is not a loopback address")
+
+
+def test_check_and_start_up_name_each_unsafe_key_and_what_to_do(make_config_file, odoo, shop):
+    path = make_config_file(**UNSAFE)
+    path.chmod(0o644)
+    checked = CliRunner().invoke(main, ["check", "-c", str(path)])
+    assert checked.exit_code == 0, checked.output  # warnings: it runs
+    assert "warning: odoo.password, " in checked.output
+    for words in SAID:
+        assert words in checked.output, checked.output
+    started = CliRunner().invoke(main, ["run", "--run-for", "0", "-c", str(path)])
+    assert started.exit_code == 0, started.output
+    printed = [line for line in started.output.splitlines() if line.startswith("warning: ")]
+    logged = [json.loads(line)["warning"] for line in started.output.splitlines()
+              if line.startswith("{") and json.loads(line)["event"] == "unsafe config"]
+    assert len(printed) == len(logged) == 3
+    for words in SAID:
+        assert any(words.removeprefix("warning: ") in line for line in logged), logged
+    path.chmod(0o600)
+    quiet = CliRunner().invoke(main, ["check", "-c", str(make_config_file(server={"port": 0}))])
+    assert quiet.exit_code == 0 and "warning:" not in quiet.output, quiet.output

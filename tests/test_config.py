@@ -134,7 +134,7 @@ def test_a_key_file_others_can_read_is_refused(tmp_path, monkeypatch):
                and "chmod 600" in p for p in found)
 
 
-LONG = "x" * 31 + "{}"
+LONG = "whsec_0123456789abcdefghijklmnopq_{}"  # 32+ characters of some variety
 
 
 @pytest.mark.parametrize(("sections", "expected"), [
@@ -142,6 +142,14 @@ LONG = "x" * 31 + "{}"
     ({"webhooks": {"shop_secrets": ["k"]}}, "webhooks.shop_secrets[0]: must be at least 32 characters"),
     ({"woocommerce": {"plugin_secret": "short"}}, "woocommerce.plugin_secret: must be at least 32"),
     ({"webhooks": {"native_tokens": ["t" * 31]}}, "webhooks.native_tokens[0]: must be at least 32"),
+    ({"webhooks": {"odoo_secrets": ["x" + " " * 31]}},
+     "webhooks.odoo_secrets[0]: starts or ends with spaces or other blanks"),
+    ({"webhooks": {"shop_secrets": ["\t" + LONG.format(1)]}},
+     "webhooks.shop_secrets[0]: starts or ends with spaces or other blanks"),
+    ({"woocommerce": {"plugin_secret": "password" * 4}},
+     "woocommerce.plugin_secret: uses only 7 different characters (at least 8)"),
+    ({"webhooks": {"native_tokens": ["x" + " " * 30 + "y"]}},
+     "webhooks.native_tokens[0]: uses only 3 different characters"),
     ({"webhooks": {"odoo_secrets": [LONG.format(1)], "shop_secrets": [LONG.format(1)]}},
      "webhooks.shop_secrets[0]: the same value as webhooks.odoo_secrets[0]"),
     ({"webhooks": {"odoo_secrets": [LONG.format(1)]}, "woocommerce": {"plugin_secret": LONG.format(1)}},
@@ -212,3 +220,32 @@ def test_secret_commands(tmp_path):
     value = result.output.strip().splitlines()[-1]
     assert value.startswith("enc:")
     assert secret.decrypt(value, key_file.read_text().strip(), "test") == "pw"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"])
+def test_a_loopback_listener_and_checked_tls_say_nothing(host):
+    text = VALID + f"server: {{host: '{host}'}}\n"
+    assert config.parse(text).warnings == ()
+
+
+def test_secrets_others_can_read_warn_only_when_written_in_plain_text(tmp_path, monkeypatch):
+    monkeypatch.delenv(secret.KEY_ENV, raising=False)
+    monkeypatch.setenv("WOODOO_TEST_CK", "ck_from_env")
+    key = secret.generate_key()
+    (tmp_path / "woodoo.key").write_text(key)
+    (tmp_path / "woodoo.key").chmod(0o600)
+    path = tmp_path / "woodoo.yaml"
+    path.write_text(VALID)
+    path.chmod(0o600)
+    assert config.load(path).warnings == ()  # plain text, but only its owner can read it
+    hidden = (VALID.replace("password: admin", "password: " + secret.encrypt("pw", key))
+              .replace("consumer_key: ck_test", "consumer_key: ${WOODOO_TEST_CK}")
+              .replace("consumer_secret: cs_test",
+                       "consumer_secret: " + secret.encrypt("cs", key)))
+    path.write_text(hidden)
+    path.chmod(0o644)
+    assert config.load(path).warnings == ()  # readable, but nothing in it is a secret as written
+    path.write_text(hidden.replace("consumer_key: ${WOODOO_TEST_CK}",
+                                   "consumer_key: ck_${WOODOO_TEST_CK}"))
+    [warning] = config.load(path).warnings
+    assert warning.startswith("woocommerce.consumer_key: secrets written in plain text in ")

@@ -52,6 +52,12 @@ def _load_config(path: str) -> Config:
     return config
 
 
+def _warn(config: Config) -> None:
+    """Print what is allowed but unsafe in the config, one `warning:` line per key, on stderr."""
+    for warning in config.warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
 def _handled(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn known failures into one clear line and the documented exit code."""
 
@@ -154,6 +160,7 @@ def check(config_path: str) -> None:
     """Validate the config, connect to both sides and report SKU mapping problems."""
     config = _load_config(config_path)
     click.echo(f"config: {config_path} is valid")
+    _warn(config)
     with daemon.open_engine(config, connect=False) as engine:
         report = run_check(engine.odoo, engine.woo, set(config.sync.exclude_skus),
                            config.sync.skus)
@@ -282,6 +289,7 @@ def _print_summary(summary: RunSummary) -> None:
 def run(config_path: str, run_for: float | None) -> None:
     """Run the daemon: poll on a schedule until stopped (SIGTERM or Ctrl-C)."""
     config = _load_config(config_path)
+    _warn(config)  # in words on stderr; the daemon's log says it again
     try:
         daemon.run(config, run_for=run_for)
     except LockHeld as held:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
@@ -13,6 +14,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     StringConstraints,
     ValidationError,
@@ -27,9 +29,14 @@ from woodoo.rules import StockPolicy
 SECRET_KEYS = frozenset({"password", "consumer_key", "consumer_secret", "odoo_secrets", "shop_secrets",
                          "plugin_secret", "native_tokens", "slack_webhook_url"})
 MIN_SECRET_LENGTH = 32
+# A floor against padding and repetition ("ab" * 16, "password" * 4), not an entropy meter: a
+# random 32-hex-digit secret (openssl rand -hex 16) has about 14 different characters and fewer
+# than 8 about once in 30 million draws, token_urlsafe(32) about 31.
+MIN_SECRET_DISTINCT = 8
 MAX_CONFIG_DEPTH = 12
 MAX_CONFIG_VALUES = 100_000
 MAX_KEY_SHOWN = 100  # an unknown key is echoed in an error, cut to this many characters
+MAX_SECRETS_NAMED = 8  # a warning names this many plain-text secrets, then counts the rest
 # Keys renamed since an earlier release: the error says what to write instead.
 RENAMED = {
     ("webhooks", "secrets"): "split by channel in 0.2: webhooks.odoo_secrets (the Odoo module), "
@@ -348,6 +355,12 @@ class Config(_Section):
     state: StateConfig = StateConfig()
     logging: LoggingConfig = LoggingConfig()
     secret_key_file: Path | None = Field(None, description="file holding the key for enc: values")
+    _warnings: tuple[str, ...] = PrivateAttr(default=())
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What is allowed but unsafe in this config, one line per key: the key, why, the fix."""
+        return self._warnings
 
     def channel_secrets(self) -> dict[str, str]:
         """Each HMAC secret and URL token by its key path, e.g. `webhooks.odoo_secrets[0]`."""
@@ -382,9 +395,17 @@ def channel_problems(config: Config) -> list[str]:
     for path, value in config.channel_secrets().items():
         if not value.strip():
             problems.append(f"{path}: must not be blank; {_MAKE_ONE}")
+        elif value != value.strip():
+            # Padding adds nothing to guess, and is lost where the other side trims the value.
+            problems.append(f"{path}: starts or ends with spaces or other blanks; remove them "
+                            f"(they add nothing to guess) or {_MAKE_ONE}")
         elif len(value) < MIN_SECRET_LENGTH:
             problems.append(f"{path}: must be at least {MIN_SECRET_LENGTH} characters, got "
                             f"{len(value)}; {_MAKE_ONE}")
+        elif len(set(value)) < MIN_SECRET_DISTINCT:
+            problems.append(f"{path}: uses only {len(set(value))} different characters (at least "
+                            f"{MIN_SECRET_DISTINCT}); a value this repetitive is guessed far "
+                            f"sooner than its length says; {_MAKE_ONE}")
         elif value in first_path:
             problems.append(f"{path}: the same value as {first_path[value]}; each channel needs "
                             f"its own secret, so that one leaked secret opens one door")
@@ -407,11 +428,13 @@ def load(path: Path) -> Config:
         raise ConfigError([f"{path}: no such file; create one with `woodoo init {path}`"]) from None
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
-    return parse(text, base_dir=path.parent, source=str(path))
+    return parse(text, base_dir=path.parent, source=str(path), file_mode=path.stat().st_mode)
 
 
-def parse(text: str, *, base_dir: Path = Path("."), source: str = "config") -> Config:
-    """Validate config text; relative paths are taken from `base_dir`."""
+def parse(text: str, *, base_dir: Path = Path("."), source: str = "config",
+          file_mode: int | None = None) -> Config:
+    """Validate config text; relative paths are taken from `base_dir`, and `file_mode` (the
+    file's, when it came from one) tells whether others can read the secrets written in it."""
     try:
         raw = yaml.safe_load(text)
     except RecursionError:
@@ -445,7 +468,8 @@ def parse(text: str, *, base_dir: Path = Path("."), source: str = "config") -> C
     except secret.SecretError as exc:
         key, key_source = None, "nowhere"
         problems.append(f"secret_key_file: {exc}")
-    resolved = _resolve_strings(raw, (), key, key_source, problems)
+    plaintext: list[str] = []
+    resolved = _resolve_strings(raw, (), key, key_source, problems, plaintext)
     try:
         config = Config.model_validate(resolved)
     except ValidationError as exc:
@@ -455,7 +479,52 @@ def parse(text: str, *, base_dir: Path = Path("."), source: str = "config") -> C
     if problems:
         raise ConfigError(problems)
     state_path = _relative_to(config.state.path, base_dir)
-    return config.model_copy(update={"state": StateConfig(path=state_path)})
+    config = config.model_copy(update={"state": StateConfig(path=state_path)})
+    config._warnings = tuple(config_warnings(config, plaintext, source, file_mode))
+    return config
+
+
+def config_warnings(config: Config, plaintext: list[str], source: str,
+                    file_mode: int | None) -> list[str]:
+    """What a config may say but should not: secrets others can read, TLS left unchecked, a
+    listener off loopback; each names the key, why it matters and what to do.
+
+    Warnings, not refusals: each has a legitimate use (a config mounted read-only in a
+    container of one user, a staging shop with a self-signed certificate, a container that must
+    listen on 0.0.0.0), and refusing would stop a running shop's stock sync at its next restart.
+    """
+    found = []
+    if plaintext and file_mode is not None and file_mode & 0o077:
+        who = "every user of this machine" if file_mode & 0o004 else "its group"
+        named = ", ".join(plaintext[:MAX_SECRETS_NAMED]) + (
+            f" and {len(plaintext) - MAX_SECRETS_NAMED} more"
+            if len(plaintext) > MAX_SECRETS_NAMED else "")
+        found.append(f"{named}: secrets written in plain text in {source}, which {who} can read "
+                     f"(mode {file_mode & 0o777:o}); run `chmod 600 {source}` as the daemon's "
+                     f"user, or write each as an enc: value (`woodoo secret encrypt`) or a "
+                     f"${{ENV_VAR}}")
+    if not config.woocommerce.verify_tls:
+        found.append("woocommerce.verify_tls: false: the shop's TLS certificate is not checked, "
+                     "so whoever sits between the daemon and the shop can read the REST keys and "
+                     "answer in the shop's place; set it to true (for a self-signed certificate, "
+                     "point $REQUESTS_CA_BUNDLE at a file holding it instead)")
+    if not _loopback(config.server.host):
+        found.append(f"server.host: {config.server.host[:MAX_KEY_SHOWN]!r} is not a loopback "
+                     f"address, so /healthz, /readyz and /metrics (and the webhooks, past your "
+                     f"TLS proxy) can be reached from the network; set it to 127.0.0.1 behind "
+                     f"the proxy, or firewall the port (in a container, publish it on 127.0.0.1 "
+                     f"only)")
+    return found
+
+
+def _loopback(host: str) -> bool:
+    """True when `host` only listens on this machine (localhost, 127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name other than localhost, or "" (every interface)
 
 
 def _relative_to(path: Path, base_dir: Path) -> Path:
@@ -463,13 +532,19 @@ def _relative_to(path: Path, base_dir: Path) -> Path:
 
 
 def _resolve_strings(
-    node: Any, path: tuple[str | int, ...], key: str | None, key_source: str, problems: list[str]
+    node: Any, path: tuple[str | int, ...], key: str | None, key_source: str, problems: list[str],
+    plaintext: list[str],
 ) -> Any:
+    """`node` with every string resolved; problems and the paths of plain-text secrets noted."""
     if isinstance(node, dict):
-        return {k: _resolve_strings(v, (*path, k), key, key_source, problems) for k, v in node.items()}
+        return {k: _resolve_strings(v, (*path, k), key, key_source, problems, plaintext)
+                for k, v in node.items()}
     if isinstance(node, list):
-        return [_resolve_strings(v, (*path, i), key, key_source, problems) for i, v in enumerate(node)]
+        return [_resolve_strings(v, (*path, i), key, key_source, problems, plaintext)
+                for i, v in enumerate(node)]
     if isinstance(node, str):
+        if any(part in SECRET_KEYS for part in path) and secret.is_plaintext(node):
+            plaintext.append(_dotted(path))
         try:
             return secret.resolve(node, key, key_source)
         except secret.SecretError as exc:

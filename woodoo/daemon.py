@@ -285,6 +285,8 @@ def run(config: Config, *, stop: threading.Event | None = None,
     lock = StateLock(config.state.path).acquire("run")
     stop = stop or threading.Event()
     logger = log.get("woodoo.daemon")
+    for warning in config.warnings:  # unsafe but allowed: said at each start, in the log
+        logger.warning("unsafe config", warning=warning)
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
         logger.info("stopping", signal=signal.Signals(signum).name)

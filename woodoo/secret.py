@@ -65,6 +65,12 @@ def expand_env(value: str) -> str:
     return _ENV_REFERENCE.sub(substitute, value)
 
 
+def is_plaintext(value: str) -> bool:
+    """True when a config value holds its secret as written (not `enc:`, not only `${VAR}`s)."""
+    return (not value.startswith(ENCRYPTED_PREFIX)
+            and bool(_ENV_REFERENCE.sub("", value).strip()))
+
+
 def decrypt(value: str, key: str | None, key_source: str) -> str:
     """Decrypt an `enc:` value with the key from `key_source`."""
     if key is None:

@@ -64,6 +64,24 @@ HOSTILE: dict[str, tuple[str, str]] = {
                                       "webhooks.odoo_secrets[0]"),
     "an odoo secret of 31 characters": (merged(webhooks={"odoo_secrets": ["s" * 31]}),
                                         "webhooks.odoo_secrets[0]"),
+    "an odoo secret of x and 31 spaces": (merged(webhooks={"odoo_secrets": ["x" + " " * 31]}),
+                                          "webhooks.odoo_secrets[0]"),
+    "a shop secret of 31 spaces and x": (merged(webhooks={"shop_secrets": [" " * 31 + "x"]}),
+                                         "webhooks.shop_secrets[0]"),
+    "a shop secret padded with a tab": (merged(webhooks={"shop_secrets": [SHOP_SECRET + "\t"]}),
+                                        "webhooks.shop_secrets[0]"),
+    "a plugin secret padded with a newline": (
+        merged(woocommerce={"plugin_secret": "\n" + PLUGIN_SECRET}), "woocommerce.plugin_secret"),
+    "a native token padded with no-break spaces": (
+        merged(webhooks={"native_tokens": ["\u00a0" * 2 + TOKEN]}), "webhooks.native_tokens[0]"),
+    "a native token of x, 30 spaces and y": (merged(webhooks={"native_tokens": ["x" + " " * 30 + "y"]}),
+                                             "webhooks.native_tokens[0]"),
+    "an odoo secret of 40 zeros": (merged(webhooks={"odoo_secrets": ["0" * 40]}),
+                                   "webhooks.odoo_secrets[0]"),
+    "a shop secret of ab 16 times": (merged(webhooks={"shop_secrets": ["ab" * 16]}),
+                                     "webhooks.shop_secrets[0]"),
+    "a plugin secret of password 4 times": (merged(woocommerce={"plugin_secret": "password" * 4}),
+                                            "woocommerce.plugin_secret"),
     "a shop secret of 1 character": (merged(webhooks={"shop_secrets": ["x"]}),
                                      "webhooks.shop_secrets[0]"),
     "a native token of 5 characters": (merged(webhooks={"native_tokens": ["short"]}),
@@ -164,7 +182,51 @@ def test_a_hostile_config_is_a_config_error_naming_the_key(case, monkeypatch):
 
 
 def test_the_base_config_is_valid():
-    assert config_module.parse(BASE_TEXT).orders.enabled
+    parsed = config_module.parse(BASE_TEXT)
+    assert parsed.orders.enabled and parsed.warnings == ()
+
+
+# Each: a config that may run but should not unchanged, and the key its warning must name.
+UNSAFE: dict[str, tuple[str, str]] = {
+    "verify_tls false": (merged(woocommerce={"verify_tls": False}), "woocommerce.verify_tls"),
+    "server.host 0.0.0.0": (merged(server={"host": "0.0.0.0"}), "server.host"),
+    "server.host ::": (merged(server={"host": "::"}), "server.host"),
+    "server.host empty (every interface)": (merged(server={"host": ""}), "server.host"),
+    "server.host a LAN address": (merged(server={"host": "192.168.1.10"}), "server.host"),
+    "server.host a public name": (merged(server={"host": "shop.example.com"}), "server.host"),
+    "server.host a name that looks local": (merged(server={"host": "127.0.0.1.nip.io"}),
+                                            "server.host"),
+    "server.host of 10,000 characters": (merged(server={"host": "h" * 10000}), "server.host"),
+}
+# Each: the config file's mode, and what the warning must say about who can read it.
+READABLE_MODES = {0o644: "every user of this machine can read (mode 644)",
+                  0o604: "every user of this machine can read (mode 604)",
+                  0o640: "its group can read (mode 640)"}
+
+
+@pytest.mark.parametrize("case", list(UNSAFE))
+def test_an_unsafe_config_runs_with_a_warning_naming_the_key(case):
+    text, key = UNSAFE[case]
+    TALLY.inputs["config"] += 1
+    warnings = config_module.parse(text, source="woodoo.yaml").warnings
+    assert [w for w in warnings if w.startswith(f"{key}: ")], warnings
+    assert all(len(w) < 1000 for w in warnings)  # a 10,000-character host is cut, not echoed
+
+
+@pytest.mark.parametrize("mode", list(READABLE_MODES))
+def test_plain_text_secrets_in_a_config_others_can_read_are_named_in_a_warning(mode, tmp_path):
+    TALLY.inputs["config"] += 1
+    path = tmp_path / "woodoo.yaml"
+    # Ten secrets in plain text: the REST keys, Odoo's password, and seven channel secrets.
+    path.write_text(merged(webhooks={"native_tokens": [f"{TOKEN}-{i}" for i in range(4)]}))
+    path.chmod(mode)
+    [warning] = config_module.load(path).warnings
+    named = warning.split(": secrets written in plain text", 1)[0]
+    assert named.startswith("odoo.password, ") and named.endswith(" and 2 more"), named
+    assert "woocommerce.consumer_key" in named and "webhooks.native_tokens[0]" in named
+    assert READABLE_MODES[mode] in warning and f"chmod 600 {path}" in warning
+    for secret in (ODOO_SECRET, SHOP_SECRET, TOKEN, PLUGIN_SECRET):
+        assert secret not in warning
 
 
 BILLION_LAUGHS = BASE_TEXT + textwrap.dedent("""\
