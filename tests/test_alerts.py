@@ -49,7 +49,8 @@ def test_each_rule_fires_above_its_threshold_and_not_at_it(figure, threshold, ke
 
 
 def test_every_figure_has_a_rule():
-    covered = {figure for figure, _, _ in RULES} | {"open_breakers", "worker_stalled"}
+    covered = {figure for figure, _, _ in RULES} | {"open_breakers", "worker_stalled",
+                                                    "failing_runs"}
     assert {f.name for f in fields(Figures)} == covered
 
 

@@ -8,12 +8,30 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
-from helpers import wait_for
+import pytest
+import requests
+from click.testing import CliRunner
+from helpers import free_port, wait_for
+from test_alerts import ChatReceiver
 
-from woodoo.daemon import build_scheduler, open_engine
+from woodoo import daemon
+from woodoo.cli import main
+from woodoo.config import Config
+from woodoo.daemon import alerts_for, build_scheduler, open_engine
+from woodoo.errors import WoodooError
+from woodoo.state.runs import FAILING_RUNS
+from woodoo.worker import EventWorker
+
+RPC = "/jsonrpc"  # Odoo's model calls (polls read through it); the readiness probe does not
+# Polls every second that fail at once: the breaker stays closed, so only the runs say it.
+FAILING = {"sync": {"retries": 0, "poll_interval": 1}, "circuit_breaker": {"failures": 100}}
 
 
 def start_daemon(config_path, log_path):
@@ -109,3 +127,85 @@ def test_kill_9_during_a_push_then_restart_ends_right_and_pushes_nothing_twice(
         sources = {row[0] for row in db.execute(
             "select source from audit where sku in ('WDG-1002', 'WDG-1003', 'WDG-1004')")}
     assert "poll+recovered" in sources
+
+
+@contextmanager
+def running(config: Config) -> Iterator[str]:
+    """`woodoo run` in a thread of this process; its base URL once /readyz says ready."""
+    stop = threading.Event()
+    thread = threading.Thread(target=daemon.run, args=(config,), kwargs={"stop": stop},
+                              daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{config.server.port}"
+    try:
+        assert wait_for(lambda: readyz(url)[0] == 200, timeout=30), readyz(url)
+        yield url
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+
+
+def readyz(url: str) -> tuple[int, dict[str, Any]]:
+    try:
+        answer = requests.get(f"{url}/readyz", timeout=10)
+    except requests.ConnectionError:
+        return 0, {}
+    return answer.status_code, answer.json()
+
+
+def test_runs_failing_in_a_row_make_the_daemon_not_ready_and_woodoo_status_says_so(
+        make_config, make_config_file, odoo):
+    port = free_port()
+    config = make_config(**FAILING, server={"port": port})
+    config_path = str(make_config_file(**FAILING, server={"port": port}))
+    with running(config) as url:
+        odoo.server.faults.fail_next(100_000, status=500, path_prefix=RPC)
+        assert wait_for(lambda: readyz(url)[0] == 503 and readyz(url)[1]["checks"]["runs"] != "ok",
+                        timeout=30)
+        body = readyz(url)[1]
+        runs = body["checks"]["runs"]
+        assert runs.startswith("failing: the last ") and f"(not ready from {FAILING_RUNS})" in runs
+        assert "500" in runs and len(runs) <= daemon.MAX_CHECK_CHARS
+        assert body["checks"]["odoo"] == "ok"  # Odoo answers its version: only the runs fail
+        assert body["checks"]["breaker_odoo"] == "ok"
+        assert isinstance(body["age_seconds"], float)
+        shown = CliRunner().invoke(main, ["status", "-c", config_path])
+        assert shown.exit_code == 0, shown.output
+        assert "runs: failing, the last " in shown.output and "failed in a row" in shown.output
+        odoo.server.faults.clear()
+        assert wait_for(lambda: readyz(url)[1].get("checks", {}).get("runs") == "ok", timeout=30)
+        assert readyz(url)[0] == 200
+    shown = CliRunner().invoke(main, ["status", "-c", config_path])
+    assert "runs: failing" not in shown.output
+
+
+@pytest.fixture
+def chat() -> Iterator[ChatReceiver]:
+    receiver = ChatReceiver()
+    yield receiver
+    receiver.server.stop(grace=0)
+
+
+def test_runs_failing_in_a_row_alert_once_and_clear_when_one_succeeds(make_config, odoo, chat):
+    config = make_config(**FAILING, alerts={"slack_webhook_url": chat.url})
+    with open_engine(config) as engine:
+        alerts = alerts_for(engine, EventWorker(engine, engine.state.events, config.webhooks))
+        engine.poll()
+        odoo.server.faults.fail_next(100_000, status=500, path_prefix=RPC)
+        for _ in range(FAILING_RUNS - 1):
+            with pytest.raises(WoodooError):
+                engine.poll()
+        alerts.check()
+        assert not [t for t in chat.texts if "keep failing" in t]  # two in a row: not yet
+        with pytest.raises(WoodooError):
+            engine.poll()
+        alerts.check()
+        alerts.check()
+        [alert] = [t for t in chat.texts if "keep failing" in t]
+        assert alert.startswith("ALERT") and f"the last {FAILING_RUNS} runs failed in a row" in (
+            alert)
+        odoo.server.faults.clear()
+        engine.poll()
+        alerts.check()
+        cleared = [t for t in chat.texts if "keep failing" in t][1:]
+        assert len(cleared) == 1 and cleared[0].startswith("Cleared")

@@ -70,7 +70,7 @@ def serve(tmp_path, **webhooks) -> Iterator[Web]:
         "webhooks": settings, "state": {"path": "w.sqlite"}, "orders": {"enabled": False}})
     config = config_module.parse(text, base_dir=tmp_path)
     state = State(config.state.path)
-    app = create_app(config, state, Metrics(), readiness=lambda: (True, {}))
+    app = create_app(config, state, Metrics(), readiness=lambda: (True, {}, None))
     server = HttpServer(app, host="127.0.0.1", port=0, threads=4).start()
     try:
         yield Web(f"http://127.0.0.1:{server.port}", state)

@@ -63,7 +63,7 @@ def serve(tmp_path, orders: bool = False, **webhooks) -> Iterator[Web]:
     state.catalog.replace([ShopProduct("WDG-1001", 11, 0, True, "no", 5, "instock"),
                            ShopProduct("T-SHIRT-Ü-€", 12, 0, True, "no", 5, "instock")])
     metrics = Metrics()
-    app = create_app(config, state, metrics, readiness=lambda: (False, {"odoo": "unreachable"}))
+    app = create_app(config, state, metrics, readiness=lambda: (False, {"odoo": "unreachable"}, 2.04))
     server = HttpServer(app, host="127.0.0.1", port=0, threads=4).start()
     try:
         yield Web(f"http://127.0.0.1:{server.port}", state, metrics)
@@ -222,6 +222,7 @@ def test_health_readiness_and_metrics(web):
     assert web.session.get(f"{web.url}/healthz").json() == {"status": "ok"}
     ready = web.session.get(f"{web.url}/readyz")
     assert ready.status_code == 503 and ready.json()["checks"] == {"odoo": "unreachable"}
+    assert ready.json()["age_seconds"] == 2.0
     web.signed(event())
     text = web.session.get(f"{web.url}/metrics").text
     assert 'woodoo_events_received_total{source="odoo"} 1.0' in text

@@ -34,6 +34,7 @@ from woodoo.lock import Holder, LockHeld, StateLock
 from woodoo.progress import terminal_progress
 from woodoo.reporting import alerts, reconcile, report
 from woodoo.state import State
+from woodoo.state.runs import FAILING_RUNS
 
 EXIT_CONFIG = 2
 EXIT_REMOTE = 1
@@ -375,6 +376,10 @@ def status(config_path: str) -> None:
             )
         else:
             click.echo("last run: none yet")
+        streak, reason = state.runs.failing_streak()
+        if streak >= FAILING_RUNS:
+            click.echo(f"runs: failing, the last {streak} failed in a row (the daemon is not ready "
+                       f"from {FAILING_RUNS}); the latest: {reason}")
         click.echo(f"state: {config.state.path} (schema {state.database.schema_version})")
         watermark = state.runs.get_meta("odoo_watermark")
         click.echo(f"odoo watermark: {watermark or 'none (the next poll reads everything)'}")

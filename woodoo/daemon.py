@@ -30,13 +30,16 @@ from woodoo.reporting import reconcile
 from woodoo.reporting.alerts import Alerts, Figures, channels_for
 from woodoo.reporting.findings import percentile
 from woodoo.state import State
-from woodoo.state.runs import RunStore
+from woodoo.state.runs import FAILING_RUNS, RunStore
 from woodoo.web.metrics import Metrics
 from woodoo.web.server import HttpServer, WSGIApp
 from woodoo.web.webhooks import create_app
 from woodoo.worker import EventWorker
 
 EVENT_RETENTION_SECONDS = 7 * 86400  # processed events kept this long, to spot replays
+READINESS_SECONDS = 5.0  # /readyz's remote checks are this old at most (plus their probes)
+PROBE_SECONDS = 3.0  # one readiness probe of a remote: one call, no retries, this long at most
+MAX_CHECK_CHARS = 300  # a /readyz check's words, a remote's error text included
 
 
 @contextmanager
@@ -123,6 +126,7 @@ def alerts_for(engine: Engine, worker: EventWorker) -> Alerts:
             last_good_poll_age=now - good_poll if good_poll else None,
             open_breakers=open_breakers, worker_stalled=worker.stalled(),
             drift_items=drift.get("items"), drift_units=drift.get("units"),
+            failing_runs=state.runs.failing_streak()[0],
         )
 
     return Alerts(config.alerts, channels_for(config), gather=gather, load=state.runs.get_meta,
@@ -192,47 +196,86 @@ def scheduled_reconciliation(engine: Engine) -> None:
     outlive("reconciliation", lambda: reconcile.reconcile_and_report(engine))
 
 
-def readiness_check(engine: Engine, scheduler: BackgroundScheduler, worker: EventWorker, *,
-                    stuck_after: float = 300, cache_seconds: float = 10) -> Callable[
-                        [], tuple[bool, dict[str, Any]]]:
-    """A /readyz function: both remotes answer, the scheduler runs, the queue moves (cached).
+class Readiness:
+    """/readyz: computed in a thread of its own every READINESS_SECONDS, served from memory.
 
-    The worker's heartbeat is read on every call, not cached: it is cheap, and a dead or hung
-    worker must show at once.
+    Its remote probes used to run inside the request, with the gateways' retries and timeouts:
+    while a remote was blackholed, a monitor polling /readyz held every request thread and
+    /healthz and signed events went unanswered. Now a request only reads the last result (with
+    its age); the probes are one call each, PROBE_SECONDS at most, on gateways of their own
+    without retries or breaker (a probe is not traffic, and must not open the breaker).
+    The breakers and the worker's heartbeat are read on every request: they are in memory, and
+    a dead or hung worker must show at once.
     """
-    cached: list[tuple[float, dict[str, Any]]] = []
-    lock = threading.Lock()
 
-    def check() -> tuple[bool, dict[str, Any]]:
-        with lock:
-            if not cached or time.monotonic() - cached[0][0] >= cache_seconds:
-                checks: dict[str, Any] = {}
-                for name, probe in (("odoo", engine.odoo.ping), ("woocommerce", engine.woo.version)):
-                    try:
-                        probe()
-                        checks[name] = "ok"
-                    except Exception as error:  # any failure means "not ready", in words
-                        checks[name] = f"unreachable: {error}"
-                job = scheduler.get_job("poll") if scheduler.running else None
-                checks["scheduler"] = "ok" if job is not None else "not running"
-                oldest = engine.state.events.stats()["oldest_due_at"]
-                late = 0.0 if oldest is None else time.time() - float(oldest)
-                checks["queue"] = ("ok" if late < stuck_after
-                                   else f"stuck: oldest event due {late:.0f} s ago")
-                cached[:] = [(time.monotonic(), checks)]
-            checks = dict(cached[0][1])
+    def __init__(self, engine: Engine, scheduler: BackgroundScheduler, worker: EventWorker, *,
+                 stuck_after: float = 300, interval: float = READINESS_SECONDS,
+                 probe_seconds: float = PROBE_SECONDS) -> None:
+        self.engine, self.scheduler, self.worker = engine, scheduler, worker
+        self.stuck_after, self.interval = stuck_after, interval
+        config, once = engine.config, RetryPolicy(0, 0.0)
+        self.odoo = OdooGateway(config.odoo.model_copy(update={"timeout": probe_seconds}), once)
+        self.woo = WooGateway(config.woocommerce.model_copy(update={"timeout": probe_seconds}),
+                              once)
+        self._last: tuple[float, dict[str, str]] | None = None  # (monotonic time, checks)
+
+    def refresh(self) -> None:
+        """Compute the checks that reach out (remotes, SQLite) and keep them for the requests."""
+        checks: dict[str, str] = {}
+        for name, probe in (("odoo", self.odoo.ping), ("woocommerce", self.woo.version)):
+            try:
+                probe()
+                checks[name] = "ok"
+            except Exception as error:  # any failure means "not ready", in words
+                checks[name] = _bounded(f"unreachable: {error}")
+        job = self.scheduler.get_job("poll") if self.scheduler.running else None
+        checks["scheduler"] = "ok" if job is not None else "not running"
+        state = self.engine.state
+        oldest = state.events.stats()["oldest_due_at"]
+        late = 0.0 if oldest is None else time.time() - float(oldest)
+        checks["queue"] = ("ok" if late < self.stuck_after
+                           else f"stuck: oldest event due {late:.0f} s ago")
+        streak, reason = state.runs.failing_streak()
+        checks["runs"] = ("ok" if streak < FAILING_RUNS else _bounded(
+            f"failing: the last {streak} runs failed (not ready from {FAILING_RUNS}); "
+            f"the latest: {reason}"))
+        self._last = (time.monotonic(), checks)
+
+    def run(self, stop: threading.Event) -> None:
+        """Refresh until `stop`; a failure of the refresh itself is a check that fails."""
+        logger = log.get("woodoo.daemon")
+        while not stop.is_set():
+            try:
+                self.refresh()
+            except Exception as error:  # SQLite busy, a bug: said, and tried again
+                logger.exception("readiness could not be computed", error=str(error))
+                self._last = (time.monotonic(), {"readiness": _bounded(
+                    f"could not be computed: {error}")})
+            stop.wait(self.interval)
+        self.woo.close()
+
+    def __call__(self) -> tuple[bool, dict[str, str], float | None]:
+        """(ready, checks, seconds since the remote checks ran): instant, from memory."""
+        last = self._last
+        checks = dict(last[1]) if last else {"readiness": "not computed yet (starting)"}
+        age = None if last is None else time.monotonic() - last[0]
+        if age is not None and age > 3 * self.interval + 4 * PROBE_SECONDS:
+            checks["readiness"] = f"stale: last computed {age:.0f} s ago"
+        engine = self.engine
         for side, guard in (("odoo", engine.odoo.guard), ("woocommerce", engine.woo.guard)):
             snapshot = guard.snapshot() if guard else {"state": "closed"}
-            checks[f"breaker_{side}"] = ("ok" if snapshot["state"] == "closed" else
-                                         f"{snapshot['state']}: calls paused after "
-                                         f"{snapshot['failures']} failures "
-                                         f"({snapshot['last_error']})")
-        checks["worker"] = ("ok" if not worker.stalled() else
-                            f"stalled: no heartbeat for {time.time() - worker.heartbeat:.0f} s "
+            checks[f"breaker_{side}"] = ("ok" if snapshot["state"] == "closed" else _bounded(
+                f"{snapshot['state']}: calls paused after {snapshot['failures']} failures "
+                f"({snapshot['last_error']})"))
+        checks["worker"] = ("ok" if not self.worker.stalled() else
+                            f"stalled: no heartbeat for {time.time() - self.worker.heartbeat:.0f} s "
                             f"while events are due")
-        return all(value == "ok" for value in checks.values()), checks
+        return all(value == "ok" for value in checks.values()), checks, age
 
-    return check
+
+def _bounded(text: str, limit: int = MAX_CHECK_CHARS) -> str:
+    """A check's words cut to `limit` characters: a remote's error can be any length."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def serve(app: WSGIApp, config: Config) -> HttpServer:
@@ -316,15 +359,18 @@ def run(config: Config, *, stop: threading.Event | None = None,
                 side.listeners.append(lambda _, old, new: new == "closed" and worker.resume())
         scheduler.add_job(outlive, "interval", args=["alerts", alerts.check],
                           seconds=config.alerts.check_interval, id="alerts", name="Alert rules")
-        app = create_app(config, web_state, engine.metrics,
-                         readiness=readiness_check(engine, scheduler, worker),
+        readiness = Readiness(engine, scheduler, worker)
+        app = create_app(config, web_state, engine.metrics, readiness=readiness,
                          notify=worker.wake.set)
         server = serve(app, config)
+        readiness_thread = threading.Thread(target=readiness.run, args=(stop,),
+                                            name="readiness", daemon=True)
         worker_thread = threading.Thread(target=worker.supervise, args=(stop,), name="worker",
                                          daemon=True)
         commands_thread = threading.Thread(target=commands.serve, args=(engine, stop),
                                            name="commands", daemon=True)
         server.start()
+        readiness_thread.start()
         if engine.backfill:
             catch_up_orders(engine.backfill, worker)
         scheduler.start()
@@ -339,6 +385,7 @@ def run(config: Config, *, stop: threading.Event | None = None,
         worker.wake.set()
         worker_thread.join(timeout=120)  # the worker finishes the batch in hand
         commands_thread.join(timeout=120)  # a handed-off command in hand finishes too
+        readiness_thread.join(timeout=30)  # its probes are bounded: PROBE_SECONDS each
         scheduler.shutdown(wait=True)  # a running poll finishes: pushes recorded or journaled
         web_state.close()
         logger.info("stopped")

@@ -1,19 +1,31 @@
-"""Idle, stalled and endless clients against the daemon's own server (`daemon.serve`, as `run`
-starts it): while they hold connections, a valid event and /healthz are answered at once, and an
-endless chunked body is refused without being buffered."""
+"""Idle, stalled, dripping and endless clients against the daemon's own server (`daemon.serve`, as
+`run` starts it): while they hold connections, a valid event and /healthz are answered at once,
+and an endless chunked body is refused without being buffered. And a remote that never answers,
+while /readyz is asked again and again."""
 
 from __future__ import annotations
 
 import json
 import select
 import socket
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 import requests
+import yaml
+from helpers import free_port, wait_for
 
+from adversarial.conftest import daemon_sections
 from adversarial.hostile import TALLY, odoo_event, signed_headers
+from woodoo import config as config_module
+from woodoo import daemon
+from woodoo.simulators import config as simulator_config
+from woodoo.simulators.odoo import OdooSimulator
+from woodoo.simulators.woocommerce import WooSimulator
 
 IDLE, STALLED = 200, 200
 
@@ -100,3 +112,104 @@ def test_an_endless_chunked_body_is_refused_without_being_buffered(live):
     assert sent < 32 * 2**20, f"the server took {sent / 2**20:.0f} MiB before refusing"
     assert grown < 50 * 2**20, f"the process grew by {grown / 2**20:.0f} MiB"
     live.prove_worker_alive()
+
+
+class Blackhole:
+    """A TCP server that accepts every connection and never answers (a firewall that drops)."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0), backlog=128)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.held: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                self.held.append(self.listener.accept()[0])
+            except OSError:
+                return  # closed
+
+    def close(self) -> None:
+        """Close everything: whoever waits on it gets a reset at once."""
+        self.listener.close()
+        for held in self.held:
+            held.close()
+
+
+@contextmanager
+def daemon_with_a_blackholed_shop(tmp_path: Path) -> Iterator[str]:
+    """`woodoo run` (in a thread) whose shop accepts connections and never answers, with the
+    shop's default 30 s timeout; its base URL."""
+    hole = Blackhole()
+    port = free_port()
+    sections = {**daemon_sections(port), "orders": {"enabled": False}}
+    with OdooSimulator() as odoo, WooSimulator() as shop:
+        odoo.load_catalog()
+        document = simulator_config.document(odoo, shop, tmp_path / "woodoo.sqlite", **sections)
+        document["woocommerce"]["url"] = hole.url
+        config = config_module.parse(yaml.safe_dump(document), base_dir=tmp_path)
+        stop = threading.Event()
+        thread = threading.Thread(target=daemon.run, args=(config,), kwargs={"stop": stop},
+                                  daemon=True)
+        thread.start()
+        url = f"http://127.0.0.1:{port}"
+        try:
+            assert wait_for(lambda: _answers(f"{url}/healthz"), timeout=30)
+            yield url
+        finally:
+            hole.close()  # the poll waiting on the shop fails now, and the daemon stops
+            stop.set()
+            thread.join(timeout=60)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).ok
+    except requests.RequestException:
+        return False
+
+
+def test_readyz_hammered_while_the_shop_is_blackholed_blocks_no_one(tmp_path):
+    """/readyz used to probe the remotes inside the request, with retries: against a remote that
+    never answers, a few /readyz held every request thread for a minute and more, and /healthz
+    and valid events waited. Now it answers from memory, whatever the remotes do."""
+    answers: Counter[int] = Counter()
+    ages: list[float | None] = []
+    done = threading.Event()
+
+    def hammer() -> None:
+        while not done.is_set():
+            try:
+                answer = requests.get(f"{url}/readyz", timeout=60)
+                answers[answer.status_code] += 1
+                ages.append(answer.json()["age_seconds"])
+            except requests.RequestException:
+                answers[0] += 1
+            done.wait(0.05)
+
+    with daemon_with_a_blackholed_shop(tmp_path) as url:
+        hammers = [threading.Thread(target=hammer, daemon=True) for _ in range(32)]
+        for thread in hammers:
+            thread.start()
+        try:
+            time.sleep(1)  # every hammer has a /readyz in flight, several times over
+            for _ in range(3):
+                # Generous bounds: the old /readyz held the threads for 60 s and more.
+                assert requests.get(f"{url}/healthz", timeout=20).status_code == 200
+                body = json.dumps(odoo_event()).encode()
+                event = requests.post(f"{url}/webhooks/odoo", data=body, timeout=20,
+                                      headers=signed_headers(body))
+                assert event.status_code == 202, event.text
+            # The probe gave up on the shop within its own short deadline, and says so.
+            assert wait_for(lambda: requests.get(f"{url}/readyz", timeout=20).json()["checks"]
+                            .get("woocommerce", "").startswith("unreachable"), timeout=30)
+        finally:
+            done.set()
+            for thread in hammers:
+                thread.join(timeout=90)
+    TALLY.inputs["slow client"] += sum(answers.values())
+    TALLY.statuses.update(answers)
+    assert set(answers) <= {503}, answers  # never ready, never a connection refused or timeout
+    assert any(age is not None for age in ages)

@@ -25,6 +25,7 @@ from woodoo import log
 from woodoo.config import AlertsConfig, Config
 from woodoo.gateways.retry import RetryPolicy
 from woodoo.reporting import mail
+from woodoo.state.runs import FAILING_RUNS
 from woodoo.web.metrics import Metrics
 
 ACTIVE = "alerts_active"  # meta key: the conditions that hold, with when they began
@@ -51,6 +52,7 @@ class Figures:
     worker_stalled: bool = False
     drift_items: int | None = None  # the last reconciliation's
     drift_units: int | None = None
+    failing_runs: int = 0  # the latest runs (polls, pushes, syncs) that failed in a row
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,11 @@ def evaluate(figures: Figures, limits: AlertsConfig, *, poll_interval: float) ->
               _duration(limits.unreachable_minutes * 60),
               f"{_side(side)} itself; calls to it are paused and resume by themselves (nothing "
               f"is lost: events wait in the queue)")
+    if f.failing_runs >= FAILING_RUNS:
+        found.append(Condition("failing_runs", "Polls and pushes keep failing",
+                               f"the last {f.failing_runs} runs failed in a row",
+                               f"alert from {FAILING_RUNS} in a row (/readyz not ready)",
+                               "woodoo status (the latest run's error); the log"))
     if f.worker_stalled:
         found.append(Condition("worker", "The event worker has stopped beating", "stalled",
                                "alert when stalled with events due", "the log; restart the daemon"))

@@ -7,6 +7,10 @@ from typing import Any
 
 from woodoo.state.database import Store
 
+FAILING_RUNS = 3  # this many failed runs in a row: /readyz not ready, `woodoo status`, an alert
+MAX_STREAK = 100  # a failing streak is counted up to this many runs
+MAX_REASON_CHARS = 200  # the latest failed run's error, as readiness and status show it
+
 
 class RunStore(Store):
     """Runs, settings such as the watermark, and figures read across the database (status, health)."""
@@ -32,6 +36,26 @@ class RunStore(Store):
             return [(row[0], row[1] or 0) for row in db.execute(
                 "select started_at, changed from runs where kind = ? and started_at >= ? "
                 "and error is null order by started_at", [kind, since])]
+
+    def failing_streak(self) -> tuple[int, str | None]:
+        """How many of the latest runs failed in a row (up to MAX_STREAK), and why the newest did.
+
+        A run failed when it raised (a crash, a remote down after its retries) or when it wrote
+        nothing of what it tried (every write refused, or the shop unreachable for the batch).
+        """
+        with self.database.read() as db:
+            rows = db.execute("select error, failed, pushed from runs order by id desc limit ?",
+                              [MAX_STREAK]).fetchall()
+        streak = 0
+        for error, failed, pushed in rows:
+            if error is None and not (failed and not pushed):
+                break
+            streak += 1
+        if not streak:
+            return 0, None
+        error, failed, _ = rows[0]
+        reason = error if error is not None else f"none of its {failed} writes went through"
+        return streak, reason[:MAX_REASON_CHARS]
 
     def get_meta(self, key: str) -> str | None:
         """A stored setting such as the poll watermark, or None."""

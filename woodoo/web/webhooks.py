@@ -106,7 +106,7 @@ class RateLimiter:
 
 def create_app(
     config: Config, state: State, metrics: Metrics, *,
-    readiness: Callable[[], tuple[bool, dict[str, Any]]] | None = None,
+    readiness: Callable[[], tuple[bool, dict[str, Any], float | None]] | None = None,
     notify: Callable[[], None] | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Flask:
@@ -297,8 +297,13 @@ def create_app(
 
     @app.get("/readyz")
     def readyz() -> tuple[Response, int]:
-        ready, checks = readiness() if readiness else (True, {})
-        return jsonify(ready=ready, checks=checks), 200 if ready else 503
+        # Instant: the checks that reach out were computed in the background (daemon.Readiness);
+        # `age_seconds` says how long ago (null: computed for this answer).
+        ready, checks, age = readiness() if readiness else (True, {}, None)
+        body = jsonify(ready=ready, checks=checks,
+                       age_seconds=None if age is None else round(age, 1))
+        body.headers["Cache-Control"] = "no-store"
+        return body, 200 if ready else 503
 
     @app.get("/metrics")
     def metrics_endpoint() -> Response:
