@@ -45,3 +45,40 @@ def oversized(value: object, *, max_depth: int, max_nodes: int) -> str | None:
             children = node.values() if isinstance(node, dict) else node
             stack.extend((child, depth + 1) for child in children)
     return None
+
+# -- what a remote (the shop, Odoo, the chat webhook) may answer ---------------------------------
+# Each bound is far above what a real answer holds, and far below what would hurt the daemon: it
+# counts bytes on the wire and bytes decoded (a 1 MB gzip answer can expand to 1 GiB), and a
+# listing stops at an empty page and at the most rows a catalog can hold, whatever page count
+# the remote claims.
+#
+# The shop: a REST page of 100 products with every field is 100-300 KB (with the `_fields` the
+# daemon asks for, about 20 KB); a page of 100 orders with their lines about 1-3 MB; the
+# plugin's catalog page of 5,000 items at most about 7 MB (a 200-character name, every character
+# escaped as \uXXXX). 32 MiB holds all of them several times over.
+SHOP_ANSWER_BYTES = 32 * 2**20
+# Odoo: a search_read page of odoo.page_size (at most 10,000) rows of a few fields is about
+# 2 MB; a version or database list a few hundred bytes.
+ODOO_ANSWER_BYTES = 32 * 2**20
+# The chat webhook answers "ok" (Slack) or a short JSON: nothing of it is used but its status.
+CHAT_ANSWER_BYTES = 64 * 2**10
+# Products and variations in one shop, orders read by one backfill, or rows of one Odoo listing
+# (products; quant and move writes since the last poll). WooCommerce slows to a crawl long
+# before a million products; a listing claiming more is refused rather than read for hours.
+MAX_LISTED_ROWS = 1_000_000
+
+# A remote's own words (an error message, a value it answered) quoted in one of ours: enough to
+# say what it said. A longer text is cut where it enters the message, so that nothing that logs,
+# stores or shows the message holds more (a 200 KB error page was once stored and shown whole).
+REMOTE_TEXT_CHARS = 300
+# A reason as it is stored (dead letters, runs, events) or shown: ours, with a few quotes cut to
+# REMOTE_TEXT_CHARS. The stores cut to it again, as a second line of defence.
+STORED_TEXT_CHARS = 2000
+
+
+def cut(text: object, limit: int = REMOTE_TEXT_CHARS) -> str:
+    """`text` as a string of at most about `limit` characters, saying how many were left out."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit} more characters)"

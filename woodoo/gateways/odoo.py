@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import math
 import re
 import threading
@@ -16,8 +17,8 @@ import odoorpc
 
 from woodoo.config import OdooConfig
 from woodoo.errors import ProblemsError
-from woodoo.gateways import retry
-from woodoo.limits import ODOO_MAX_ID
+from woodoo.gateways import retry, transport
+from woodoo.limits import MAX_LISTED_ROWS, ODOO_ANSWER_BYTES, ODOO_MAX_ID, cut
 
 ODOO_DATETIME = "%Y-%m-%d %H:%M:%S"
 
@@ -74,13 +75,20 @@ def list_databases(url: str, timeout: float = 30) -> list[str] | None:
     """The databases an Odoo server lists, or None when it does not (`list_db` off)."""
     parsed = urlparse(url)
     protocol, port = _transport(parsed)
-    with _translated_errors(url, "list its databases"):
-        client = odoorpc.ODOO(parsed.hostname, protocol=protocol, port=port, timeout=timeout)
+    with _translated_errors(url, "list its databases", timeout):
+        client = odoorpc.ODOO(parsed.hostname, protocol=protocol, port=port, timeout=timeout,
+                              opener=_opener(url))
         try:
             names = client.db.list()
         except odoorpc.error.RPCError:
             return None  # Odoo refuses to list databases when list_db is off
     return [str(name) for name in names] or None
+
+
+def _opener(url: str) -> Any:
+    """The urllib opener odoorpc sends through: each answer bounded in time and size, and no
+    redirect followed (a call carries the password or the session)."""
+    return transport.opener(ODOO_ANSWER_BYTES, f"Odoo at {url}")
 
 
 def _transport(parsed: ParseResult) -> tuple[str, int]:
@@ -106,6 +114,8 @@ def shift(watermark: str, seconds: float) -> str:
 
 class OdooGateway:
     """Reads stock figures and stock changes from Odoo; hides odoorpc and Odoo's version quirks."""
+
+    max_rows = MAX_LISTED_ROWS  # in one listing, however many full pages Odoo answers (tests: fewer)
 
     def __init__(self, config: OdooConfig, policy: retry.RetryPolicy,
                  guard: retry.Guard | None = None) -> None:
@@ -134,9 +144,10 @@ class OdooGateway:
         protocol, port = _transport(parsed)
 
         def login() -> odoorpc.ODOO:
-            with _translated_errors(self.config.url, "connect"):
+            with _translated_errors(self.config.url, "connect", self.config.timeout):
                 client = odoorpc.ODOO(
-                    parsed.hostname, protocol=protocol, port=port, timeout=self.config.timeout
+                    parsed.hostname, protocol=protocol, port=port, timeout=self.config.timeout,
+                    opener=_opener(self.config.url),
                 )
                 client.login(
                     self.config.database, self.config.username,
@@ -153,7 +164,7 @@ class OdooGateway:
         if self.client is None:
             self.connect()
         assert self.client is not None
-        with _translated_errors(self.config.url, "version"):
+        with _translated_errors(self.config.url, "version", self.config.timeout):
             result = self.client.json("/web/webclient/version_info", {})
         return str(result.get("result", {}).get("server_version", ""))
 
@@ -429,6 +440,12 @@ class OdooGateway:
             if context is not None:
                 options["context"] = context
             page = self.execute(model, "search_read", [domain], options)
+            if not isinstance(page, list):
+                raise OdooError(f"Odoo answered {model}.search_read with a "
+                                f"{type(page).__name__}, expected a list", retryable=False)
+            if page and offset >= self.max_rows:  # full pages with no end: not a real listing
+                raise OdooError(f"Odoo's {model} listing goes on past {self.max_rows:,} rows "
+                                f"(woodoo/limits.py MAX_LISTED_ROWS): refused", retryable=False)
             yield page
             offset += len(page)
             if len(page) < size:
@@ -442,25 +459,36 @@ class OdooGateway:
         assert client is not None
 
         def attempt() -> Any:
-            with self._lock, _translated_errors(self.config.url, f"{model}.{method}"):
+            with self._lock, _translated_errors(self.config.url, f"{model}.{method}",
+                                                self.config.timeout):
                 return client.execute_kw(model, method, args, kwargs)
 
         return retry.call(attempt, self.policy, f"odoo.{model}.{method}", self.guard)
 
 
 class _translated_errors:
-    """Turn odoorpc/urllib failures into OdooError with a message a store owner can act on."""
+    """Run one Odoo call within its timeout (each request and its whole answer: transport), and
+    turn odoorpc/urllib failures into OdooError with a message a store owner can act on."""
 
-    def __init__(self, url: str, what: str) -> None:
+    def __init__(self, url: str, what: str, timeout: float) -> None:
         self.url = url
         self.what = what
+        self.timeout = timeout
+        self._scope = transport.deadline(timeout)
 
     def __enter__(self) -> None:
-        return None
+        self.deadline = self._scope.__enter__()
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: Any) -> bool:
+        self._scope.__exit__(None, None, None)
+        if self.deadline.expired:  # whatever broke when the socket was shut, time was up
+            raise OdooError(f"Odoo at {self.url} did not answer {self.what} in full within "
+                            f"{self.timeout:g} s (the timeout bounds the whole answer)",
+                            retryable=True) from None
         if error is None:
             return False
+        if isinstance(error, transport.AnswerRefused):
+            raise OdooError(f"{error} ({self.what})", retryable=error.retryable) from None
         if isinstance(error, odoorpc.error.RPCError):
             name = (error.info or {}).get("data", {}).get("name", "") if isinstance(error.info, dict) else ""
             if "AccessDenied" in name or "Wrong login" in str(error):
@@ -468,7 +496,14 @@ class _translated_errors:
                     f"Odoo at {self.url} refused the login: wrong username, password or API key, "
                     f"or wrong database", retryable=False,
                 ) from None
-            raise OdooError(f"Odoo refused {self.what}: {error}", retryable=False) from None
+            raise OdooError(f"Odoo refused {self.what}: {cut(error)}", retryable=False) from None
+        if isinstance(error, urllib.error.HTTPError) and 300 <= error.code < 400:
+            target = urlparse(error.headers.get("Location") or "").netloc or "elsewhere"
+            raise OdooError(
+                f"Odoo at {self.url} answered {self.what} with HTTP {error.code}, a redirect to "
+                f"{cut(target, 100)}: not followed (a call carries the password or the session); "
+                f"set odoo.url to the address Odoo answers at", retryable=False,
+            ) from None
         if isinstance(error, urllib.error.HTTPError):
             raise OdooError(
                 f"Odoo at {self.url} answered HTTP {error.code} to {self.what}",
@@ -476,13 +511,18 @@ class _translated_errors:
             ) from None
         if isinstance(error, urllib.error.URLError):
             reason = getattr(error.reason, "strerror", None) or str(error.reason)
-            raise OdooError(f"cannot reach Odoo at {self.url}: {reason}", retryable=True) from None
+            raise OdooError(f"cannot reach Odoo at {self.url}: {cut(reason)}",
+                            retryable=True) from None
         if isinstance(error, TimeoutError):
             raise OdooError(
                 f"Odoo at {self.url} did not answer {self.what} in time", retryable=True
             ) from None
         if isinstance(error, (ConnectionError, OSError)):
-            raise OdooError(f"connection to Odoo at {self.url} failed: {error}", retryable=True) from None
+            raise OdooError(f"connection to Odoo at {self.url} failed: {cut(error)}",
+                            retryable=True) from None
+        if isinstance(error, http.client.HTTPException):
+            raise OdooError(f"Odoo at {self.url} broke off its answer to {self.what}: "
+                            f"{cut(repr(error))}", retryable=True) from None
         if isinstance(error, ValueError) and "JSON" in str(error):
             raise OdooError(
                 f"Odoo at {self.url} did not answer JSON to {self.what}; is this the Odoo URL?",

@@ -18,12 +18,11 @@ from urllib.parse import urlencode, urlparse
 
 import requests
 import woocommerce
-from requests.adapters import HTTPAdapter
 from requests.auth import HTTPBasicAuth
 
 from woodoo.config import WooCommerceConfig
-from woodoo.gateways import retry
-from woodoo.limits import MAX_QUANTITY, SHOP_MAX_ID
+from woodoo.gateways import retry, transport
+from woodoo.limits import MAX_LISTED_ROWS, MAX_QUANTITY, SHOP_ANSWER_BYTES, SHOP_MAX_ID, cut
 from woodoo.state import PushItem, ShopProduct
 from woodoo.web import signing
 
@@ -101,15 +100,13 @@ class _PooledAPI(woocommerce.API):
 
     woocommerce 3.0.0 sends every call through `requests.request`, which opens a new connection
     (and TLS handshake) per call. This keeps the library's URL building and OAuth 1.0a signing and
-    only swaps the transport for a session whose pool is as large as our concurrency.
+    only swaps the transport for a session whose pool is as large as our concurrency, and whose
+    answers are bounded (transport.fetch: the timeout on the whole answer, its size, no redirect).
     """
 
     def __init__(self, *args: Any, pool_size: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
+        self.session = transport.session(pool_size)
 
     def _API__request(  # overrides woocommerce.API.__request (name-mangled)
         self, method: str, endpoint: str, data: Any, params: dict[str, Any] | None = None,
@@ -133,14 +130,17 @@ class _PooledAPI(woocommerce.API):
         if data is not None:
             body = json.dumps(data, ensure_ascii=False).encode("utf-8")
             headers["content-type"] = "application/json;charset=utf-8"
-        return self.session.request(
-            method, url, params=params, data=body, headers=headers, auth=auth,
-            verify=self.verify_ssl, timeout=self.timeout,
+        return transport.fetch(
+            self.session, method, url, remote=f"WooCommerce at {self.url} ({method} {endpoint})",
+            limit=SHOP_ANSWER_BYTES, timeout=self.timeout, params=params, data=body,
+            headers=headers, auth=auth, verify=self.verify_ssl,
         )
 
 
 class WooGateway:
     """Lists, looks up and writes stock in the shop; hides the REST API and its quirks."""
+
+    max_rows = MAX_LISTED_ROWS  # in one listing, whatever the shop says (smaller in tests)
 
     def __init__(self, config: WooCommerceConfig, policy: retry.RetryPolicy,
                  guard: retry.Guard | None = None) -> None:
@@ -187,8 +187,13 @@ class WooGateway:
                              "cannot be used: WooCommerce's REST API")
         url = f"{self.config.url}/wp-json/woodoo/v1"
         try:
-            answer = self.api.session.get(url, timeout=self.config.timeout,
-                                          verify=self.config.verify_tls)
+            answer = transport.fetch(self.api.session, "GET", url,
+                                     remote="the Woodoo plugin's namespace",
+                                     limit=SHOP_ANSWER_BYTES, timeout=self.config.timeout,
+                                     verify=self.config.verify_tls)
+        except transport.AnswerRefused as error:
+            return WritePath(False, f"the plugin could not be asked ({error}): WooCommerce's "
+                             f"REST API for now")
         except requests.RequestException as error:
             # Not remembered: the next run asks again.
             return WritePath(False, f"the plugin could not be asked ({_root_cause(error)}): "
@@ -223,22 +228,33 @@ class WooGateway:
         yield from self._variations(parents, progress)
 
     def _catalog(self, progress: Callable[[int, int], None] | None) -> Iterator[list[ShopItem]]:
-        """The plugin's catalog route, page after page (ordered by id, CATALOG_PAGE at a time)."""
+        """The plugin's catalog route, page after page (ordered by id, CATALOG_PAGE at a time):
+        to an empty page, or a page that names no next one, and never past MAX_LISTED_ROWS."""
         after: int | None = 0
-        while after is not None:
+        # The pages max_rows fill, and one more: a full last page is followed by an empty one.
+        for _ in range(math.ceil(self.max_rows / CATALOG_PAGE) + 1):
+            if after is None:
+                return
             answer = self._plugin_post(signing.PLUGIN_CATALOG, {
                 "after_id": after, "limit": CATALOG_PAGE, "request_id": uuid.uuid4().hex})
             rows = answer.get("items") if isinstance(answer, dict) else None
             if not isinstance(rows, list):
                 raise WooError("the Woodoo plugin's catalog answered without items",
                                retryable=False)
-            after = answer.get("next_after_id")
-            if after is not None and not isinstance(after, int):
-                raise WooError("the Woodoo plugin's catalog answered an odd next_after_id",
+            following = answer.get("next_after_id")
+            # Ids only grow: a next page that does not start after this one would loop for ever.
+            if following is not None and (type(following) is not int or following <= after):
+                raise WooError(f"the Woodoo plugin's catalog answered the page after id {after} "
+                               f"with an odd next_after_id: {cut(repr(following), 40)}",
                                retryable=False)
+            after = following if rows else None
             if progress:
                 progress(1, 0 if after is None else 1)
             yield [i for i in (self._item(row) for row in rows) if i.type != "variable"]
+        if after is not None:
+            raise WooError(f"the Woodoo plugin's catalog goes on past {self.max_rows:,} items, "
+                           f"more than a shop holds (woodoo/limits.py MAX_LISTED_ROWS): refused",
+                           retryable=False)
 
     def _variations(
         self, parents: dict[int, str], progress: Callable[[int, int], None] | None
@@ -391,7 +407,7 @@ class WooGateway:
                 outcome.conflicts.append((item, result.get("current")))
             else:
                 outcome.failed.append((item, f"SKU {item.sku} (WooCommerce id {item.woo_id}): "
-                                             f"the Woodoo plugin answered {result!r}"))
+                                             f"the Woodoo plugin answered {cut(repr(result))}"))
         return outcome
 
     def flush_plugin(self, max_events: int = 100) -> dict[str, Any]:
@@ -435,10 +451,16 @@ class WooGateway:
                        signing.HEADER: signing.sign(body, secret, route,
                                                     self._fresh_second(route, body))}
             try:
-                response = self.api.session.post(url, data=body, headers=headers,
-                                                 timeout=self.config.timeout,
-                                                 verify=self.config.verify_tls)
-            except (requests.Timeout, requests.ConnectionError) as error:
+                # A signed call never follows a redirect: the body and its signature would go
+                # wherever the shop points (transport.fetch refuses every 3xx).
+                response = transport.fetch(self.api.session, "POST", url,
+                                           remote=f"the Woodoo plugin at {url}",
+                                           limit=SHOP_ANSWER_BYTES, timeout=self.config.timeout,
+                                           data=body, headers=headers,
+                                           verify=self.config.verify_tls)
+            except transport.AnswerRefused as error:
+                raise WooError(str(error), retryable=error.retryable) from None
+            except requests.RequestException as error:
                 raise WooError(f"cannot reach the Woodoo plugin at {url}: {_root_cause(error)}",
                                retryable=True) from None
             if response.status_code >= 400:
@@ -480,19 +502,21 @@ class WooGateway:
     def _item_failure(item: PushItem, result: Any) -> str | None:
         what = f"SKU {item.sku} (WooCommerce id {item.woo_id})"
         if not isinstance(result, dict):
-            return f"{what}: WooCommerce answered {result!r} instead of the product"
+            return f"{what}: WooCommerce answered {cut(repr(result))} instead of the product"
         error = result.get("error")
         if error:
-            return (f"{what}: WooCommerce rejected the update: {error.get('message')} "
-                    f"({error.get('code')})")
+            if not isinstance(error, dict):
+                return f"{what}: WooCommerce rejected the update: {cut(error)}"
+            return (f"{what}: WooCommerce rejected the update: {cut(error.get('message'))} "
+                    f"({cut(error.get('code'))})")
         if result.get("id") != item.woo_id:
-            return f"{what}: WooCommerce answered for id {result.get('id')} instead"
+            return f"{what}: WooCommerce answered for id {cut(result.get('id'))} instead"
         if not result.get("manage_stock"):
             return (f"{what}: the shop ignored the quantity because the product does not manage "
                     f"stock; turn on 'Manage stock?' for it in WooCommerce")
         if result.get("stock_quantity") != item.quantity:
             return (f"{what}: sent quantity {item.quantity} but the shop kept "
-                    f"{result.get('stock_quantity')}")
+                    f"{cut(result.get('stock_quantity'))}")
         return None
 
     # -- transport -------------------------------------------------------------------------------
@@ -507,7 +531,8 @@ class WooGateway:
     ) -> Iterator[list[dict[str, Any]]]:
         """Every page of a listing, in order: the first tells how many; the rest are read in
         parallel, at most twice the pool's size ahead of the reader, so that pages do not pile
-        up in memory when the reader is the slower one.
+        up in memory when the reader is the slower one. An empty page ends the listing, and a
+        count of pages beyond what MAX_LISTED_ROWS rows fill is refused: it is the shop's word.
 
         Pages go by `page=`: the Link header carries the OAuth parameters of the first request.
         """
@@ -516,8 +541,16 @@ class WooGateway:
             base.pop("orderby")
             base.pop("order")
         first, total_pages = self._page(endpoint, {**base, "page": 1})
+        if total_pages > math.ceil(self.max_rows / PAGE_SIZE):
+            raise WooError(f"WooCommerce says GET {endpoint} has {total_pages:,} pages of "
+                           f"{PAGE_SIZE} (X-WP-TotalPages), more than the {self.max_rows:,} rows "
+                           f"a listing may hold (woodoo/limits.py MAX_LISTED_ROWS): refused",
+                           retryable=False)
         if progress:
             progress(1, max(total_pages, 1))
+        if not first:
+            yield first
+            return
         numbers = iter(range(2, total_pages + 1))
         ahead: deque[Future[tuple[list[dict[str, Any]], int]]] = deque()
 
@@ -529,6 +562,10 @@ class WooGateway:
         yield first
         while ahead:
             rows, _ = ahead.popleft().result()
+            if not rows:  # the listing ends here, whatever count the first page said
+                for future in ahead:
+                    future.cancel()
+                return
             read_ahead()
             if progress:
                 progress(1, total_pages)
@@ -558,12 +595,14 @@ class WooGateway:
                     response = self.api.get(endpoint, params=dict(params or {}))
                 else:
                     response = self.api.post(endpoint, data, params=dict(params or {}))
+            except transport.AnswerRefused as error:
+                raise WooError(str(error), retryable=error.retryable) from None
             except requests.Timeout:
                 raise WooError(
                     f"WooCommerce at {self.config.url} did not answer {method} {endpoint} within "
                     f"{self.config.timeout:g} s", retryable=True,
                 ) from None
-            except requests.ConnectionError as error:
+            except requests.RequestException as error:
                 raise WooError(f"cannot reach WooCommerce at {self.config.url}: "
                                f"{_root_cause(error)}", retryable=True) from None
             if response.status_code >= 400:
@@ -588,8 +627,9 @@ class WooGateway:
             body = response.json()
         except ValueError:
             body = {}
-        code = body.get("code", "") if isinstance(body, dict) else ""
-        message = body.get("message", "") if isinstance(body, dict) else ""
+        # The shop's words are quoted cut: an error page can be any size.
+        code = cut(body.get("code", "")) if isinstance(body, dict) else ""
+        message = cut(body.get("message", "")) if isinstance(body, dict) else ""
         text = f"WooCommerce answered HTTP {status} to {method} {endpoint}: {message or code}"
         if status == 401:
             text += ". " + explain_auth_failure(self.config.url, code, message)
@@ -670,7 +710,7 @@ def _root_cause(error: BaseException) -> str:
     while error.__cause__ is not None or error.__context__ is not None:
         error = error.__cause__ or error.__context__  # type: ignore[assignment]
     text = str(error)
-    return "connection refused" if "Connection refused" in text else text.split(": ")[-1]
+    return "connection refused" if "Connection refused" in text else cut(text.split(": ")[-1])
 
 
 def batches(items: list[PushItem], size: int) -> Iterator[list[PushItem]]:

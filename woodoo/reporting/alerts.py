@@ -23,7 +23,9 @@ import requests
 
 from woodoo import log
 from woodoo.config import AlertsConfig, Config
+from woodoo.gateways import transport
 from woodoo.gateways.retry import RetryPolicy
+from woodoo.limits import CHAT_ANSWER_BYTES
 from woodoo.reporting import mail
 from woodoo.state.runs import FAILING_RUNS
 from woodoo.web.metrics import Metrics
@@ -178,11 +180,17 @@ class SlackChannel:
     def __init__(self, url: str, *, timeout: float = 10) -> None:
         self.url = url
         self.timeout = timeout
+        self.session = transport.session(1)
 
     def send(self, message: Message) -> tuple[bool, str]:
-        """POST {"text": ...}; a 2xx is delivered."""
+        """POST {"text": ...}; a 2xx is delivered (the answer bounded in time and size, and a
+        redirect not followed: the alert would go wherever it points)."""
         try:
-            answer = requests.post(self.url, json={"text": message.text}, timeout=self.timeout)
+            answer = transport.fetch(self.session, "POST", self.url, remote="the chat webhook",
+                                     limit=CHAT_ANSWER_BYTES, timeout=self.timeout,
+                                     json={"text": message.text})
+        except transport.AnswerRefused as error:
+            return False, str(error)
         except requests.RequestException as error:
             return False, f"the chat webhook could not be reached: {type(error).__name__}"
         if 200 <= answer.status_code < 300:
