@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from woodoo.limits import STORED_TEXT_CHARS, cut
 from woodoo.state.database import Store
 
 
@@ -45,8 +46,8 @@ class CommandStore(Store):
         with self.database.atomic() as db:
             db.execute(
                 "update commands set finished_at = ?, result = ?, error = ? where id = ?",
-                [self.database.clock(), None if result is None else json.dumps(result), error,
-                 command_id],
+                [self.database.clock(), None if result is None else json.dumps(result),
+                 None if error is None else cut(error, STORED_TEXT_CHARS), command_id],
             )
 
     def get(self, command_id: int) -> dict[str, Any] | None:

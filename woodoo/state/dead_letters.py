@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from woodoo.limits import STORED_TEXT_CHARS, cut
 from woodoo.state.database import Store, chunks
 
 
@@ -29,6 +30,7 @@ class DeadLetterStore(Store):
     def add(self, sku: str, reason: str, source: str, payload: dict[str, Any] | None = None) -> None:
         """Record that `sku` could not be handled; an open letter for the same SKU is updated."""
         payload = payload or {}
+        reason = cut(reason, STORED_TEXT_CHARS)  # a reason may quote a remote: a second bound
         now = self.database.clock()
         odoo_id = payload.get("odoo_id") or None
         with self.database.atomic() as db:

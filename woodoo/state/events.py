@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from woodoo.limits import STORED_TEXT_CHARS, cut
 from woodoo.state.database import Store
 
 
@@ -89,7 +90,8 @@ class EventQueue(Store):
         return self._settle(
             claim, event, "attempts = attempts + ?, last_error = ?, due_at = coalesce(?, due_at), "
             "failed_at = case when ? is null then ? end",
-            [int(counted), error[:1000], retry_at, retry_at, self.database.clock()])
+            [int(counted), cut(error, STORED_TEXT_CHARS), retry_at, retry_at,
+             self.database.clock()])
 
     def _settle(self, claim: Claim, event: QueuedEvent, changes: str, values: list[Any]) -> bool:
         """Apply `changes` (SQL assignments) to the event and end its lease, if `claim` holds it."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from woodoo.limits import STORED_TEXT_CHARS, cut
 from woodoo.state.database import Store
 
 FAILING_RUNS = 3  # this many failed runs in a row: /readyz not ready, `woodoo status`, an alert
@@ -16,7 +17,9 @@ class RunStore(Store):
     """Runs, settings such as the watermark, and figures read across the database (status, health)."""
 
     def record(self, kind: str, run_id: str, started_at: float, **counts: Any) -> None:
-        """Store one run's summary."""
+        """Store one run's summary (its error, which may quote a remote, cut to a bound)."""
+        if isinstance(counts.get("error"), str):
+            counts["error"] = cut(counts["error"], STORED_TEXT_CHARS)
         with self.database.atomic() as db:
             db["runs"].insert(
                 {"kind": kind, "run_id": run_id, "started_at": started_at,
