@@ -283,6 +283,11 @@ class Daemon:
                 stdout=log, stderr=subprocess.STDOUT, cwd=self.directory)
         real.wait_for(self.ready, timeout=600, every=0.5)
 
+    def ensure_started(self) -> None:
+        """Start it unless it runs."""
+        if self.process is None:
+            self.start()
+
     def ready(self) -> bool:
         """Whether /readyz says ready."""
         assert self.process is not None and self.process.poll() is None, self.tail()
