@@ -166,6 +166,10 @@ class ServerConfig(_Section):
     channel_timeout: float = Field(
         30, ge=1, le=600, description="seconds an idle or stalled connection is kept open"
     )
+    request_timeout: float = Field(
+        10, ge=1, le=600, description="seconds a request may take to arrive whole (headers and "
+        "body); a client still sending after it is dropped, however steadily it drips"
+    )
 
 
 class WebhooksConfig(_Section):

@@ -283,7 +283,10 @@ def serve(app: WSGIApp, config: Config) -> HttpServer:
 
     waitress refuses a body over `webhooks.max_body_bytes` before buffering it (its default
     buffers up to 1 GB, chunked bodies included), closes connections idle for
-    `server.channel_timeout`, and serves up to `server.connection_limit` at once.
+    `server.channel_timeout`, and serves up to `server.connection_limit` at once; a request not
+    arrived whole within `server.request_timeout` is dropped (`web.server`), however steadily
+    its bytes drip in. No bound per client address: behind the proxy every client is the
+    proxy's; the proxy bounds them (README, `limit_conn`).
     """
     server_config = config.server
     _raise_open_files_limit(server_config.connection_limit + 256)
@@ -291,7 +294,10 @@ def serve(app: WSGIApp, config: Config) -> HttpServer:
                       threads=server_config.threads,
                       connection_limit=server_config.connection_limit,
                       channel_timeout=server_config.channel_timeout,
-                      cleanup_interval=max(1, min(30, int(server_config.channel_timeout / 2))),
+                      request_deadline=server_config.request_timeout,
+                      # how often both are checked: a late client is closed within half again
+                      cleanup_interval=max(1, min(30, int(server_config.channel_timeout / 2),
+                                                  int(server_config.request_timeout / 2))),
                       # waitress refuses a body of this size or more; ours is the largest accepted.
                       max_request_body_size=config.webhooks.max_body_bytes + 1,
                       max_request_header_size=16384)
