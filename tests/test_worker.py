@@ -23,7 +23,8 @@ def clock():
 @pytest.fixture
 def setup(make_engine, clock, tmp_path):
     engine = make_engine(clock=clock, orders={"enabled": True},
-                         webhooks={"shop_secrets": ["s" * 32], "reread_after": [0.0]})
+                         webhooks={"shop_secrets": ["whsec_worker_shop_0123456789abcdefghij"],
+                                   "reread_after": [0.0]})
     state = State(engine.config.state.path, clock=clock)
     orders = OrderSync(engine.config.orders, state.orders, engine.odoo, clock=clock)
     worker = EventWorker(engine, state.events, engine.config.webhooks, orders, clock=clock)
