@@ -209,3 +209,11 @@ def test_runs_failing_in_a_row_alert_once_and_clear_when_one_succeeds(make_confi
         alerts.check()
         cleared = [t for t in chat.texts if "keep failing" in t][1:]
         assert len(cleared) == 1 and cleared[0].startswith("Cleared")
+
+
+def test_a_daemon_run_inside_a_process_gives_its_signals_back(make_config):
+    """Run in the main thread (the demo, tests), it used to leave its stop handler on SIGINT: a
+    later Ctrl-C there only set a stale event, and a waiting `woodoo sync` never heard it."""
+    before = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
+    daemon.run(make_config(), run_for=0.5)
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before

@@ -308,6 +308,8 @@ def test_ctrl_c_at_any_point_of_the_hand_off_withdraws_the_command(make_config_f
     config_path = str(make_config_file())
     database = tmp_path / "woodoo.sqlite"
     endings: Counter[str] = Counter()
+    # Python's own Ctrl-C until the command line takes it over, whatever ran in this process before.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     with StateLock(database).acquire("run"):
         _, lines = _sync_interrupted_at(config_path, None)
         query(database, "delete from commands")
@@ -328,6 +330,7 @@ def test_ctrl_c_at_any_point_of_the_hand_off_withdraws_the_command(make_config_f
                 assert (result.exit_code, "Aborted!" in result.output) == (1, True), (
                     line, result.output)
                 endings["before queueing"] += 1
+    signal.signal(signal.SIGINT, previous)
     assert endings["withdrawn"] > 20
 
 

@@ -311,6 +311,23 @@ def _raise_open_files_limit(wanted: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
+@contextmanager
+def _signals_call(handler: Callable[[int, FrameType | None], None]) -> Iterator[None]:
+    """SIGTERM and SIGINT call `handler` until the block ends, then what handled them before: a
+    daemon run inside a process (the demo, tests) must not leave its stop handler behind, or a
+    later Ctrl-C there would set a stale event and be lost. Only the main thread may set them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGTERM,
+                                                                       signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for signum, before in previous.items():
+            signal.signal(signum, signal.SIG_DFL if before is None else before)
+
+
 def catch_up_orders(backfill: OrderBackfill, worker: EventWorker) -> None:
     """At start, before anything is pushed: the plugin's waiting events, then the shop's orders
     that no event brought; a push before them could show units the shop has sold."""
@@ -341,10 +358,7 @@ def run(config: Config, *, stop: threading.Event | None = None,
         logger.info("stopping", signal=signal.Signals(signum).name)
         stop.set()
 
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, request_stop)
-        signal.signal(signal.SIGINT, request_stop)
-    with lock, open_engine(config, connect=False, lock=lock) as engine:
+    with lock, _signals_call(request_stop), open_engine(config, connect=False, lock=lock) as engine:
         try:
             engine.odoo.connect()
         except OdooError as error:
