@@ -217,3 +217,22 @@ def test_a_daemon_run_inside_a_process_gives_its_signals_back(make_config):
     before = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
     daemon.run(make_config(), run_for=0.5)
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+def test_readiness_probes_stop_calling_a_side_whose_breaker_is_open(make_config, odoo):
+    """Seen on a real Odoo stopped for 150 s: probes that went round the breakers called it 30
+    times. Behind the breaker, the probes that open it are the last calls until its cool-down."""
+    config = make_config(circuit_breaker={"failures": 3, "cooldown": 60})
+    with open_engine(config) as engine:
+        readiness = daemon.Readiness(engine, build_scheduler(engine),
+                                     EventWorker(engine, engine.state.events, config.webhooks))
+        readiness.refresh()
+        assert readiness()[1]["odoo"] == "ok"
+        odoo.server.faults.fail_next(100_000, status=503)
+        odoo.server.reset_log()
+        for _ in range(20):
+            readiness.refresh()
+        assert len(odoo.server.requests) == 3  # then the breaker answers for Odoo
+        ready, checks, _ = readiness()
+        assert not ready and checks["odoo"].startswith("unreachable")
+        assert checks["breaker_odoo"] != "ok"

@@ -203,7 +203,9 @@ class Readiness:
     while a remote was blackholed, a monitor polling /readyz held every request thread and
     /healthz and signed events went unanswered. Now a request only reads the last result (with
     its age); the probes are one call each, PROBE_SECONDS at most, on gateways of their own
-    without retries or breaker (a probe is not traffic, and must not open the breaker).
+    without retries, behind the sides' circuit breakers: a side that is down is not called
+    every few seconds by its own readiness check (a real Odoo stopped for 150 s took 30 probes
+    when they went round the breakers), and a probe's failure is one the breaker should count.
     The breakers and the worker's heartbeat are read on every request: they are in memory, and
     a dead or hung worker must show at once.
     """
@@ -214,9 +216,10 @@ class Readiness:
         self.engine, self.scheduler, self.worker = engine, scheduler, worker
         self.stuck_after, self.interval = stuck_after, interval
         config, once = engine.config, RetryPolicy(0, 0.0)
-        self.odoo = OdooGateway(config.odoo.model_copy(update={"timeout": probe_seconds}), once)
+        self.odoo = OdooGateway(config.odoo.model_copy(update={"timeout": probe_seconds}), once,
+                                engine.odoo.guard)
         self.woo = WooGateway(config.woocommerce.model_copy(update={"timeout": probe_seconds}),
-                              once)
+                              once, engine.woo.guard)
         self._last: tuple[float, dict[str, str]] | None = None  # (monotonic time, checks)
 
     def refresh(self) -> None:

@@ -163,9 +163,14 @@ class OdooGateway:
         """Odoo's version, asked without logging in (for readiness checks; no lock needed)."""
         if self.client is None:
             self.connect()
-        assert self.client is not None
-        with _translated_errors(self.config.url, "version", self.config.timeout):
-            result = self.client.json("/web/webclient/version_info", {})
+        client = self.client
+        assert client is not None
+
+        def attempt() -> Any:
+            with _translated_errors(self.config.url, "version", self.config.timeout):
+                return client.json("/web/webclient/version_info", {})
+
+        result = retry.call(attempt, self.policy, "odoo.version", self.guard)
         return str(result.get("result", {}).get("server_version", ""))
 
     def _resolve_warehouses(self) -> list[Warehouse]:
