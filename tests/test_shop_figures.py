@@ -58,3 +58,17 @@ def test_a_push_over_a_negative_figure_mixes_products_and_variations(engine_on_p
     engine.reconcile(dry_run=False)  # corrects the drift over both negative figures
     assert shop.stock("WDG-1003") == (45, "instock")
     assert shop.stock("TSH-S-RED") == (40, "instock")
+
+
+def test_a_figure_emptied_behind_the_daemons_back_is_written_without_holding_anything(
+        engine_on_path, shop, shop_ids, odoo):
+    """Seen on a real shop: the plugin's routes, expecting the figure the map held, found none;
+    the write must learn that the shop shows none, hold nothing back, and write Odoo's."""
+    engine = engine_on_path
+    engine.poll()
+    shop.set_stock(shop_ids["WDG-1003"], None)  # an import empties the figure
+    odoo.set_on_hand("WDG-1003", "WH", 12)
+    summary = engine.poll()
+    assert not summary.failures
+    assert shop.stock("WDG-1003") == (12, "instock")
+    assert engine.state.orders.pending_by_sku(["WDG-1003"]) == {}

@@ -471,7 +471,8 @@ class Engine:
             for row in self.state.orders.received_after(self.state.catalog.seen_at(item.sku) or 0)
             if row["status"] in STOCK_TAKEN)
         self.state.catalog.note_shop_quantity(item.sku, current)
-        drop = (expected or 0) - (current or 0) - explained
+        # A figure emptied by hand or by an import says nothing of what was sold.
+        drop = 0 if current is None else (expected or 0) - current - explained
         if drop > 0:
             hold = self.config.woocommerce.unexplained_hold_minutes * 60
             self.state.orders.hold_unexplained(item.sku, drop, self.clock() + hold)

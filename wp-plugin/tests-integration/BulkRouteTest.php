@@ -149,7 +149,7 @@ class BulkRouteTest extends Woodoo_IT_TestCase {
 		$this->assertSame( array( 'error', 'not_found' ), array( $results[3]['status'], $results[3]['code'] ), 'stock not managed' );
 		$this->assertSame( array( 'error', 'unsupported_type' ), array( $results[4]['status'], $results[4]['code'] ), 'variable product' );
 		$this->assertStringContainsString( 'POST /woodoo/v1/stock', $results[4]['message'] );
-		$this->assertSame( array( 'error', 'not_found' ), array( $results[5]['status'], $results[5]['code'] ), 'no figure' );
+		$this->assertSame( array( 'id' => 106, 'status' => 'conflict', 'current' => null ), $results[5], 'no figure: not the one expected' );
 		$this->assertSame( array( 'id' => 107, 'status' => 'applied', 'quantity' => 2, 'stock_status' => 'instock' ), $results[6], '"4.000000" is 4' );
 		$this->assertSame( array( 'id' => 108, 'status' => 'conflict', 'current' => -2 ), $results[7] );
 		$this->assertSame( array( 'error', 'not_found' ), array( $results[8]['status'], $results[8]['code'] ), 'not a product' );

@@ -75,6 +75,17 @@ final class StockRouteTest extends TestCase {
 		$this->assertCount( 1, $this->updates() );
 	}
 
+	public function test_an_empty_figure_is_a_conflict_showing_none() {
+		foreach ( array( 8 => null, 7 => '' ) as $quantity => $figure ) { // another body each: no replay
+			$GLOBALS['wpdb']->script['query']   = array( 0 );
+			$GLOBALS['wpdb']->script['get_var'] = array( $figure );
+			list( $status, $data ) = $this->call( '{"items":[{"id":11,"expected":9,"quantity":' . $quantity . '}]}' );
+			$this->assertSame( 200, $status );
+			$this->assertSame( array( array( 'id' => 11, 'status' => 'conflict', 'current' => null ) ), $data['results'], var_export( $figure, true ) );
+			$this->assertSame( 0, $GLOBALS['wc_products'][11]->saved );
+		}
+	}
+
 	public function test_writing_the_figure_already_there_is_applied() {
 		// MySQL reports changed rows, so UPDATE 24 -> 24 affects none.
 		$GLOBALS['wpdb']->script['query']   = array( 0 );

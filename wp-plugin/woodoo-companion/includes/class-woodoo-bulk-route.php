@@ -52,6 +52,8 @@
  *   woocommerce_product_read (objects are read, not saved) and the REST API's own actions.
  * - An item whose figure does not change (expected = quantity = the shop's figure) is applied
  *   without any write or action, like a save that changes nothing.
+ * - A product managing stock whose figure is empty (no `_stock` row, or not a number) is answered
+ *   as a conflict with `current` null: the daemon expected a figure, the shop shows none.
  * - The compare-and-set holds: in one transaction the `_stock` rows are read with SELECT ... FOR
  *   UPDATE (InnoDB row locks: WooCommerce's own stock reductions, an UPDATE of the same row, wait
  *   for the commit, or the read waits for theirs) and the UPDATE keeps the read value in its WHERE
@@ -557,13 +559,11 @@ final class Woodoo_Bulk_Route {
 			} elseif ( ! isset( $values['_manage_stock'] ) || 'yes' !== $values['_manage_stock'][1] ) {
 				$results[ $id ] = Woodoo_Stock_Route::item_error( $id, 'not_found', sprintf( 'product %d does not manage its own stock', $id ) );
 			} elseif ( null === $stock || '' === trim( (string) $stock[1] ) || ! is_numeric( $stock[1] ) ) {
-				$results[ $id ] = Woodoo_Stock_Route::item_error( $id, 'not_found', sprintf( 'product %d has no stock figure', $id ) );
+				// An empty figure is not the one the daemon expected: a conflict showing none, so
+				// that it learns so and writes again without comparing.
+				$results[ $id ] = Woodoo_Stock_Route::conflict( $id, null );
 			} elseif ( Woodoo_Stock_Route::number( $stock[1] ) !== $item['expected'] ) {
-				$results[ $id ] = array(
-					'id'      => $id,
-					'status'  => 'conflict',
-					'current' => Woodoo_Stock_Route::number( $stock[1] ),
-				);
+				$results[ $id ] = Woodoo_Stock_Route::conflict( $id, Woodoo_Stock_Route::number( $stock[1] ) );
 			} else {
 				$status_now = isset( $values['_stock_status'] ) ? (string) $values['_stock_status'][1] : '';
 				if ( $item['quantity'] === $item['expected'] ) {
@@ -650,11 +650,7 @@ final class Woodoo_Bulk_Route {
 		foreach ( $changed as $id => $change ) {
 			$figure = isset( $now[ $id ]['_stock'] ) ? (string) $now[ $id ]['_stock'][1] : '';
 			if ( (string) $change['quantity'] !== $figure ) {
-				$results[ $id ] = array(
-					'id'      => $id,
-					'status'  => 'conflict',
-					'current' => is_numeric( $figure ) ? Woodoo_Stock_Route::number( $figure ) : null,
-				);
+				$results[ $id ] = Woodoo_Stock_Route::conflict( $id, is_numeric( $figure ) ? Woodoo_Stock_Route::number( $figure ) : null );
 				unset( $changed[ $id ] );
 			}
 		}

@@ -192,17 +192,13 @@ final class Woodoo_Stock_Route {
 		}
 		if ( 0 === (int) $rows ) {
 			$current = $wpdb->get_var( $wpdb->prepare( "SELECT meta_value FROM {$wpdb->postmeta} WHERE post_id = %d AND meta_key = '_stock' LIMIT 1", $id ) );
-			if ( null === $current ) {
-				return self::item_error( $id, 'not_found', sprintf( 'product %d has no stock figure', $id ) );
+			if ( null === $current || '' === trim( (string) $current ) || ! is_numeric( $current ) ) {
+				return self::conflict( $id, null ); // No figure: not the one the daemon expected.
 			}
 			$current = self::number( $current );
 			// MySQL counts changed rows: writing the figure already there changes none.
 			if ( ! ( $expected === $quantity && $current === $expected ) ) {
-				return array(
-					'id'      => $id,
-					'status'  => 'conflict',
-					'current' => $current,
-				);
+				return self::conflict( $id, $current );
 			}
 		}
 		return self::applied( $id, $quantity, self::after_write( $id ) );
@@ -252,6 +248,22 @@ final class Woodoo_Stock_Route {
 	public static function number( $value ) {
 		$float = (float) $value;
 		return floor( $float ) === $float && abs( $float ) < 9.0e15 ? (int) $float : $float;
+	}
+
+	/**
+	 * A refused item's result: the shop no longer shows what the daemon expected (null: no
+	 * figure at all); the bulk write route answers with the same.
+	 *
+	 * @param int           $id      Id.
+	 * @param int|float|null $current Figure the shop shows now.
+	 * @return array
+	 */
+	public static function conflict( $id, $current ) {
+		return array(
+			'id'      => $id,
+			'status'  => 'conflict',
+			'current' => $current,
+		);
 	}
 
 	/**
