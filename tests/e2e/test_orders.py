@@ -9,8 +9,7 @@ import pytest
 import requests
 
 from tests.e2e import systems as real
-from tests.e2e.conftest import CatalogMaker, Daemon
-from tests.e2e.test_stock import free_qty, shown
+from tests.e2e.systems import CatalogMaker, Daemon, free_qty, shown
 
 ADDRESS = {"first_name": "Ann", "last_name": "Lee", "address_1": "1 Main St", "city": "Lyon",
            "postcode": "69001", "country": "FR", "email": "ann.lee.e2e@example.com",
@@ -103,7 +102,8 @@ def test_an_order_placed_while_the_daemon_is_down_arrives_when_it_starts(product
         catalog.catalog.orders.append(order)
     finally:
         daemon.start()
-    real.wait_for(lambda: (sale_order(odoo, catalog, sku) or {}).get("id") != before, timeout=60)
+    real.wait_for(lambda: (sale_order(odoo, catalog, sku) or {}).get("id") != before
+                  and sale_order(odoo, catalog, sku)["state"] == "sale", timeout=60)
     sale = sale_order(odoo, catalog, sku)
-    assert sale["state"] == "sale" and str(order) in sale["client_order_ref"]
+    assert str(order) in sale["client_order_ref"]
     assert sale["quantities"] == {catalog.catalog.odoo_ids[sku]: 1}

@@ -3,16 +3,14 @@ same rows in the shop's tables (read in MariaDB, not through either path)."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from tests.e2e import systems as real
-from tests.e2e.conftest import CatalogMaker, Daemon, daemon_config
+from tests.e2e.systems import TABLE_PREFIX as PREFIX
+from tests.e2e.systems import CatalogMaker, Daemon, daemon_config
 
 # (Odoo on hand, shop figure before): in stock, out of stock, both ways, and unchanged.
 CASES = [(0, 4), (5, 0), (0, 0), (12, 2), (3, 3), (0, 7)]
-PREFIX = os.environ.get("WOODOO_E2E_TABLE_PREFIX", "wp_")
 
 
 def rows(systems: real.Systems, woo_id: int) -> tuple[object, ...]:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from tests.e2e import systems as real
-from tests.e2e.conftest import CatalogMaker, Daemon
-from tests.e2e.test_stock import free_qty, shown
+from tests.e2e.systems import CatalogMaker, Daemon, free_qty, shown
 
 
 def test_drift_made_by_hand_is_corrected_and_emailed(catalog: CatalogMaker, daemon: Daemon,

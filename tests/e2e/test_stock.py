@@ -3,33 +3,15 @@ the shop figures (negative, empty) that broke pushes. Every assertion reads the 
 
 from __future__ import annotations
 
-import statistics
 import time
-from typing import Any
 
 import pytest
 
 from tests.e2e import systems as real
-from tests.e2e.conftest import CatalogMaker, Daemon
-from tests.e2e.test_parity import PREFIX
+from tests.e2e.systems import TABLE_PREFIX as PREFIX
+from tests.e2e.systems import CatalogMaker, Daemon, free_qty, latencies, report, shown
 
 CHANGES = 10  # stock changes per webhook path
-
-
-def shown(shop: Any, catalog: CatalogMaker, sku: str) -> tuple[int | None, str]:
-    """(stock_quantity, stock_status) the shop shows for one of the suite's SKUs."""
-    woo_id, parent = catalog.catalog.shop_ids[sku], catalog.catalog.parents.get(sku)
-    path = f"products/{parent}/variations/{woo_id}" if parent else f"products/{woo_id}"
-    row = real.ok(shop.get(path))
-    return row["stock_quantity"], row["stock_status"]
-
-
-def free_qty(odoo: Any, catalog: CatalogMaker, sku: str) -> int:
-    """Odoo's free quantity of one SKU in the suite's warehouse."""
-    [row] = odoo.execute_kw("product.product", "read", [[catalog.catalog.odoo_ids[sku]],
-                                                        ["free_qty"]],
-                            {"context": {"location": catalog.catalog.warehouse_location}})
-    return int(row["free_qty"])
 
 
 @pytest.fixture(scope="module")
@@ -38,30 +20,6 @@ def products(catalog: CatalogMaker) -> dict[str, str]:
     skus = {"A": catalog.simple("A", 12), "B": catalog.simple("B", 7)}
     small, medium = catalog.variable("V", {"S": 4, "M": 9})
     return {**skus, "V-S": small, "V-M": medium}
-
-
-def latencies(catalog: CatalogMaker, shop: Any, sku: str, quantities: list[int]) -> list[float]:
-    """Seconds from each committed change in Odoo until the shop shows it."""
-    seconds = []
-    for quantity in quantities:
-        # Start just after a second turns: the case where the module's run and the change fall
-        # in the same second, which left the change for the next run on Odoo 18.
-        time.sleep(1.05 - time.time() % 1)
-        catalog.set_on_hand(sku, quantity)  # returns once Odoo has committed
-        seconds.append(real.wait_for(lambda q=quantity: shown(shop, catalog, sku)[0] == q,
-                                     timeout=90, every=0.02))
-        time.sleep(2)
-    return seconds
-
-
-def report(path: str, seconds: list[float]) -> str:
-    """One line of figures, printed for the reader of the run."""
-    ordered = sorted(seconds)
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    line = (f"{path}: {len(seconds)} changes, p50 {statistics.median(seconds):.2f} s, "
-            f"p99 {p99:.2f} s, max {max(seconds):.2f} s")
-    print(line)
-    return line
 
 
 def test_a_full_sync_writes_warehouse_figures_to_products_and_variations(products, daemon: Daemon,
