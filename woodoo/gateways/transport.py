@@ -256,26 +256,30 @@ def _read(response: requests.Response, limit: int, remote: str) -> None:
 
 # -- urllib (odoorpc) --------------------------------------------------------------------------------
 
-class _WatchedHTTPClientConnection(http.client.HTTPConnection):
-    # urllib lets go of the connection's socket once the headers are in (the answer holds it):
-    # the socket itself is watched too, for the body.
+class _Watched:
+    """A connection whose socket the watchdog shuts at the call's deadline.
+
+    urllib lets go of the connection's socket once the headers are in (the answer holds it):
+    the socket itself is watched too, for the body.
+    """
+
+    sock: Any
+
     def connect(self) -> None:
-        super().connect()
+        super().connect()  # type: ignore[misc]
         _watch(self.sock)
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         _watch(self)
-        super().request(*args, **kwargs)
+        super().request(*args, **kwargs)  # type: ignore[misc]
 
 
-class _WatchedHTTPClientSConnection(http.client.HTTPSConnection):
-    def connect(self) -> None:
-        super().connect()
-        _watch(self.sock)
+class _WatchedHTTPClientConnection(_Watched, http.client.HTTPConnection):
+    pass
 
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _watch(self)
-        super().request(*args, **kwargs)
+
+class _WatchedHTTPClientSConnection(_Watched, http.client.HTTPSConnection):
+    pass
 
 
 class _BoundedAnswer:
