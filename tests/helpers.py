@@ -7,10 +7,13 @@ import email
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email import policy as email_policy
 from pathlib import Path
+from typing import Any
 
 
 def free_port() -> int:
@@ -70,3 +73,21 @@ class Inbox:
         self.logins.append(getattr(session.auth_data, "login", None))
         self.messages.append(email.message_from_bytes(envelope.content, policy=email_policy.default))
         return "250 OK"
+
+
+@contextmanager
+def daemon_thread(config: Any, ready: Callable[[str], bool]) -> Iterator[str]:
+    """`woodoo run` in a thread of this process; its base URL once `ready(url)`; stopped after."""
+    from woodoo import daemon
+
+    stop = threading.Event()
+    thread = threading.Thread(target=daemon.run, args=(config,), kwargs={"stop": stop},
+                              daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{config.server.port}"
+    try:
+        assert wait_for(lambda: ready(url), timeout=30), f"{url} not ready"
+        yield url
+    finally:
+        stop.set()
+        thread.join(timeout=60)

@@ -8,17 +8,16 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
 import requests
 from click.testing import CliRunner
-from helpers import free_port, wait_for
+from helpers import daemon_thread, free_port, wait_for
 from test_alerts import ChatReceiver
 
 from woodoo import daemon
@@ -129,20 +128,9 @@ def test_kill_9_during_a_push_then_restart_ends_right_and_pushes_nothing_twice(
     assert "poll+recovered" in sources
 
 
-@contextmanager
-def running(config: Config) -> Iterator[str]:
+def running(config: Config) -> AbstractContextManager[str]:
     """`woodoo run` in a thread of this process; its base URL once /readyz says ready."""
-    stop = threading.Event()
-    thread = threading.Thread(target=daemon.run, args=(config,), kwargs={"stop": stop},
-                              daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{config.server.port}"
-    try:
-        assert wait_for(lambda: readyz(url)[0] == 200, timeout=30), readyz(url)
-        yield url
-    finally:
-        stop.set()
-        thread.join(timeout=60)
+    return daemon_thread(config, lambda url: readyz(url)[0] == 200)
 
 
 def readyz(url: str) -> tuple[int, dict[str, Any]]:

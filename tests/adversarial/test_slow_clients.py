@@ -17,7 +17,7 @@ from pathlib import Path
 
 import requests
 import yaml
-from helpers import free_port, wait_for
+from helpers import daemon_thread, free_port, wait_for
 
 from adversarial.conftest import daemon_sections
 from adversarial.hostile import ODOO_SECRET, TALLY, odoo_event, signed_headers
@@ -153,18 +153,11 @@ def daemon_with_a_blackholed_shop(tmp_path: Path) -> Iterator[str]:
         document = simulator_config.document(odoo, shop, tmp_path / "woodoo.sqlite", **sections)
         document["woocommerce"]["url"] = hole.url
         config = config_module.parse(yaml.safe_dump(document), base_dir=tmp_path)
-        stop = threading.Event()
-        thread = threading.Thread(target=daemon.run, args=(config,), kwargs={"stop": stop},
-                                  daemon=True)
-        thread.start()
-        url = f"http://127.0.0.1:{port}"
-        try:
-            assert wait_for(lambda: _answers(f"{url}/healthz"), timeout=30)
-            yield url
-        finally:
-            hole.close()  # the poll waiting on the shop fails now, and the daemon stops
-            stop.set()
-            thread.join(timeout=60)
+        with daemon_thread(config, lambda url: _answers(f"{url}/healthz")) as url:
+            try:
+                yield url
+            finally:
+                hole.close()  # the poll waiting on the shop fails now, and the daemon stops
 
 
 def _answers(url: str) -> bool:
