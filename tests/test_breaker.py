@@ -64,6 +64,28 @@ def test_the_cooldown_grows_while_the_side_stays_down_up_to_its_cap():
     assert guard.cooldown == 10 and guard.snapshot()["state"] == "closed"
 
 
+def test_word_from_the_side_ends_the_cooldown_and_the_next_call_probes():
+    """Seen on a real Odoo back after 150 s: calls resumed only when a 40 s cool-down ended.
+    An event from the side ends it at once; if the probe fails, the cool-down grows as before."""
+    clock = Clock(1000.0)
+    guard = breaker(clock)
+    for _ in range(3):
+        guard.before_call()
+        guard.failed("connection refused")
+    guard.heard_from()
+    guard.before_call()  # the probe, at once
+    with pytest.raises(CircuitOpen):
+        guard.before_call()  # one probe at a time
+    guard.failed("connection refused")
+    assert guard.snapshot()["open_until"] == 1000.0 + 20  # still down: twice the cool-down
+    guard.heard_from()
+    guard.before_call()
+    guard.succeeded()
+    assert guard.state == "closed"
+    guard.heard_from()  # closed: nothing to end
+    assert guard.state == "closed"
+
+
 def test_retry_counts_only_failures_to_answer_and_never_retries_an_open_circuit():
     clock = Clock(1000.0)
     guard = breaker(clock)
@@ -120,9 +142,9 @@ def daemon_running(make_config):
 
     started = []
 
-    def start(port: int):
+    def start(port: int, breaker: dict | None = None):
         stop = threading.Event()
-        config = make_config(server={"port": port}, circuit_breaker=FAST_BREAKER,
+        config = make_config(server={"port": port}, circuit_breaker=breaker or FAST_BREAKER,
                              webhooks={"odoo_secrets": [ODOO_SECRET], "reread_after": [0.1]})
         thread = threading.Thread(target=daemon.run, args=(config,), kwargs={"stop": stop},
                                   daemon=True)
@@ -178,6 +200,32 @@ def test_a_side_down_for_a_while_gets_few_calls_and_nothing_is_lost(daemon_runni
     assert wait_for(lambda: shop.stock("WDG-1002")[0] == 17, timeout=10)
     assert time_module.monotonic() - back < FAST_BREAKER["max_cooldown"] + 3  # one pause, a poll
     assert wait_for(lambda: _event_done(config.state.path, "during-outage"), timeout=10)
+
+
+def test_an_event_from_odoo_back_ends_a_long_cooldown_at_once(daemon_running, odoo, shop):
+    from helpers import free_port, wait_for
+
+    port = free_port()
+    config = daemon_running(port, breaker={"failures": 3, "cooldown": 120, "max_cooldown": 300})
+    assert wait_for(lambda: shop.stock("WDG-1001")[0] == 115, timeout=20)
+    odoo.server.faults.fail_next(100_000, status=503, path_prefix="/")
+    odoo.set_on_hand("WDG-1002", "WH", 17)
+    assert post_event(port, "during-outage", odoo.product_id("WDG-1002")) == 202
+    assert wait_for(lambda: _breaker_state(config) == "open", timeout=20)
+    odoo.server.faults.clear()  # Odoo is back; the next change's event says so
+    odoo.set_on_hand("WDG-1003", "WH", 21)
+    assert post_event(port, "after-outage", odoo.product_id("WDG-1003")) == 202
+    # Both reach the shop at once, not when the 120 s cool-down ends.
+    assert wait_for(lambda: shop.stock("WDG-1003")[0] == 21 and shop.stock("WDG-1002")[0] == 17,
+                    timeout=15)
+
+
+def _breaker_state(config) -> str | None:
+    import sqlite3
+
+    with sqlite3.connect(config.state.path) as db:
+        row = db.execute("select value from meta where key = 'breaker_odoo'").fetchone()
+    return None if row is None else json.loads(row[0]).get("state")
 
 
 def _event_done(database, event_id: str) -> bool:

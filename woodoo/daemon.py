@@ -383,8 +383,18 @@ def run(config: Config, *, stop: threading.Event | None = None,
         scheduler.add_job(outlive, "interval", args=["alerts", alerts.check],
                           seconds=config.alerts.check_interval, id="alerts", name="Alert rules")
         readiness = Readiness(engine, scheduler, worker)
+        guards = {"odoo": engine.odoo.guard, "odoo-native": engine.odoo.guard,
+                  "woocommerce": engine.woo.guard}
+
+        def received(source: str) -> None:
+            """An event came in: the worker takes it now, and its sender is alive."""
+            guard = guards.get(source)
+            if isinstance(guard, Breaker):
+                guard.heard_from()
+            worker.wake.set()
+
         app = create_app(config, web_state, engine.metrics, readiness=readiness,
-                         notify=worker.wake.set)
+                         notify=received)
         server = serve(app, config)
         readiness_thread = threading.Thread(target=readiness.run, args=(stop,),
                                             name="readiness", daemon=True)

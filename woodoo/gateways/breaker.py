@@ -62,6 +62,13 @@ class Breaker:
             raise CircuitOpen(f"{self.side} is unreachable ({self.last_error}); the next try "
                               f"is in {wait:.0f} s", retry_after=wait)
 
+    def heard_from(self) -> None:
+        """The side reached us (it sent an event): end a cool-down now, so that the next call
+        is the probe that decides, instead of waiting up to max_cooldown for it."""
+        with self._lock:
+            if self.state == "open":
+                self.open_until = min(self.open_until, self.clock())
+
     def succeeded(self) -> None:
         """The side answered (a 4xx caused by our data counts: the side is up)."""
         with self._lock:

@@ -107,7 +107,7 @@ class RateLimiter:
 def create_app(
     config: Config, state: State, metrics: Metrics, *,
     readiness: Callable[[], tuple[bool, dict[str, Any], float | None]] | None = None,
-    notify: Callable[[], None] | None = None,
+    notify: Callable[[str], None] | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Flask:
     """The Flask application: routes over the queue in `state`."""
@@ -132,7 +132,7 @@ def create_app(
         if new:
             metrics.events_received.labels(source).inc()
             if notify:
-                notify()
+                notify(source)
         response = jsonify(status="queued" if new else "duplicate", event_id=event_id)
         response.status_code = 202
         return response
