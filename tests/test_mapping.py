@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from woodoo.gateways.odoo import OdooProduct
-from woodoo.gateways.woocommerce import ShopItem
+from woodoo.gateways.shop_items import ShopItem
 from woodoo.mapping import Catalogs
 
 

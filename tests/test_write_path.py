@@ -12,7 +12,7 @@ import requests
 from click.testing import CliRunner
 
 from woodoo.cli import main
-from woodoo.gateways import woocommerce as woocommerce_gateway
+from woodoo.gateways import shop_items
 from woodoo.gateways.woocommerce import WooError
 from woodoo.reporting import reconcile
 from woodoo.web import signing
@@ -177,7 +177,7 @@ def test_a_stock_figure_out_of_bounds_is_read_as_unknown_and_written_right(make_
     ("many", None), (float("nan"), None), (float("inf"), None), (10**9, 10**9),
     (10**9 + 1, None), (-(10**9) - 1, None), ([3], None)])
 def test_listed_stock_figures_are_bounded(value, read):
-    assert woocommerce_gateway._quantity(value) == read
+    assert shop_items.quantity(value) == read
 
 
 def test_a_rest_listing_the_daemon_cannot_address_is_refused_too(make_engine, shop):

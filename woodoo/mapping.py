@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 
 from woodoo.gateways.odoo import OdooProduct
-from woodoo.gateways.woocommerce import ShopItem
+from woodoo.gateways.shop_items import ShopItem
 from woodoo.rules import sku_scope
 from woodoo.state import ShopProduct
 

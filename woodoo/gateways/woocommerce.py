@@ -21,9 +21,10 @@ import woocommerce
 from requests.auth import HTTPBasicAuth
 
 from woodoo.config import WooCommerceConfig
-from woodoo.gateways import retry, transport
-from woodoo.limits import MAX_LISTED_ROWS, MAX_QUANTITY, SHOP_ANSWER_BYTES, SHOP_MAX_ID, cut
-from woodoo.state import PushItem, ShopProduct
+from woodoo.gateways import retry, shop_items, transport
+from woodoo.gateways.shop_items import NAME_CHARS, ShopItem
+from woodoo.limits import MAX_LISTED_ROWS, SHOP_ANSWER_BYTES, cut
+from woodoo.state import PushItem
 from woodoo.web import signing
 
 PAGE_SIZE = 100  # the REST API's maximum per_page (101 is a 400)
@@ -33,33 +34,12 @@ VARIATION_FIELDS = "id,sku,name,parent_id,manage_stock,stock_quantity,stock_stat
 SKUS_PER_LOOKUP = 50  # keeps the query string far below common URL limits
 BULK_ITEMS = 1000  # items per request on the plugin's bulk write route
 CATALOG_PAGE = 5000  # items per page of the plugin's catalog route
-NAME_CHARS = 200  # of a product's name: it only labels a row of the reconciliation report
 # What an order event carries, as the backfill reads it (recorded: list_orders_modified_after).
 ORDER_FIELDS = "id,number,status,currency,date_modified_gmt,billing,line_items,refunds"
 
 
 class WooError(retry.RemoteError):
     """A WooCommerce call failed."""
-
-
-@dataclass(frozen=True, slots=True)
-class ShopItem:
-    """One product or variation as listed by the shop, SKU or not (for the index and `check`)."""
-
-    woo_id: int
-    parent_id: int
-    type: str
-    sku: str
-    manage_stock: bool
-    quantity: int | None
-    status: str
-    backorders: str
-    name: str = ""
-
-    def as_product(self) -> ShopProduct:
-        """The SKU map entry for this item."""
-        return ShopProduct(self.sku, self.woo_id, self.parent_id, self.manage_stock,
-                           self.backorders, self.quantity, self.status)
 
 
 @dataclass(frozen=True)
@@ -641,42 +621,10 @@ class WooGateway:
     @staticmethod
     def _item(row: Any) -> ShopItem:
         """A listed product or variation; one the daemon cannot address is a clear error."""
-        if not isinstance(row, dict):
-            raise WooError(f"the shop listed a {type(row).__name__} where a product belongs",
-                           retryable=False)
-        woo_id, kind = row.get("id"), _text(row.get("type"), "simple")
-        if type(woo_id) is not int or not 0 < woo_id <= SHOP_MAX_ID:
-            raise WooError(f"the shop listed a product whose id is not a shop id: "
-                           f"{str(woo_id)[:40]!r}", retryable=False)
-        parent_id = row.get("parent_id") if kind == "variation" else 0
-        if type(parent_id) is not int or not 0 <= parent_id <= SHOP_MAX_ID:
-            raise WooError(f"the shop listed variation {woo_id} with a parent id that is not a "
-                           f"shop id: {str(parent_id)[:40]!r}", retryable=False)
-        return ShopItem(
-            woo_id=woo_id, parent_id=parent_id, type=kind, sku=_text(row.get("sku")).strip(),
-            manage_stock=row.get("manage_stock") is True,
-            quantity=_quantity(row.get("stock_quantity")),
-            status=_text(row.get("stock_status")), backorders=_text(row.get("backorders"), "no"),
-            name=_text(row.get("name"))[:NAME_CHARS],
-        )
-
-
-def _text(value: Any, default: str = "") -> str:
-    """A listed string field; anything else (a number, an object) is read as absent."""
-    return value if isinstance(value, str) and value else default
-
-
-def _quantity(value: Any) -> int | None:
-    """A listed stock figure in whole units; a figure out of bounds, or not a number, is read
-    as unknown (None), so that the next full comparison writes the right one over it."""
-    if type(value) is str:  # a figure passed through as the post meta stores it
         try:
-            value = float(value)
-        except ValueError:
-            return None
-    if type(value) not in (int, float) or not -MAX_QUANTITY <= value <= MAX_QUANTITY:
-        return None  # NaN fails both comparisons
-    return math.floor(value)
+            return shop_items.parse(row)
+        except ValueError as error:
+            raise WooError(str(error), retryable=False) from None
 
 
 def explain_auth_failure(url: str, code: str, message: str) -> str:
