@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from woodoo.gateways import woocommerce
+from woodoo.gateways import shop_items
 from woodoo.simulators.woocommerce import plugin as simulated_plugin
 from woodoo.web import signing
 
@@ -45,4 +45,4 @@ def test_the_catalog_names_are_cut_alike_by_the_plugin_its_simulator_and_the_dae
     source = (Path(__file__).parent.parent / "wp-plugin" / "woodoo-companion" / "includes"
               / "class-woodoo-bulk-route.php").read_text("utf-8")
     [plugin] = re.findall(r"const NAME_CHARS\s*=\s*(\d+);", source)
-    assert int(plugin) == simulated_plugin.CATALOG_NAME_CHARS == woocommerce.NAME_CHARS
+    assert int(plugin) == simulated_plugin.CATALOG_NAME_CHARS == shop_items.NAME_CHARS
