@@ -220,6 +220,40 @@ def test_an_event_from_odoo_back_ends_a_long_cooldown_at_once(daemon_running, od
                     timeout=15)
 
 
+def test_a_heartbeat_from_odoo_back_ends_a_long_cooldown_and_what_waited_goes(daemon_running,
+                                                                                odoo, shop):
+    """A restarted Odoo's module says it runs (its cron, with nothing to send): the change that
+    waited during the outage reaches the shop in seconds, not when a 120 s cool-down ends."""
+    from helpers import free_port, wait_for
+
+    port = free_port()
+    config = daemon_running(port, breaker={"failures": 3, "cooldown": 120, "max_cooldown": 300})
+    assert wait_for(lambda: shop.stock("WDG-1001")[0] == 115, timeout=20)
+    odoo.server.faults.fail_next(100_000, status=503, path_prefix="/")
+    odoo.set_on_hand("WDG-1002", "WH", 17)
+    assert post_event(port, "during-outage", odoo.product_id("WDG-1002")) == 202
+    assert wait_for(lambda: _breaker_state(config) == "open", timeout=20)
+    odoo.server.faults.clear()
+    assert post_heartbeat(port) == 200
+    assert wait_for(lambda: shop.stock("WDG-1002")[0] == 17, timeout=10)
+    assert wait_for(lambda: _breaker_state(config) == "closed", timeout=10)
+
+
+def post_heartbeat(port: int, **extra: object) -> int:
+    import time as time_module
+
+    import requests
+
+    from woodoo.web import signing
+
+    body = json.dumps({"event_id": f"heartbeat-{time_module.time_ns()}", "heartbeat": True,
+                       "odoo_time": time_module.strftime("%Y-%m-%d %H:%M:%S",
+                                                         time_module.gmtime()), **extra}).encode()
+    return requests.post(f"http://127.0.0.1:{port}/webhooks/odoo", data=body, timeout=5, headers={
+        "Content-Type": "application/json",
+        signing.HEADER: signing.sign(body, ODOO_SECRET, signing.ODOO_EVENTS)}).status_code
+
+
 def _breaker_state(config) -> str | None:
     import sqlite3
 

@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -224,3 +225,23 @@ def test_readiness_probes_stop_calling_a_side_whose_breaker_is_open(make_config,
         ready, checks, _ = readiness()
         assert not ready and checks["odoo"].startswith("unreachable")
         assert checks["breaker_odoo"] != "ok"
+
+
+def test_a_side_heard_from_is_probed_at_once_not_at_the_next_interval(make_config):
+    config = make_config()
+    with open_engine(config) as engine:
+        readiness = daemon.Readiness(engine, build_scheduler(engine),
+                                     EventWorker(engine, engine.state.events, config.webhooks),
+                                     interval=600)
+        stop = threading.Event()
+        thread = threading.Thread(target=readiness.run, args=(stop,), daemon=True)
+        thread.start()
+        try:
+            assert wait_for(lambda: readiness()[2] is not None, timeout=20)
+            first = readiness._last
+            readiness.refresh_soon()
+            assert wait_for(lambda: readiness._last is not first, timeout=10)
+        finally:
+            stop.set()
+            thread.join(timeout=5)
+        assert not thread.is_alive()  # a stop is heard within the interval too

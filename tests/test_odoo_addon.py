@@ -685,18 +685,28 @@ def no_network(monkeypatch) -> list[str]:
 
 
 class _Daemon:
-    """A requests.Session stand-in for the cron path: records what the module POSTs."""
+    """A requests.Session stand-in for the cron path: records what the module POSTs (events in
+    `posts`, heartbeats in `heartbeats`)."""
 
     def __init__(self, status: int = 202, error: Exception | None = None) -> None:
         self.posts: list[dict] = []
+        self.heartbeats: list[dict] = []
         self.status, self.error = status, error
 
     def __call__(self) -> _Daemon:
         return self
 
+    def __enter__(self) -> _Daemon:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
     def post(self, url: str, data: bytes, headers: dict, timeout: float,
              allow_redirects: bool) -> object:
-        self.posts.append({"url": url, "body": data, "headers": headers, "timeout": timeout})
+        sent = {"url": url, "body": data, "headers": headers, "timeout": timeout,
+                "allow_redirects": allow_redirects}
+        (self.heartbeats if json.loads(data).get("heartbeat") else self.posts).append(sent)
         if self.error:
             raise self.error
         return SimpleNamespace(status_code=self.status, text="")
@@ -882,3 +892,40 @@ def test_what_is_signed_cannot_be_rewritten_over_rpc(odoo, addon, field):
     assert outbox(odoo)[event_id] == before
     odoo["woodoo.webhook.event"].browse([event_id]).write({"state": "failed"})
     assert outbox(odoo)[event_id]["state"] == "failed"
+
+
+def test_an_idle_run_tells_the_daemon_odoo_runs_signed_and_naming_nothing(odoo, monkeypatch):
+    daemon = _Daemon(status=200)
+    monkeypatch.setattr(requests, "Session", daemon)
+    assert odoo["woodoo.webhook.event"]._cron_woodoo_send() == 0
+    [beat] = daemon.heartbeats
+    assert daemon.posts == [] and beat["allow_redirects"] is False
+    assert beat["url"] == "https://woodoo.example.com/webhooks/odoo" and beat["timeout"] == 2.0
+    body, header = beat["body"], beat["headers"][signing.HEADER]
+    signed_at = int(header.split(",")[0].removeprefix("t="))
+    assert signing.verify(body, header, [SECRET], signing.ODOO_EVENTS, now=signed_at)
+    sent = json.loads(body)
+    assert sent["heartbeat"] is True and set(sent) == {"event_id", "heartbeat", "odoo_time"}
+    assert sent["event_id"].startswith("heartbeat-") and outbox(odoo) == {}  # nothing recorded
+
+
+def test_a_run_that_sent_events_sends_no_heartbeat(odoo, monkeypatch):
+    quants(odoo, 15)._woodoo_notify()
+    odoo.cr.commit()
+    daemon = _Daemon()
+    monkeypatch.setattr(requests, "Session", daemon)
+    assert odoo["woodoo.webhook.event"]._cron_woodoo_send() == 1
+    assert len(daemon.posts) == 1 and daemon.heartbeats == []
+
+
+def test_a_heartbeat_the_daemon_does_not_take_is_dropped_quietly(odoo, monkeypatch):
+    for daemon in (_Daemon(error=requests.exceptions.ConnectTimeout("blackholed")),
+                   _Daemon(status=400)):
+        monkeypatch.setattr(requests, "Session", daemon)
+        assert odoo["woodoo.webhook.event"]._cron_woodoo_send() == 0
+        assert len(daemon.heartbeats) == 1 and outbox(odoo) == {}
+    odoo.db.params["woodoo_webhook.secret"] = "short"
+    quiet = _Daemon()
+    monkeypatch.setattr(requests, "Session", quiet)
+    assert odoo["woodoo.webhook.event"]._cron_woodoo_send() == 0
+    assert quiet.heartbeats == []  # never signed with a weak secret

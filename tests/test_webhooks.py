@@ -94,6 +94,33 @@ def test_a_valid_signed_event_is_stored_and_acknowledged(web):
     assert json.loads(row[2])["product_ids"] == [1]
 
 
+def heartbeat(**fields):
+    return {"event_id": "heartbeat-1", "heartbeat": True, "odoo_time": odoo_now(), **fields}
+
+
+def test_a_signed_heartbeat_is_answered_alive_and_stores_nothing(web):
+    answer = web.signed(heartbeat())
+    assert (answer.status_code, answer.json()) == (200, {"status": "alive",
+                                                         "event_id": "heartbeat-1"})
+    assert web.stored() == 0
+
+
+@pytest.mark.parametrize(("fields", "status", "field"), [
+    ({"product_ids": [1]}, 400, "heartbeat"), ({"skus": ["WDG-1001"]}, 400, "heartbeat"),
+    ({"warehouse": "WH"}, 400, "heartbeat"), ({"heartbeat": "yes"}, 400, "heartbeat"),
+    ({"odoo_time": "2099-01-01 00:00:00"}, 400, "odoo_time"),
+])
+def test_a_heartbeat_that_names_anything_is_refused_and_stores_nothing(web, fields, status, field):
+    answer = web.signed(heartbeat(**fields))
+    assert (answer.status_code, answer.json().get("field")) == (status, field)
+    assert web.stored() == 0
+
+
+def test_an_unsigned_heartbeat_is_401(web):
+    answer = web.session.post(f"{web.url}/webhooks/odoo", json=heartbeat())
+    assert answer.status_code == 401 and web.stored() == 0
+
+
 def test_a_replayed_event_id_is_acknowledged_once(web):
     assert web.signed(event()).json()["status"] == "queued"
     again = web.signed(event())

@@ -221,6 +221,7 @@ class Readiness:
         self.woo = WooGateway(config.woocommerce.model_copy(update={"timeout": probe_seconds}),
                               once, engine.woo.guard)
         self._last: tuple[float, dict[str, str]] | None = None  # (monotonic time, checks)
+        self._soon = threading.Event()
 
     def refresh(self) -> None:
         """Compute the checks that reach out (remotes, SQLite) and keep them for the requests."""
@@ -244,6 +245,18 @@ class Readiness:
             f"the latest: {reason}"))
         self._last = (time.monotonic(), checks)
 
+    def refresh_soon(self) -> None:
+        """Refresh now rather than at the next interval (a side was heard from: its probe is
+        the call that ends a pause, and it should not wait up to an interval)."""
+        self._soon.set()
+
+    def _wait(self, stop: threading.Event) -> None:
+        """Until the next refresh: the interval, a `refresh_soon`, or `stop`, whichever first."""
+        deadline = time.monotonic() + self.interval
+        while not stop.is_set() and not self._soon.is_set() and time.monotonic() < deadline:
+            self._soon.wait(min(0.2, max(0.0, deadline - time.monotonic())))
+        self._soon.clear()
+
     def run(self, stop: threading.Event) -> None:
         """Refresh until `stop`; a failure of the refresh itself is a check that fails."""
         logger = log.get("woodoo.daemon")
@@ -254,7 +267,7 @@ class Readiness:
                 logger.exception("readiness could not be computed", error=str(error))
                 self._last = (time.monotonic(), {"readiness": _bounded(
                     f"could not be computed: {error}")})
-            stop.wait(self.interval)
+            self._wait(stop)
         self.woo.close()
 
     def __call__(self) -> tuple[bool, dict[str, str], float | None]:
@@ -387,10 +400,12 @@ def run(config: Config, *, stop: threading.Event | None = None,
                   "woocommerce": engine.woo.guard}
 
         def received(source: str) -> None:
-            """An event came in: the worker takes it now, and its sender is alive."""
+            """An event or a heartbeat came in: the worker takes it now, and its sender is
+            alive (a pause of calls to it ends, and the readiness probe is that call, now)."""
             guard = guards.get(source)
-            if isinstance(guard, Breaker):
+            if isinstance(guard, Breaker) and guard.state != "closed":
                 guard.heard_from()
+                readiness.refresh_soon()
             worker.wake.set()
 
         app = create_app(config, web_state, engine.metrics, readiness=readiness,

@@ -58,6 +58,8 @@ class OdooEvent(BaseModel):
     skus: list[Sku] = Field(default_factory=list, max_length=5000)
     warehouse: str | None = Field(None, max_length=100)
     odoo_time: str | None = Field(None, pattern=ODOO_TIME)
+    # The module's word that Odoo runs (its cron, when it had nothing to send): names no product.
+    heartbeat: bool = False
 
 
 class StatusRequest(BaseModel):
@@ -107,7 +109,7 @@ class RateLimiter:
 def create_app(
     config: Config, state: State, metrics: Metrics, *,
     readiness: Callable[[], tuple[bool, dict[str, Any], float | None]] | None = None,
-    notify: Callable[[str], None] | None = None,
+    notify: Callable[[str], None] | None = None,  # word came from a side: "odoo", "woocommerce"...
     clock: Callable[[], float] = time.time,
 ) -> Flask:
     """The Flask application: routes over the queue in `state`."""
@@ -185,6 +187,15 @@ def create_app(
             event = OdooEvent.model_validate(data)
         except ValidationError as error:
             raise _schema_error(error) from None
+        if event.heartbeat:
+            if event.product_ids or event.skus or event.warehouse:
+                raise Rejected(400, "schema", "a heartbeat names no product or warehouse",
+                               "heartbeat")
+            _odoo_time(event.odoo_time, clock())  # a forged far-off time is refused as anywhere
+            # Nothing to store: Odoo is up, which ends a pause of the calls to it at once.
+            if notify:
+                notify("odoo")
+            return jsonify(status="alive", event_id=event.event_id)
         if not event.product_ids and not event.skus:
             raise Rejected(400, "schema", "product_ids or skus must name at least one product",
                            "product_ids")

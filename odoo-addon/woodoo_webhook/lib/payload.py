@@ -92,6 +92,13 @@ def _event(event_id_, products, lines, when):
             "warehouse": warehouse or None, "odoo_time": when}
 
 
+def heartbeat(when, nonce):
+    """The body of a heartbeat: Odoo runs (its cron had nothing to send). It names no product:
+    the daemon only learns that Odoo is up, which ends a pause of its calls to Odoo at once."""
+    moment = when.strftime(ODOO_TIME_FORMAT) if isinstance(when, datetime) else when
+    return {"event_id": f"heartbeat-{nonce}", "heartbeat": True, "odoo_time": moment}
+
+
 def encode(event):
     """The exact bytes sent (and signed): compact UTF-8 JSON, keys in a fixed order."""
     return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
