@@ -135,7 +135,7 @@ def test_the_daemon_schedules_a_catch_up_only_when_a_run_was_missed(make_config)
         assert not catch_up_job()  # already done: a restart does not run it twice
 
 
-def test_drift_per_night_takes_each_day_s_last_run_and_tonight_s_figure():
+def test_drift_per_night_takes_each_day_s_most_and_tonight_s_figure():
     from datetime import date
     from zoneinfo import ZoneInfo
 
@@ -144,9 +144,11 @@ def test_drift_per_night_takes_each_day_s_last_run_and_tonight_s_figure():
     zone = ZoneInfo("Europe/Amsterdam")
     day = 86400.0
     start = 1_795_000_000.0  # 2026-11-18, 10:06 in Amsterdam
-    runs = [(start - 40 * day, 9), (start, 4), (start + 3600, 5), (start + day, 0)]
+    runs = [(start - 40 * day, 9), (start, 5), (start + 3600, 4), (start + day, 0),
+            (start + 2 * day, 200)]
     nights = _drift_nights(runs, zone, date(2026, 11, 20), tonight=7)
-    assert nights == [("2026-11-18", 5), ("2026-11-19", 0), ("2026-11-20", 7)]
+    # 11-18: a rerun found 4 after 5; 11-20: 200 drifted earlier tonight, this run found 7.
+    assert nights == [("2026-11-18", 5), ("2026-11-19", 0), ("2026-11-20", 200)]
 
 
 def test_an_sku_two_shop_items_share_is_a_duplicate_not_missing(make_engine, odoo, shop, shop_ids):
@@ -156,3 +158,19 @@ def test_an_sku_two_shop_items_share_is_a_duplicate_not_missing(make_engine, odo
     reasons = [d.reason for d in engine.state.dead_letters.open() if d.sku == "WDG-1003"]
     assert reasons and all("several WooCommerce products" in r for r in reasons), reasons
     assert "WDG-1003" not in found.odoo_only
+
+
+def test_a_second_run_in_a_night_charts_what_drifted_earlier(make_engine, odoo, shop, shop_ids):
+    engine = make_engine()
+    engine.poll()
+    for hour, skus in ((2, ("WDG-1001", "WDG-1002", "WDG-1003")), (3, ("WDG-1002",))):
+        engine.state.database.clock = engine.clock = (
+            lambda h=hour: datetime(2026, 11, 21, h, tzinfo=UTC).timestamp())
+        for sku in skus:
+            shop.set_stock(shop_ids[sku], 1)  # edited by hand
+        found, saved, _ = reconcile.reconcile_and_report(engine, email=False)
+    assert [d.sku for d in found.drift] == ["WDG-1002"]
+    assert found.drift_nights[-1] == ("2026-11-21", 3)  # the night's most, not the rerun's 1
+    html = saved["html"].read_text()
+    assert "Tonight 3 SKUs drifted in an earlier run; this run found 1 SKU," in html
+    assert 'data-drift="3"' in html and "Drift <span" in html and "(1)</span>" in html

@@ -84,6 +84,11 @@ class ReconcileReport:
         )
 
 
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """`count` and the noun that agrees with it: "1 SKU", "2 SKUs", "1,200 orders"."""
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
 def percentile(sorted_values: list[float], fraction: float) -> float | None:
     """The value at `fraction` (0..1) of already sorted values, nearest rank; None when empty."""
     if not sorted_values:
@@ -112,16 +117,22 @@ def unusual_drift(report: ReconcileReport) -> str | None:
     repeat = {sku for sku, _ in report.repeat_drifters}
     recurring = sum(1 for d in report.drift if d.sku in repeat)
     if recurring * 2 >= tonight:
-        cause = (f"{recurring} of them drift night after night: someone edits stock in the shop "
+        cause = (f"{recurring:,} of them {'drifts' if recurring == 1 else 'drift'} night after "
+                 f"night: someone edits stock in the shop "
                  f"by hand, or an order path bypasses the plugin")
     elif report.stuck_orders:
-        cause = f"{len(report.stuck_orders)} orders are stuck pending on their way to Odoo"
+        stuck = len(report.stuck_orders)
+        cause = (f"{plural(stuck, 'order')} {'is' if stuck == 1 else 'are'} stuck pending on "
+                 f"{'its' if stuck == 1 else 'their'} way to Odoo")
     elif report.backfill_found:
-        cause = (f"{len(report.backfill_found)} orders' events never reached the daemon: check the "
+        found = len(report.backfill_found)
+        cause = (f"the events of {plural(found, 'order')} never reached the daemon: check the "
                  f"plugin (daemon URL, events secret)")
     elif report.dead_letters:
-        cause = f"{len(report.dead_letters)} stock updates were given up (dead letters)"
+        given_up = len(report.dead_letters)
+        cause = (f"{plural(given_up, 'stock update')} {'was' if given_up == 1 else 'were'} "
+                 f"given up (dead letters)")
     else:
         cause = "no pattern in the other findings: look at the drifted SKUs' history (woodoo audit)"
-    return (f"Tonight's drift ({tonight} SKUs) is unusual for this shop: more than "
-            f"{UNUSUAL_FACTOR}x the usual {usual} a night. Likeliest cause: {cause}.")
+    return (f"Tonight's drift ({plural(tonight, 'SKU')}) is unusual for this shop: more than "
+            f"{UNUSUAL_FACTOR}x the usual {usual:,} a night. Likeliest cause: {cause}.")

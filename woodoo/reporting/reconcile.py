@@ -88,10 +88,12 @@ def run_reconciliation(engine: Engine, *, dry_run: bool = False,
 
 def _drift_nights(runs: list[tuple[float, int]], zone: ZoneInfo, today: date,
                   tonight: int) -> list[tuple[str, int]]:
-    """Drifted SKUs per night over the last DRIFT_NIGHTS days (the last run of each day), with
-    tonight's figure as the last night, whatever the runs table says of it yet."""
-    by_day = {datetime.fromtimestamp(started, zone).date(): changed for started, changed in runs}
-    by_day[today] = tonight
+    """Drifted SKUs per night over the last DRIFT_NIGHTS days, tonight last: each night the most
+    one run found (the report's chart explains why the maximum), tonight at least this run's."""
+    by_day: dict[date, int] = {today: tonight}
+    for started, changed in runs:
+        day = datetime.fromtimestamp(started, zone).date()
+        by_day[day] = max(by_day.get(day, 0), changed)
     first = today - timedelta(days=DRIFT_NIGHTS - 1)
     return [(day.isoformat(), count) for day, count in sorted(by_day.items()) if day >= first]
 
