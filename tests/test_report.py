@@ -6,9 +6,12 @@ import csv
 import datetime as dt
 import io
 import ipaddress
+import itertools
 import json
+import re
 import ssl
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.smtp import AuthResult
@@ -170,7 +173,7 @@ def test_failures_of_the_run_are_shown_first():
     found = troubled_report(failures=["the reconciliation could not finish: Odoo is down"])
     rendered = report.render(found, shop_name="shop")
     assert rendered.subject.startswith("[Woodoo] Needs attention: the run failed, 3 drifted")
-    assert rendered.text.index("Failures of the run itself") < rendered.text.index("== Drift")
+    assert rendered.text.index("Failures of the run itself") < rendered.text.index("== Drift (")
     assert "Odoo is down" in rendered.html
 
 
@@ -178,7 +181,7 @@ def test_all_good_report_renders_the_all_good_state():
     rendered = report.render(good_report(), shop_name="shop.example.com")
     assert "All good" in rendered.html and "Needs attention" not in rendered.html
     assert rendered.text.startswith("ALL GOOD")
-    assert "== Drift" not in rendered.text and "no data" in rendered.text  # no latencies yet
+    assert "== Drift (" not in rendered.text and "no data" in rendered.text  # no latencies yet
     assert rendered.csv.strip() == ",".join(report.CSV_COLUMNS)
 
 
@@ -418,7 +421,9 @@ def test_the_drift_chart_carries_every_night_and_tonight_last():
     assert "Drift per night, last 24 nights" in html
     text = report.render(troubled_report(drift_nights=nights), shop_name="shop").text
     assert "2026-11-24 3 (tonight)" in text and "2026-11-01 1" in text
-    assert "<svg" not in report.render(good_report(), shop_name="shop").html  # no history yet
+    empty = report.render(good_report(), shop_name="shop")
+    assert "<svg" not in empty.html and "No nights recorded yet" in empty.html  # no history yet
+    assert "No nights recorded yet" in empty.text
 
 
 def test_unusual_drift_is_said_with_its_likeliest_cause():
@@ -429,7 +434,7 @@ def test_unusual_drift_is_said_with_its_likeliest_cause():
     assert unusual_drift(drifted) is not None
     assert "3 SKUs" in unusual_drift(drifted) and "the usual 1 a night" in unusual_drift(drifted)
     # WDG-1001 drifts night after night, but it is 1 of 3: the stuck order is likelier.
-    assert "orders are stuck pending" in unusual_drift(drifted)
+    assert "1 order is stuck pending on its way" in unusual_drift(drifted)
     recurring = troubled_report(drift_nights=[*usual, ("2026-11-24", 3)],
                                 repeat_drifters=[("WDG-1001", 3), ("WDG-1002", 2)])
     assert "drift night after night" in unusual_drift(recurring)
@@ -438,3 +443,75 @@ def test_unusual_drift_is_said_with_its_likeliest_cause():
     assert unusual_drift(troubled_report(drift_nights=[*calm, ("2026-11-24", 3)])) is None
     html = report.render(recurring, shop_name="shop").html
     assert "is unusual for this shop" in html
+
+
+def _svg(html: str):
+    import xml.etree.ElementTree as ElementTree
+
+    return ElementTree.fromstring(html[html.index("<svg"):html.index("</svg>") + len("</svg>")])
+
+
+def _nights(count: int, tonight: int) -> list[tuple[str, int]]:
+    last = dt.date(2026, 11, 24)
+    nights = [((last - dt.timedelta(days=count - 1 - i)).isoformat(), (i * 37) % 180 + 3)
+              for i in range(count)]
+    return [*nights[:-1], (nights[-1][0], tonight)] if nights else []
+
+
+WRONG_NUMBER = re.compile(r"(?<![\d,.])1 (SKUs|nights|orders|problems|corrections)\b"
+                          r"|(?<![\d,.])(0|[2-9]|\d[\d,]*\d) (SKU|night|order|problem|correction)\b(?!s)")
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 7, 30])
+def test_a_chart_of_few_or_many_nights_has_equal_bars_an_axis_and_dates(count):
+    nights = _nights(count, 3)
+    rendered = report.render(troubled_report(drift_nights=nights), shop_name="shop")
+    assert not WRONG_NUMBER.search(rendered.html) and not WRONG_NUMBER.search(rendered.text)
+    if not count:
+        assert "<svg" not in rendered.html
+        assert "No nights recorded yet" in rendered.html and "No nights recorded yet" in rendered.text
+        return
+    svg = _svg(rendered.html)
+    ns = "{http://www.w3.org/2000/svg}"
+    widths = {float(rect.get("width")) for rect in svg.iter(f"{ns}rect")}
+    assert len(widths) == 1  # every bar as wide as the others, whatever the number of nights
+    assert report.MIN_BAR <= widths.pop() <= report.MAX_BAR  # never stretched to the chart
+    ticks = [text.get("data-tick") for text in svg.iter(f"{ns}text") if text.get("data-tick")]
+    assert len(ticks) >= 2 and ticks[0] == "0" and int(ticks[-1].replace(",", "")) >= 3
+    labelled = [text for text in svg.iter(f"{ns}text") if text.get("data-label")]
+    assert labelled[-1].get("data-label") == nights[-1][0] and labelled[-1].text == "11-24"
+    if count <= 10:
+        assert [text.get("data-label") for text in labelled] == [day for day, _ in nights]
+    centres = [float(text.get("x")) for text in labelled]
+    assert all(b - a >= report.LABEL_WIDTH for a, b in itertools.pairwise(centres))  # no overlap
+    title = f"last {count} nights" if count > 1 else "tonight, the first night recorded"
+    assert title in rendered.html
+
+
+def test_a_second_run_in_a_night_shows_what_drifted_earlier_and_agrees_with_its_table():
+    # 200 SKUs drifted at 02:00 and were corrected; a rerun at 03:00 finds 1.
+    from woodoo.reporting.reconcile import _drift_nights
+
+    zone = ZoneInfo("Europe/Amsterdam")
+    earlier = [(NOV_24_0300_UTC - 3600, 200), (NOV_24_0300_UTC, 1)]
+    night = _drift_nights(earlier, zone, dt.date(2026, 11, 24), tonight=1)
+    assert night == [("2026-11-24", 200)]  # the night's most, not its last run
+    drift = [Drift("WDG-1001", "Widget, blue", 500, "instock", 120.0, 5, 115, 115)]
+    rendered = report.render(troubled_report(drift=drift, drift_nights=night), shop_name="shop")
+    assert _chart_numbers(rendered.html) == [("2026-11-24", 200)]
+    caption = rendered.html.split('data-caption="drift">')[1].split("</div>")[0]
+    assert caption.startswith("Tonight 200 SKUs drifted in an earlier run; this run found 1 SKU,")
+    assert "Drift <span" in rendered.html and "(1)</span>" in rendered.html  # its table: 1 row
+    assert len(rendered.csv.splitlines()) == 1 + 1
+    assert caption in rendered.text and "2026-11-24 200 (tonight)" in rendered.text
+    ticks = [t.get("data-tick") for t in _svg(rendered.html).iter() if t.get("data-tick")]
+    assert ticks[-1] == "200"  # the axis reaches the night's figure, not this run's
+    assert not WRONG_NUMBER.search(rendered.html) and not WRONG_NUMBER.search(rendered.text)
+
+
+def test_a_run_finding_more_than_its_night_so_far_is_the_night_s_figure():
+    # A report whose history lags its own run: the night can never show less than the table.
+    rendered = report.render(troubled_report(drift_nights=[("2026-11-23", 4), ("2026-11-24", 1)]),
+                             shop_name="shop")
+    assert _chart_numbers(rendered.html)[-1] == ("2026-11-24", 3)
+    assert "Tonight 3 SKUs drifted, the Drift table below." in rendered.html

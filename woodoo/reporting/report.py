@@ -27,7 +27,7 @@ import jinja2
 
 from woodoo.gateways.retry import RetryPolicy
 from woodoo.reporting import mail
-from woodoo.reporting.findings import ReconcileReport, unusual_drift
+from woodoo.reporting.findings import ReconcileReport, plural, unusual_drift
 from woodoo.reporting.mail import SmtpSettings
 
 SUFFIXES = ("html", "txt", "csv", "json")
@@ -106,10 +106,6 @@ def _zone(report: ReconcileReport) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count:,} {one if count == 1 else (many or one + 's')}"
-
-
 def _number(value: float | int | None, empty: str = "—") -> str:
     if value is None:
         return empty
@@ -170,10 +166,10 @@ def _subject(report: ReconcileReport, shop_name: str, day: str) -> str:
             parts.append(f"{drifted:,} drifted ({corrected:,} corrected)")
         non_failures = problems - len(report.failures)
         if non_failures:
-            parts.append(_plural(non_failures, "problem"))
+            parts.append(plural(non_failures, "problem"))
         head = "Needs attention: " + ", ".join(parts)
     else:
-        head = f"All good: {_plural(report.checked, 'SKU')} checked"
+        head = f"All good: {plural(report.checked, 'SKU')} checked"
         if drifted:
             head += f", {drifted:,} drifted ({corrected:,} corrected)"
     return f"{prefix}{head} — {shop_name} {day}"
@@ -305,13 +301,13 @@ def _context(report: ReconcileReport, shop_name: str) -> dict[str, Any]:
         if report.failures:
             reasons.append("the run itself failed")
         if drifted > corrected:
-            reasons.append(f"{_plural(drifted - corrected, 'drifted SKU')} not corrected")
+            reasons.append(f"{plural(drifted - corrected, 'drifted SKU')} not corrected")
         if problems - len(report.failures):
-            reasons.append(_plural(problems - len(report.failures), "problem"))
+            reasons.append(plural(problems - len(report.failures), "problem"))
         detail = "A person should look at: " + "; ".join(reasons) + "." if reasons else ""
     else:
         headline = "All good"
-        detail = (f"Every SKU matched after {_plural(corrected, 'correction')}." if drifted
+        detail = (f"Every SKU matched after {plural(corrected, 'correction')}." if drifted
                   else "Shop and Odoo agree on every SKU.")
     mode = "dry run (nothing corrected)" if report.dry_run else (
         "report only (correction off)" if not report.correct else "correcting")
@@ -330,27 +326,94 @@ def _context(report: ReconcileReport, shop_name: str) -> dict[str, Any]:
         "summary": summary,
         "health": health,
         "sections": _sections(report, zone),
-        "drift_chart": _drift_chart(report.drift_nights),
+        "drift_chart": _drift_chart(report.drift_nights, len(report.drift)),
         "unusual": unusual_drift(report),
     }
 
 
-CHART_WIDTH, CHART_HEIGHT = 560, 80
+# The chart's frame in SVG pixels: the y axis's labels on the left, the dates underneath.
+CHART_WIDTH, CHART_HEIGHT = 560, 160
+PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 48, 552, 18, 132
+MAX_SLOT = 48  # a night's share of the width: few nights stay bars, not one slab the chart wide
+MAX_BAR, MIN_BAR = 24, 4  # every bar is as wide as the others, within these bounds
+LABEL_WIDTH = 34  # room a "11-24" date label needs; fewer labels when the slots are narrower
+VALUE_SLOT = 30  # narrower slots than this show only tonight's figure above its bar
+NICE_STEPS = (1, 2, 5)  # the y axis counts in 1, 2 or 5 times a power of ten
+MAX_TICKS = 4  # intervals on the y axis above 0
 
 
-def _drift_chart(nights: list[tuple[str, int]]) -> dict[str, Any]:
-    """Bars of drifted SKUs per night, as plain numbers for the template's inline SVG."""
+def _axis_step(top: int) -> int:
+    """The smallest round step (1, 2, 5, 10, 20, ...) that covers `top` in MAX_TICKS steps."""
+    scale = 1
+    while True:
+        for step in NICE_STEPS:
+            if step * scale * MAX_TICKS >= top:
+                return step * scale
+        scale *= 10
+
+
+def _drift_chart(nights: list[tuple[str, int]], this_run: int) -> dict[str, Any]:
+    """Bars of drifted SKUs per night, axis and labels as plain numbers for the inline SVG.
+
+    A night shows the most SKUs one reconciliation found drifted that night (the last entry is
+    tonight, and this run is one of tonight's runs, so tonight is at least this run's table). The
+    maximum, not the last run: a rerun after the corrections finds little, and that must not hide
+    what drifted earlier that night; not the sum: an SKU two runs found is one drifted SKU.
+    """
+    # Hand-drawn SVG: an email can carry no script, and a chart library's image would need a
+    # renderer on the daemon's host; these are a few rectangles and lines.
+    chart: dict[str, Any] = {"width": CHART_WIDTH, "height": CHART_HEIGHT, "bars": [],
+                             "ticks": [], "this_run": this_run}
     if not nights:
-        return {"bars": [], "width": CHART_WIDTH, "height": CHART_HEIGHT, "top": 0}
-    top = max(max(count for _, count in nights), 1)
-    slot = CHART_WIDTH / len(nights)
-    bars = []
-    for index, (day, count) in enumerate(nights):
-        height = round(count / top * (CHART_HEIGHT - 2), 1)
-        bars.append({"day": day, "count": count, "x": round(index * slot + 1, 1),
-                     "width": round(max(slot - 2, 1), 1), "y": round(CHART_HEIGHT - height, 1),
-                     "height": height, "tonight": index == len(nights) - 1})
-    return {"bars": bars, "width": CHART_WIDTH, "height": CHART_HEIGHT, "top": top}
+        chart["caption"] = ("No nights recorded yet: the chart starts with the first "
+                            "reconciliation.")
+        chart["title"] = "Drift per night"
+        return chart
+    nights = [*nights[:-1], (nights[-1][0], max(nights[-1][1], this_run))]
+    count = len(nights)
+    top = max(figure for _, figure in nights)
+    step = _axis_step(top)
+    axis_top = max(step * -(-top // step), step)
+    plot_height = PLOT_BOTTOM - PLOT_TOP
+    slot = min(MAX_SLOT, (PLOT_RIGHT - PLOT_LEFT) / count)
+    bar_width = max(MIN_BAR, min(MAX_BAR, round(slot * 0.6)))
+    label_every = max(1, -(-LABEL_WIDTH // int(slot)))  # ceiling: labels never overlap
+    for index, (day, figure) in enumerate(nights):
+        height = round(figure / axis_top * plot_height, 1)
+        centre = PLOT_LEFT + index * slot + slot / 2
+        tonight = index == count - 1
+        chart["bars"].append({
+            "day": day, "count": figure, "x": round(centre - bar_width / 2, 1), "width": bar_width,
+            "y": round(PLOT_BOTTOM - height, 1), "height": height, "centre": round(centre, 1),
+            "tonight": tonight, "label": day[5:] if (count - 1 - index) % label_every == 0 else "",
+            "value": _number(figure) if tonight or slot >= VALUE_SLOT else "",
+            "value_y": round(PLOT_BOTTOM - height - 4, 1),
+            "words": f"{day}: {plural(figure, 'SKU')} drifted"})
+    for tick in range(0, axis_top + 1, step):
+        y = round(PLOT_BOTTOM - tick / axis_top * plot_height, 1)
+        chart["ticks"].append({"y": y, "text_y": round(y + 4, 1), "label": _number(tick)})
+    chart["plot"] = {"left": PLOT_LEFT, "right": PLOT_RIGHT, "top": PLOT_TOP,
+                     "bottom": PLOT_BOTTOM}
+    tonight_figure = nights[-1][1]
+    if count == 1:
+        chart["title"] = "Drift per night: tonight, the first night recorded"
+    else:
+        chart["title"] = f"Drift per night, last {plural(count, 'night')}"
+    if tonight_figure > this_run:
+        found = (f"{plural(this_run, 'SKU')}, the Drift table below" if this_run else "none")
+        tonight_words = (f"Tonight {plural(tonight_figure, 'SKU')} drifted in an earlier run; "
+                         f"this run found {found}.")
+    elif this_run:
+        tonight_words = f"Tonight {plural(this_run, 'SKU')} drifted, the Drift table below."
+    else:
+        tonight_words = "Tonight no SKU drifted."
+    peak_day = max(nights, key=lambda night: night[1])[0]
+    span = (f"{nights[0][0]} to {nights[-1][0]} (tonight in red); highest "
+            f"{plural(top, 'SKU')} on {peak_day}. " if count > 1 else "")
+    chart["caption"] = (tonight_words + (" " + span if span else " ") + "A night shows the "
+                        "most SKUs one run found drifted that night.")
+    chart["aria"] = f"Drifted SKUs per night, highest {plural(top, 'SKU')}"
+    return chart
 
 
 def _csv(report: ReconcileReport) -> str:
