@@ -78,6 +78,10 @@ def test_word_from_the_side_ends_the_cooldown_and_the_next_call_probes():
         guard.before_call()  # one probe at a time
     guard.failed("connection refused")
     assert guard.snapshot()["open_until"] == 1000.0 + 20  # still down: twice the cool-down
+    guard.heard_from()  # it speaks but cannot be reached: not probed again at each word
+    with pytest.raises(CircuitOpen):
+        guard.before_call()
+    clock.now += 20
     guard.heard_from()
     guard.before_call()
     guard.succeeded()

@@ -45,6 +45,8 @@ class Breaker:
         self.cooldown = settings.cooldown
         self.last_error = ""
         self._probing = False
+        self._heard = False  # the cool-down was ended early by word from the side
+        self._deaf_until = 0.0  # word from the side is not taken again before then
         self._lock = threading.RLock()  # on_change may read the snapshot
 
     def before_call(self) -> None:
@@ -66,14 +68,19 @@ class Breaker:
         """The side reached us (it sent an event): end a cool-down now, so that the next call
         is the probe that decides, instead of waiting up to max_cooldown for it."""
         with self._lock:
-            if self.state == "open":
-                self.open_until = min(self.open_until, self.clock())
+            now = self.clock()
+            # A side that speaks but still cannot be reached (a one-way network fault) is not
+            # probed at each word: after a failed early probe, words wait for its cool-down.
+            if self.state == "open" and now >= self._deaf_until:
+                self.open_until = min(self.open_until, now)
+                self._heard = True
 
     def succeeded(self) -> None:
         """The side answered (a 4xx caused by our data counts: the side is up)."""
         with self._lock:
             self.failures = 0
             self._probing = False
+            self._heard = False
             if self.state != "closed":
                 self.cooldown = self.settings.cooldown
                 self.opened_at = None
@@ -89,6 +96,9 @@ class Breaker:
                 # Still down: stay away longer, up to the cap.
                 self.cooldown = min(self.cooldown * 2, self.settings.max_cooldown)
                 self._open()
+                if self._heard:
+                    self._deaf_until = self.open_until
+                self._heard = False
             elif self.state == "closed" and self.failures >= self.settings.failures:
                 self.opened_at = self.clock()
                 self._open()
