@@ -14,6 +14,7 @@ from structlog.stdlib import BoundLogger
 
 from woodoo import log, rules
 from woodoo.config import Config
+from woodoo.gateways import window
 from woodoo.gateways.odoo import OdooGateway, OdooProduct, shift
 from woodoo.gateways.woocommerce import BatchOutcome, WooError, WooGateway, batches
 from woodoo.lock import StateLock, process_token
@@ -26,6 +27,7 @@ from woodoo.web.metrics import Metrics
 WATERMARK = "odoo_watermark"
 WATERMARK_SEEN_AT = "odoo_watermark_seen_at"
 WATERMARK_SEALED = "odoo_watermark_sealed"
+WINDOW_SEEN = "odoo_window_seen"  # the overlap window's rows already read (gateways/window.py)
 Progress = Callable[[str, int, int], None]  # (task, advance, total)
 LISTED_CHUNK = 5000  # SKUs compared at a time after a full listing: bounds the memory a run takes
 
@@ -93,9 +95,9 @@ class Engine:
         # Set when orders are enabled: shop orders whose event has not arrived, read from the
         # shop before any run that could otherwise show their sold units again.
         self.backfill: OrderBackfill | None = None
-        # The quant and move rows the last complete poll read, with their write dates: the
-        # overlap window's rows, which the next poll need not read again.
-        self._seen_writes: dict[tuple[str, int], str] = {}
+        # The overlap window's rows the last complete poll read (loaded from the state at the
+        # first poll): the next poll asks Odoo only for rows not among them.
+        self._seen: window.Seen | None = None
 
     # -- entry points ----------------------------------------------------------------------------
 
@@ -105,10 +107,10 @@ class Engine:
             self.recover(summary.run_id)
             self._backfill(required=False)
             watermark = self.state.runs.get_meta(WATERMARK)
-            read: dict[tuple[str, int], tuple[str, int]] = {}  # rows read, to skip next time
             if watermark is None:
                 # The first poll reads both sides in full and compares with what the shop shows.
                 newest = self.odoo.newest_write()
+                seen = self._window_rows(newest)
                 with self._read_catalogs(progress, write=True) as catalogs:
                     complete = self._sync_listed(catalogs, summary, source="poll",
                                                  progress=progress, dry_run=False)
@@ -116,26 +118,28 @@ class Engine:
                 if self.state.catalog.size() == 0:
                     self.refresh_index(progress)
                 since = self._delta_start(watermark)
-                delta = self.odoo.changed_since(since)
-                newest, read = delta.newest, dict(delta.writes)
-                # Within the overlap the same rows come back poll after poll: only rows not
-                # seen at this write date say something new (a late commit is a row not seen).
-                fresh = {product for key, (written, product) in delta.writes.items()
-                         if self._seen_writes.get(key) != written}
-                wanted = fresh | self._dead_letter_retries()
+                seen = window.prune(self._seen_rows(), since)
+                # Within the overlap Odoo answers only rows not read before at their write date
+                # (woodoo/gateways/window.py): nothing, when nothing is new, however many rows
+                # the window holds; a late commit is a row not read before.
+                delta = self.odoo.changed_since(since, seen)
+                newest = delta.newest
+                wanted = {product for _, product in delta.writes.values()}
+                wanted |= self._dead_letter_retries()
+                read = [(model, row, at) for (model, row), (at, _) in delta.writes.items()]
                 if since > watermark:  # sealed: only what is newer, a few rows at most
                     products = self.odoo.read_products(wanted, written_since=since)
                 else:
-                    written = self.odoo.products_written_since(since)
-                    wanted |= {pid for pid, at in written.items()
-                               if self._seen_writes.get(("product.product", pid)) != at}
-                    read |= {("product.product", pid): (at, pid) for pid, at in written.items()}
-                    products = self.odoo.read_products(wanted)
+                    written = self.odoo.products_written_since(since, seen)
+                    wanted |= set(written)
+                    read += [("product.product", pid, at) for pid, at in written.items()]
+                    products = self.odoo.read_products(wanted) if wanted else []
+                seen = window.remember(seen, read)
                 complete = self._sync(products, summary, source="poll", progress=progress)
             if complete:
                 self._advance_watermark(watermark, newest, read_started=summary.started)
                 self.metrics.last_successful_poll.set(self.clock())
-                self._seen_writes = {key: at for key, (at, _) in read.items()}
+                self._keep_seen(seen)
         return summary
 
     def sync(
@@ -150,6 +154,10 @@ class Engine:
                     self._backfill(required=True)
             wanted = set(skus or ())
             newest = self.odoo.newest_write() if not wanted else None
+            # Read before the figures, so that each row read is in them: when this run sets the
+            # watermark, the daemon's next poll need not read the window's rows again.
+            first = not dry_run and self.state.runs.get_meta(WATERMARK) is None
+            seen = self._window_rows(newest) if first else {}
             if full:
                 with self._read_catalogs(progress, write=not dry_run) as catalogs:
                     if wanted:
@@ -165,8 +173,9 @@ class Engine:
                     self._warn_unknown(wanted - {p.sku for p in products}, summary.run_id)
                 complete = self._sync(products, summary, source="sync", progress=progress,
                                       dry_run=dry_run)
-            if complete and not dry_run and self.state.runs.get_meta(WATERMARK) is None:
+            if complete and first and self.state.runs.get_meta(WATERMARK) is None:
                 self._advance_watermark(None, newest, read_started=summary.started)
+                self._keep_seen(seen)
         return summary
 
     def push_products(self, product_ids: Iterable[int], skus: Iterable[str], *,
@@ -293,6 +302,31 @@ class Engine:
         self._recovered = True
 
     # -- the watermark ---------------------------------------------------------------------------
+
+    def _window_rows(self, newest: str | None) -> window.Seen:
+        """The rows of the window the watermark `newest` opens, read before a full read of the
+        figures (which then reflect each of them): what the next poll need not read again."""
+        if newest is None:
+            return {}
+        since = shift(newest, -self.config.sync.delta_overlap)
+        delta = self.odoo.changed_since(since)
+        written = self.odoo.products_written_since(since)
+        return window.remember({}, [
+            *((model, row, at) for (model, row), (at, _) in delta.writes.items()),
+            *(("product.product", pid, at) for pid, at in written.items())])
+
+    def _seen_rows(self) -> window.Seen:
+        """The window's rows read by the last complete poll (or full read), of any process."""
+        if self._seen is None:
+            self._seen = window.loads(self.state.runs.get_meta(WINDOW_SEEN))
+        return self._seen
+
+    def _keep_seen(self, seen: window.Seen) -> None:
+        """Remember the window's rows read, in the state too (a daemon started after `woodoo
+        sync --full` starts from them); stored only when they changed."""
+        if seen != self._seen:
+            self.state.runs.set_meta(WINDOW_SEEN, window.dumps(seen))
+        self._seen = seen
 
     def _delta_start(self, watermark: str) -> str:
         """Where a delta read starts: `delta_overlap` before the watermark, until that is safe.
