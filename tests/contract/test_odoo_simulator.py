@@ -600,3 +600,26 @@ def test_odoo_bulk_add_is_fast_and_pages_like_odoo(clock):
         assert len(rows) == 20_000
         assert rows[1234] == {"id": rows[1234]["id"], "default_code": "SKU-001234",
                               "free_qty": 1234 % 50}
+
+
+def test_odoo_products_count_in_units_of_a_hundredth(sim):
+    [product] = rpc(sim, "product.product", "search_read", [("default_code", "=", "WDG-1001")],
+                    fields=["uom_id"])
+    assert product["uom_id"] == [1, "Units"]  # uom.product_uom_unit, as Odoo 18 and 19 seed it
+    [bare] = rpc(sim, "product.product", "search_read", [("default_code", "=", "WDG-1001")],
+                 fields=["uom_id"], load=None)
+    assert bare["uom_id"] == 1
+    assert rpc(sim, "uom.uom", "search_read", [], fields=["name", "rounding"]) == [
+        {"id": 1, "name": "Units", "rounding": 0.01}]
+
+
+def test_odoo_free_qty_is_the_sum_of_the_quants_under_the_locations(sim):
+    sim.reserve("WDG-1002", "RET", 7)
+    views = [w["view_location_id"][0] for w in rpc(sim, "stock.warehouse", "search_read", [],
+                                                   fields=["view_location_id"])]
+    for sku in ("WDG-1001", "WDG-1002", "TSH-M-BLU", "WDG-1017"):
+        quants = rpc(sim, "stock.quant", "search_read",
+                     [("product_id.default_code", "=", sku), ("location_id", "child_of", views)],
+                     fields=["quantity", "reserved_quantity"], load=None)
+        summed = sum(q["quantity"] - q["reserved_quantity"] for q in quants)
+        assert figures(sim, sku, {"location": views})[1] == summed, sku

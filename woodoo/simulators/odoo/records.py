@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 ADMIN_UID = 2  # the recordings: login answers uid 2 for "admin"
 ADMIN_PARTNER_ID = 3
+UNITS = 1  # uom.uom "Units" (uom.product_uom_unit), rounding 0.01 as Odoo 18 and 19 seed it
 
 DEFAULT_ORDER = {
     "product.product": "default_code, name, id",
@@ -23,6 +24,7 @@ DEFAULT_ORDER = {
     "stock.picking": "id desc",
     "stock.location": "complete_name, id",
     "stock.warehouse": "id",
+    "uom.uom": "id",
     "res.partner": "name, id",
     # sale (18: _order = 'date_order desc, id desc'; sale.order.line: 'order_id, sequence, id')
     "sale.order": "date_order desc, id desc",
@@ -47,6 +49,7 @@ MODEL_NAMES = {
     "ir.module.module": "Module", "ir.actions.server": "Server Actions",
     "base.automation": "Automation Rule",  # "Automated Action" in 16
     "sale.order": "Sales Order", "sale.order.line": "Sales Order Line",
+    "uom.uom": "Product Unit of Measure",
 }
 
 # Added after the stock models, so those keep the ir.model ids they had before these existed.
@@ -56,10 +59,14 @@ CONFIG_MODELS = ("ir.model.fields", "ir.model.fields.selection", "ir.module.modu
 # Added after the configuration models, so those keep their ir.model ids too.
 SALE_MODELS = ("sale.order", "sale.order.line")
 
+# And the units of measure after those (read for the quant figures: woodoo/gateways/odoo.py).
+UOM_MODELS = ("uom.uom",)
+
 
 def model_rank(model: str) -> tuple[int, str]:
-    """Creation order of the simulated models: stock first, then configuration, then sales."""
-    return (2 if model in SALE_MODELS else 1 if model in CONFIG_MODELS else 0, model)
+    """Creation order of the simulated models: stock, configuration, sales, units of measure."""
+    return (3 if model in UOM_MODELS else 2 if model in SALE_MODELS
+            else 1 if model in CONFIG_MODELS else 0, model)
 
 
 @dataclass(slots=True, eq=False)
@@ -184,6 +191,16 @@ class SaleLine:
     sequence: int
     create_date: datetime
     write_date: datetime
+
+
+@dataclass(slots=True, eq=False)
+class Uom:
+    id: int
+    name: str
+    rounding: float
+    create_date: datetime
+    write_date: datetime
+    active: bool = True
 
 
 @dataclass(slots=True, eq=False)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from woodoo.simulators.odoo.domain import Field
-from woodoo.simulators.odoo.records import Column, Quant, attr
+from woodoo.simulators.odoo.records import UNITS, Column, Quant, attr
 
 if TYPE_CHECKING:
     from woodoo.simulators.odoo.query import Query
@@ -80,6 +80,8 @@ def stock_schema(major: int) -> Schema:
                 relation="product.template"),
             col("active", "boolean", "Active"),
             col("lst_price", "float", "Sales Price", store=False),
+            # Every simulated product counts in Units (the only unit of measure seeded).
+            col("uom_id", "many2one", "Unit", lambda r, q: UNITS, relation="uom.uom"),
             quantity("qty_available", "Quantity On Hand"),
             quantity("free_qty", "Free To Use Quantity "),
             quantity("virtual_available", "Forecasted Quantity"),
@@ -93,6 +95,14 @@ def stock_schema(major: int) -> Schema:
             display("product.template"),
             col("type", "selection", "Product Type", selection=product_types),
             *storable,
+            col("active", "boolean", "Active"),
+            *dates(),
+        ],
+        "uom.uom": [
+            col("id", "integer", "ID"),
+            col("name", "char", "Unit Name"),
+            display("uom.uom"),
+            col("rounding", "float", "Rounding Precision"),
             col("active", "boolean", "Active"),
             *dates(),
         ],

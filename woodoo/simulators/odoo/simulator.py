@@ -21,8 +21,10 @@ from woodoo.simulators.odoo.records import (
     ADMIN_PARTNER_ID,
     ADMIN_UID,
     MODEL_NAMES,
+    UNITS,
     IrModel,
     Partner,
+    Uom,
     User,
     model_rank,
 )
@@ -504,6 +506,8 @@ class OdooSimulator:
         for location_id, name, usage, parent, active in base:
             self.stock.new_location(now, location_id, name, usage, parent, active=active)
         self.store.sequences["stock.location"] = 7
+        self.store.tables["uom.uom"][UNITS] = Uom(UNITS, "Units", 0.01, now, now)
+        self.store.sequences["uom.uom"] = UNITS + 1
         partners = self.store.tables["res.partner"]
         partners[1] = Partner(1, "My Company", None, now, now)
         partners[2] = Partner(2, "OdooBot", "odoobot@example.com", now, now, active=False)
