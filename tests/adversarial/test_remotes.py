@@ -545,3 +545,42 @@ def test_a_shop_listing_one_page_too_many_is_refused(remote):
     assert [i.sku for page in gateway.item_pages() for i in page] == ["SKU-1"]
     remote.answer = rest_listing(4, stop_after=10**9)
     assert "4 pages" in refused(lambda: list(gateway.item_pages()), WooError)
+
+
+# -- 11. quants that are not quants (free_qty summed from them on a full read) --------------------
+
+def quant_answer(quant: Any) -> Answer:
+    """A fake Odoo 17 with one product, P7, whose one quant in the warehouse is `quant`."""
+    honest = odoo_answer()
+
+    def answer(h: BaseHTTPRequestHandler, body: bytes) -> None:
+        call = json.loads(body or b"{}")
+        args = call.get("params", {}).get("args", [])
+        if len(args) > 4 and args[4] == "search_read" and args[3] in ("product.product",
+                                                                      "stock.quant"):
+            rows = [{"id": 7, "default_code": "P7"}] if args[3] == "product.product" else [quant]
+            reply(h, 200, json.dumps({"jsonrpc": "2.0", "id": call.get("id"),
+                                      "result": rows}).encode())
+            return
+        honest(h, body)
+    return answer
+
+
+@pytest.mark.parametrize(("quant", "says"), [
+    ("P7", "a str where a quant belongs"),
+    ({"id": 1, "product_id": "7", "quantity": 5, "reserved_quantity": 0},
+     "quant 1 has a product_id that is no id: '7'"),
+    ({"id": 1, "product_id": [7, "P7"], "quantity": 5, "reserved_quantity": 0},
+     "product_id that is no id"),
+    ({"id": 1, "product_id": 7, "quantity": "5", "reserved_quantity": 0},
+     "quant 1 of product 7 has a quantity that is not a number"),
+    ({"id": 1, "product_id": 7, "quantity": 5, "reserved_quantity": None}, "not a number"),
+    ({"id": 1, "product_id": 7, "quantity": float("inf"), "reserved_quantity": 0}, "not a number"),
+    ({"id": 1, "product_id": 7, "quantity": 5, "reserved_quantity": float("nan")}, "not a number"),
+])
+def test_a_quant_odoo_answers_oddly_is_a_clear_error(remote, quant, says):
+    remote.answer = quant_answer(quant)
+    gateway = odoo(remote.url)
+    gateway.connect()
+    text = refused(gateway.read_products, OdooError)
+    assert "Odoo answered stock.quant.search_read with" in text and says in text

@@ -17,10 +17,11 @@ import odoorpc
 
 from woodoo.config import OdooConfig
 from woodoo.errors import ProblemsError
-from woodoo.gateways import retry, transport, window
+from woodoo.gateways import quant_figures, retry, transport, window
 from woodoo.limits import MAX_LISTED_ROWS, ODOO_ANSWER_BYTES, ODOO_MAX_ID, cut
 
 ODOO_DATETIME = "%Y-%m-%d %H:%M:%S"
+QUANT_PAGE = 10_000  # rows per page of the full read's products and quants (narrow rows)
 RUN_OF_IDS = 3  # consecutive row ids sent as a range (two leaves) rather than listed
 
 
@@ -242,7 +243,13 @@ class OdooGateway:
         return [("type", "=", "product")]
 
     def product_pages(self) -> Iterator[list[OdooProduct]]:
-        """Every storable product with an SKU, a page at a time (a catalog costs a page of memory)."""
+        """Every storable product with an SKU, a page at a time (a catalog costs a page of memory;
+        free_qty figures summed from quants cost the catalog's products, a few MB at 100,000)."""
+        if self.config.stock_field == "free_qty":
+            products, size = self.quant_products(), self.config.page_size
+            for start in range(0, len(products), size):
+                yield products[start:start + size]
+            return
         domain, fields, context = self._product_query()
         for rows in self._pages("product.product", domain, fields, context):
             yield self._products(rows)
@@ -255,6 +262,8 @@ class OdooGateway:
         domain, fields, context = self._product_query()
         sku = self.config.sku_field
         ids, codes, page = sorted(set(product_ids or ())), sorted(set(skus)), self.config.page_size
+        if product_ids is None and self.config.stock_field == "free_qty":
+            return self.quant_products()
         if product_ids is None:
             rows = self._read_pages("product.product", domain, fields, context)
         elif len(ids) <= page and len(codes) <= page:
@@ -309,6 +318,67 @@ class OdooGateway:
                                 f"that is not a number: {str(figure)[:40]!r}", retryable=False)
             products.append(OdooProduct(odoo_id, code, float(figure)))
         return products
+
+    def quant_products(self) -> list[OdooProduct]:
+        """Every storable product with an SKU and its free_qty summed from its quants in the
+        configured warehouses, or Odoo's own free_qty where the sum may differ from it (why and
+        when: quant_figures.py): a read of products and one of quants instead of Odoo computing
+        free_qty product by product (20,000 products on Odoo 18: about 1.5 s rather than 5 s)."""
+        sku, stock = self.config.sku_field, self.config.stock_field
+        domain = [(sku, "!=", False), *self.storable_domain()]
+        # Narrow rows (about 1 MB of JSON at 10,000): big pages, each far cheaper than two.
+        page = max(self.config.page_size, QUANT_PAGE)
+        rows = self._read_pages("product.product", domain, ["id", sku], None, page=page)
+        if not rows:
+            return []
+        unsure = {*self._kits(domain), *self._odd_units(domain)}
+        expiring = self.major_version >= 19 and self._has_field("stock.quant", "removal_date")
+        roots = [w.view_location_id for w in self.warehouses]
+        # load=None: the product as a bare id; the default makes Odoo compute its display name.
+        quants = self._read_pages(
+            "stock.quant", [("location_id", "child_of", roots)],
+            ["product_id", "quantity", "reserved_quantity", *(["removal_date"] * expiring)],
+            {"active_test": False}, load=None, page=page)
+        wanted = {row.get("id") for row in rows if isinstance(row, dict)}
+        try:
+            free, expired = quant_figures.sums(quants, wanted, expiring=expiring)
+        except quant_figures.QuantError as error:
+            raise OdooError(f"Odoo answered stock.quant.search_read with {error}",
+                            retryable=False) from None
+        unsure |= expired
+        for row in rows:
+            if isinstance(row, dict):  # anything else: _products says what is wrong with it
+                row[stock] = quant_figures.exact(free.get(row.get("id"), 0.0))
+                if row[stock] is None and type(row.get("id")) is int:
+                    unsure.add(row["id"])  # a row with no id: _products says what is wrong
+        products = self._products(
+            [row for row in rows if not isinstance(row, dict) or row.get("id") not in unsure])
+        if unsure:  # kits, odd units, fractions, expiring lots: Odoo's own figure
+            products += self.read_products(sorted(unsure))
+        return sorted(products, key=lambda p: p.id)
+
+    def _kits(self, domain: list[Any]) -> list[int]:
+        """Ids of the kits among the products of `domain` (none without mrp installed)."""
+        if not self._has_field("product.product", "is_kits"):
+            return []
+        return [row["id"] for row in self._read_pages(
+            "product.product", [*domain, ("is_kits", "=", True)], ["id"], None)]
+
+    def _odd_units(self, domain: list[Any]) -> list[int]:
+        """Ids of the products of `domain` in a unit whose rounding does not divide 1 (Odoo 18
+        lets a unit round to 0.3 or 5: an integer sum of quants may round to another figure)."""
+        units = self._read_pages("uom.uom", [], ["rounding"], {"active_test": False})
+        odd = [row["id"] for row in units if isinstance(row, dict)
+               and not quant_figures.divides_one(row.get("rounding"))]
+        if not odd:
+            return []
+        return [row["id"] for row in self._read_pages(
+            "product.product", [*domain, ("uom_id", "in", odd)], ["id"], None)]
+
+    def _has_field(self, model: str, name: str) -> bool:
+        """Whether Odoo's `model` has the field `name` (a module that adds it is installed)."""
+        answer = self.execute(model, "fields_get", [[name]], {"attributes": ["type"]})
+        return isinstance(answer, dict) and name in answer
 
     def products_written_since(self, since: str, seen: window.Seen | None = None
                                ) -> dict[int, str]:
@@ -457,16 +527,17 @@ class OdooGateway:
 
     def _read_pages(
         self, model: str, domain: list[Any], fields: list[str], context: dict[str, Any] | None,
-        order: str = "id", **read_options: Any,
+        order: str = "id", page: int | None = None, **read_options: Any,
     ) -> list[dict[str, Any]]:
-        return [row for page in self._pages(model, domain, fields, context, order, **read_options)
-                for row in page]
+        return [row for rows in self._pages(model, domain, fields, context, order, page,
+                                            **read_options)
+                for row in rows]
 
     def _pages(
         self, model: str, domain: list[Any], fields: list[str], context: dict[str, Any] | None,
-        order: str = "id", **read_options: Any,
+        order: str = "id", page: int | None = None, **read_options: Any,
     ) -> Iterator[list[dict[str, Any]]]:
-        size, offset = self.config.page_size, 0
+        size, offset = page or self.config.page_size, 0
         while True:
             options: dict[str, Any] = {"fields": fields, "order": order, "limit": size,
                                        "offset": offset, **read_options}
