@@ -167,6 +167,8 @@ def check(config_path: str) -> None:
                            config.sync.skus)
     if report.odoo_version:
         click.echo(f"odoo: version {report.odoo_version}, warehouses {', '.join(report.warehouses)}")
+    if report.figures:
+        click.echo(f"odoo stock figures: {report.figures}")
     if report.woocommerce_version:
         click.echo(f"woocommerce: version {report.woocommerce_version}")
         click.echo(f"stock is read and written through {report.write_path}")
