@@ -69,11 +69,16 @@
  * max_execution_time is short) are not started and their items answered error "not_attempted"
  * with nothing written, for the daemon to send again. Actions for a chunk fire right after its
  * commit, before the next chunk starts.
+ * What WooCommerce hangs on those actions costs more than the writes: while they fire,
+ * Woodoo_Bulk_Quiet answers the lookups of rows its handlers delete again and again once they
+ * are gone, and skips their cache version bumps to a value already sent (same rows, same actions).
  *
  * @package WoodooCompanion
  */
 
 defined( 'ABSPATH' ) || exit;
+
+require_once __DIR__ . '/class-woodoo-bulk-quiet.php';
 
 /**
  * The catalog and bulk stock routes.
@@ -428,6 +433,8 @@ final class Woodoo_Bulk_Route {
 		// A checkout holds a stock row for milliseconds; waiting MariaDB's default 50 s for one
 		// held longer (twice: a chunk is tried again) would outlast PHP's time limit.
 		$lock_wait = self::lock_wait( self::LOCK_WAIT );
+		// The handlers of the actions fired below repeat statements whose answer is known.
+		Woodoo_Bulk_Quiet::start();
 		foreach ( array_chunk( $items, self::CHUNK ) as $number => $chunk ) {
 			if ( $number > 0 && (float) call_user_func( $clock, true ) - $start >= $budget ) {
 				foreach ( $chunk as $item ) {
@@ -454,6 +461,7 @@ final class Woodoo_Bulk_Route {
 		if ( $changed ) {
 			self::after_request( array_keys( $parents ), $terms ? $context['tt_id'] : 0 );
 		}
+		Woodoo_Bulk_Quiet::stop();
 		self::$stored_transients = null;
 		return $results;
 	}
