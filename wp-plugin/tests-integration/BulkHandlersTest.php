@@ -243,4 +243,25 @@ class BulkHandlersTest extends Woodoo_IT_TestCase {
 		$this->assertLessThan( $last_save, max( array_keys( $this->hooks, 'deleted_transient', true ) ), 'the third product\'s handler deleted it, not the end of the request' );
 		$this->assertNotContains( '_transient_wc_admin_product_count', self::stored_transients() );
 	}
+
+	/**
+	 * A handler that throws ends the request, but not with the statements still answered here
+	 * for whatever runs next in that PHP process.
+	 */
+	public function test_a_handler_that_throws_leaves_the_queries_alone() {
+		$items  = self::seed( 2 );
+		$caught = null;
+		$throw  = static function () {
+			throw new RuntimeException( 'a handler failed' );
+		};
+		add_action( 'woocommerce_update_product', $throw, 30 );
+		try {
+			$this->write( $items );
+		} catch ( RuntimeException $error ) {
+			$caught = $error->getMessage();
+		}
+		$this->assertSame( 'a handler failed', $caught );
+		$this->assertFalse( has_filter( 'query', array( 'Woodoo_Bulk_Quiet', 'query' ) ) );
+		$this->assertFalse( has_filter( 'pre_update_option', array( 'Woodoo_Bulk_Quiet', 'pre_update_option' ) ) );
+	}
 }

@@ -435,33 +435,36 @@ final class Woodoo_Bulk_Route {
 		$lock_wait = self::lock_wait( self::LOCK_WAIT );
 		// The handlers of the actions fired below repeat statements whose answer is known.
 		Woodoo_Bulk_Quiet::start();
-		foreach ( array_chunk( $items, self::CHUNK ) as $number => $chunk ) {
-			if ( $number > 0 && (float) call_user_func( $clock, true ) - $start >= $budget ) {
-				foreach ( $chunk as $item ) {
-					$results[] = Woodoo_Stock_Route::item_error( $item['id'], 'not_attempted', 'the request ran out of time before this item; nothing was written for it: send it again' );
+		try {
+			foreach ( array_chunk( $items, self::CHUNK ) as $number => $chunk ) {
+				if ( $number > 0 && (float) call_user_func( $clock, true ) - $start >= $budget ) {
+					foreach ( $chunk as $item ) {
+						$results[] = Woodoo_Stock_Route::item_error( $item['id'], 'not_attempted', 'the request ran out of time before this item; nothing was written for it: send it again' );
+					}
+					continue;
 				}
-				continue;
-			}
-			$changes = self::apply_chunk( $chunk, $context );
-			foreach ( $chunk as $item ) {
-				$results[] = $changes['results'][ $item['id'] ];
-			}
-			if ( $changes['changed'] ) {
-				$changed = true;
-				$terms   = $terms || $changes['terms'];
-				self::announce( $changes['changed'], $context['tt_id'] );
-				foreach ( $changes['changed'] as $change ) {
-					if ( $change['parent'] > 0 ) {
-						$parents[ $change['parent'] ] = true;
+				$changes = self::apply_chunk( $chunk, $context );
+				foreach ( $chunk as $item ) {
+					$results[] = $changes['results'][ $item['id'] ];
+				}
+				if ( $changes['changed'] ) {
+					$changed = true;
+					$terms   = $terms || $changes['terms'];
+					self::announce( $changes['changed'], $context['tt_id'] );
+					foreach ( $changes['changed'] as $change ) {
+						if ( $change['parent'] > 0 ) {
+							$parents[ $change['parent'] ] = true;
+						}
 					}
 				}
 			}
+			self::lock_wait( $lock_wait );
+			if ( $changed ) {
+				self::after_request( array_keys( $parents ), $terms ? $context['tt_id'] : 0 );
+			}
+		} finally {
+			Woodoo_Bulk_Quiet::stop();
 		}
-		self::lock_wait( $lock_wait );
-		if ( $changed ) {
-			self::after_request( array_keys( $parents ), $terms ? $context['tt_id'] : 0 );
-		}
-		Woodoo_Bulk_Quiet::stop();
 		self::$stored_transients = null;
 		return $results;
 	}
