@@ -75,9 +75,14 @@ def compare_figures(odoo: OdooGateway, read: list[OdooProduct],
         return f"{stock} as Odoo computes it", []
     sample = random.sample(read, min(size, len(read)))
     own = {p.id: p.figure for p in odoo.read_products([p.id for p in sample])}
-    differ = [f"{p.sku}: free_qty summed from quants {p.figure:g}, Odoo's own "
-              f"{own[p.id]:g}" if p.id in own else f"{p.sku}: Odoo's own free_qty read no "
-              f"figure for it" for p in sample if own.get(p.id) != p.figure]
+    differ = [_difference(p, own.get(p.id)) for p in sample if own.get(p.id) != p.figure]
     verdict = (f"{len(sample) - len(differ)} of {len(sample)} sampled products agree" if differ
                else f"the same for all {len(sample)} sampled products")
     return f"free_qty summed from quants, compared with Odoo's own: {verdict}", differ
+
+
+def _difference(product: OdooProduct, own: float | None) -> str:
+    """One product whose two figures differ, in words."""
+    if own is None:
+        return f"{product.sku}: Odoo's own free_qty read gave no figure for it"
+    return f"{product.sku}: free_qty summed from quants {product.figure:g}, Odoo's own {own:g}"
