@@ -42,6 +42,7 @@ class BulkHandlersTest extends Woodoo_IT_TestCase {
 		}
 		remove_all_filters( 'woodoo_bulk_quiet' );
 		remove_all_actions( 'woocommerce_update_product', 20 );
+		remove_all_actions( 'woocommerce_update_product', 30 );
 		parent::tearDown();
 	}
 
@@ -245,8 +246,8 @@ class BulkHandlersTest extends Woodoo_IT_TestCase {
 	}
 
 	/**
-	 * A handler that throws ends the request, but not with the statements still answered here
-	 * for whatever runs next in that PHP process.
+	 * A handler that throws ends the request, but not with the statements still answered here,
+	 * nor the connection's lock wait shortened, for whatever runs next in that PHP process.
 	 */
 	public function test_a_handler_that_throws_leaves_the_queries_alone() {
 		$items  = self::seed( 2 );
@@ -263,5 +264,6 @@ class BulkHandlersTest extends Woodoo_IT_TestCase {
 		$this->assertSame( 'a handler failed', $caught );
 		$this->assertFalse( has_filter( 'query', array( 'Woodoo_Bulk_Quiet', 'query' ) ) );
 		$this->assertFalse( has_filter( 'pre_update_option', array( 'Woodoo_Bulk_Quiet', 'pre_update_option' ) ) );
+		$this->assertSame( '50', $GLOBALS['wpdb']->get_var( 'SELECT @@SESSION.innodb_lock_wait_timeout' ), 'and the lock wait as it was' );
 	}
 }

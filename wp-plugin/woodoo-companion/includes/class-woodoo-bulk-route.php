@@ -458,11 +458,11 @@ final class Woodoo_Bulk_Route {
 					}
 				}
 			}
-			self::lock_wait( $lock_wait );
 			if ( $changed ) {
 				self::after_request( array_keys( $parents ), $terms ? $context['tt_id'] : 0 );
 			}
 		} finally {
+			self::lock_wait( $lock_wait );
 			Woodoo_Bulk_Quiet::stop();
 		}
 		self::$stored_transients = null;
