@@ -39,9 +39,9 @@ final class Woodoo_Bulk_Quiet {
 
 	// The lookups of delete_option() and delete_metadata( 'term', ... ) in WordPress 6.x and 7.0,
 	// exactly as $wpdb->prepare() spells them.
-	const OPTION_LOOKUP = "/\\ASELECT autoload FROM %s WHERE option_name = '(_transient_[^'\\\\]{1,180})'\\z/";
+	const OPTION_LOOKUP   = "/\\ASELECT autoload FROM %s WHERE option_name = '(_transient_[^'\\\\]{1,180})'\\z/";
 	const TERMMETA_LOOKUP = "/\\ASELECT meta_id FROM %s WHERE meta_key = '([^'\\\\]{1,180})' AND term_id = (\\d{1,19})\\z/";
-	const VERSION = '/\\A_transient_[a-z0-9_\\-]{1,100}-transient-version\\z/';
+	const VERSION         = '/\\A_transient_[a-z0-9_\\-]{1,100}-transient-version\\z/';
 
 	/**
 	 * Whether start() was called and stop() not yet.
