@@ -157,26 +157,25 @@ def _watch(connection: Any) -> None:
 
 # -- requests (the shop, the chat webhook) ---------------------------------------------------------
 
-class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
-    # Watched from the connection on (a TLS handshake too), and again at each request on it.
+class _WatchedFromConnect:
+    """A urllib3 connection watched from its connection on (a TLS handshake too), and again at
+    each request on it."""
+
     def connect(self) -> None:
         _watch(self)
-        super().connect()
+        super().connect()  # type: ignore[misc]
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         _watch(self)
-        super().request(*args, **kwargs)
+        super().request(*args, **kwargs)  # type: ignore[misc]
 
 
-class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
-    # Watched from the connection on (a TLS handshake too), and again at each request on it.
-    def connect(self) -> None:
-        _watch(self)
-        super().connect()
+class _WatchedHTTPConnection(_WatchedFromConnect, urllib3.connection.HTTPConnection):
+    pass
 
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _watch(self)
-        super().request(*args, **kwargs)
+
+class _WatchedHTTPSConnection(_WatchedFromConnect, urllib3.connection.HTTPSConnection):
+    pass
 
 
 class _WatchedPool(urllib3.HTTPConnectionPool):
