@@ -8,23 +8,22 @@ relative to the checkout).
 - woodoo_webhook-<version>.zip: the Odoo module's folder, to unzip into a directory of
   Odoo's addons_path.
 
-Each version is read from its own sources (pyproject.toml; the plugin's header; the module's
-manifest); where a version is written twice (the plugin's readme and constant) the copies must
-agree, or nothing is built.
+Every archive is named by the one release version (VERSION, see packaging/version.py); when a
+spot that carries it (the package, the plugin's header, constant and readme, the module's
+manifest and user agent) disagrees, nothing is built.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
 import os
-import re
 import subprocess
 import sys
-import tomllib
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
+
+import version as versions  # packaging/version.py, beside this file
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = ROOT / "wp-plugin" / "woodoo-companion"
@@ -38,32 +37,13 @@ class PackagingError(Exception):
     """What stops a release from being built, in words."""
 
 
-def python_version() -> str:
-    return tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["version"]
-
-
-def plugin_version() -> str:
-    """The plugin header's Version, checked against readme.txt's Stable tag and the PHP constant."""
-    header = _match(r"^\s*\*\s*Version:\s*(\S+)\s*$", PLUGIN / "woodoo-companion.php")
-    stable = _match(r"^Stable tag:\s*(\S+)\s*$", PLUGIN / "readme.txt")
-    constant = _match(r"define\(\s*'WOODOO_COMPANION_VERSION',\s*'([^']+)'\s*\)",
-                      PLUGIN / "woodoo-companion.php")
-    if not header == stable == constant:
-        raise PackagingError(
-            f"the plugin's version differs: header Version {header}, readme.txt Stable tag "
-            f"{stable}, WOODOO_COMPANION_VERSION {constant}; make them equal")
-    return header
-
-
-def odoo_version() -> str:
-    return ast.literal_eval((ODOO_MODULE / "__manifest__.py").read_text("utf-8"))["version"]
-
-
-def _match(pattern: str, path: Path) -> str:
-    found = re.search(pattern, path.read_text("utf-8"), re.MULTILINE)
-    if not found:
-        raise PackagingError(f"{path.relative_to(ROOT)}: no match for {pattern!r}")
-    return found.group(1)
+def release_version() -> str:
+    """The release version, once every spot that carries it agrees with VERSION."""
+    problems = versions.disagreements(ROOT)
+    if problems:
+        raise PackagingError("the versions differ: " + "; ".join(problems)
+                             + "; run ./dev version X.Y.Z")
+    return versions.release(ROOT)
 
 
 def build_python(out: Path) -> list[Path]:
@@ -72,7 +52,7 @@ def build_python(out: Path) -> list[Path]:
     # build's own report goes to stderr: stdout lists the archives, one a line, for scripts.
     subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--quiet", "--outdir",
                     str(out), str(ROOT)], check=True, stdout=sys.stderr)
-    version = python_version()
+    version = versions.release(ROOT)
     built = [out / f"woodoo-{version}-py3-none-any.whl", out / f"woodoo-{version}.tar.gz"]
     for path in built:
         if not path.is_file():
@@ -123,9 +103,10 @@ def _zip_time(path: Path, epoch: str | None) -> tuple[int, int, int, int, int, i
 
 def package(out: Path) -> list[Path]:
     """Everything into `out`; the paths of what was built."""
+    version = release_version()
     out.mkdir(parents=True, exist_ok=True)
-    plugin = zip_folder(PLUGIN, out / f"{PLUGIN.name}-{plugin_version()}.zip")
-    module = zip_folder(ODOO_MODULE, out / f"{ODOO_MODULE.name}-{odoo_version()}.zip")
+    plugin = zip_folder(PLUGIN, out / f"{PLUGIN.name}-{version}.zip")
+    module = zip_folder(ODOO_MODULE, out / f"{ODOO_MODULE.name}-{version}.zip")
     return [*build_python(out), plugin, module]
 
 

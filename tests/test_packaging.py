@@ -10,13 +10,13 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import tomllib
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from types import ModuleType
 
 import pytest
+from helpers import unit_directives as directives
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = ROOT / "wp-plugin" / "woodoo-companion"
@@ -26,19 +26,24 @@ INSTALLED_BINARY = "/opt/woodoo/bin/woodoo"
 
 
 def load_packaging() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("woodoo_packaging", ROOT / "packaging" / "package.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(ROOT / "packaging"))  # package.py imports version.py beside it
+    try:
+        spec = importlib.util.spec_from_file_location("woodoo_packaging",
+                                                      ROOT / "packaging" / "package.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(ROOT / "packaging"))
     return module
 
 
 packaging = load_packaging()
 
 
-# Versions read here independently of packaging/package.py.
-def python_version() -> str:
-    return tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["version"]
+# The release version, read here independently of packaging/: every archive is named by it.
+def release_version() -> str:
+    return (ROOT / "VERSION").read_text("utf-8").strip()
 
 
 def plugin_version() -> str:
@@ -48,6 +53,8 @@ def plugin_version() -> str:
 
 def odoo_version() -> str:
     return ast.literal_eval((ODOO_MODULE / "__manifest__.py").read_text("utf-8"))["version"]
+
+
 
 
 def source_files(folder: Path) -> set[str]:
@@ -74,19 +81,21 @@ def packaged(sources, tmp_path_factory) -> Iterator[dict[str, Path]]:
     yield built
 
 
-def test_package_builds_four_archives_named_by_the_versions_in_their_sources(packaged):
+def test_package_builds_four_archives_named_by_the_release_version(packaged):
+    version = release_version()
+    assert plugin_version() == odoo_version() == version
     assert set(packaged) == {
-        f"woodoo-{python_version()}-py3-none-any.whl",
-        f"woodoo-{python_version()}.tar.gz",
-        f"woodoo-companion-{plugin_version()}.zip",
-        f"woodoo_webhook-{odoo_version()}.zip",
+        f"woodoo-{version}-py3-none-any.whl",
+        f"woodoo-{version}.tar.gz",
+        f"woodoo-companion-{version}.zip",
+        f"woodoo_webhook-{version}.zip",
     }
 
 
 def test_the_wheel_has_the_package_its_data_files_and_the_command(packaged, sources):
-    with zipfile.ZipFile(packaged[f"woodoo-{python_version()}-py3-none-any.whl"]) as wheel:
+    with zipfile.ZipFile(packaged[f"woodoo-{release_version()}-py3-none-any.whl"]) as wheel:
         names = set(wheel.namelist())
-        dist_info = f"woodoo-{python_version()}.dist-info"
+        dist_info = f"woodoo-{release_version()}.dist-info"
         entry_points = wheel.read(f"{dist_info}/entry_points.txt").decode()
         metadata = wheel.read(f"{dist_info}/METADATA").decode()
     assert {"woodoo/__init__.py", "woodoo/cli.py", "woodoo/py.typed",
@@ -96,20 +105,20 @@ def test_the_wheel_has_the_package_its_data_files_and_the_command(packaged, sour
     shipped = {name for name in names if name.startswith("woodoo/")}
     assert shipped == sources["woodoo"]
     assert re.search(r"^woodoo = woodoo\.cli:main$", entry_points, re.MULTILINE)
-    assert f"\nVersion: {python_version()}\n" in metadata
+    assert f"\nVersion: {release_version()}\n" in metadata
 
 
 def test_the_sdist_has_the_sources_to_build_it_again(packaged):
-    with tarfile.open(packaged[f"woodoo-{python_version()}.tar.gz"]) as sdist:
+    with tarfile.open(packaged[f"woodoo-{release_version()}.tar.gz"]) as sdist:
         names = set(sdist.getnames())
-    top = f"woodoo-{python_version()}"
+    top = f"woodoo-{release_version()}"
     assert {f"{top}/pyproject.toml", f"{top}/README.md", f"{top}/PKG-INFO",
             f"{top}/woodoo/__init__.py", f"{top}/woodoo/reporting/templates/report.html.j2",
             f"{top}/woodoo/data/woodoo.example.yaml"} <= names
 
 
 def test_the_plugin_zip_is_the_plugin_folder_only(packaged, sources):
-    with zipfile.ZipFile(packaged[f"woodoo-companion-{plugin_version()}.zip"]) as plugin:
+    with zipfile.ZipFile(packaged[f"woodoo-companion-{release_version()}.zip"]) as plugin:
         assert plugin.testzip() is None
         names = plugin.namelist()
         readme = plugin.read("woodoo-companion/readme.txt").decode()
@@ -129,7 +138,7 @@ def test_the_plugin_zip_is_the_plugin_folder_only(packaged, sources):
 
 
 def test_the_odoo_zip_is_the_module_folder_without_caches(packaged, sources):
-    with zipfile.ZipFile(packaged[f"woodoo_webhook-{odoo_version()}.zip"]) as module:
+    with zipfile.ZipFile(packaged[f"woodoo_webhook-{release_version()}.zip"]) as module:
         assert module.testzip() is None
         names = module.namelist()
         manifest = ast.literal_eval(module.read("woodoo_webhook/__manifest__.py").decode())
@@ -142,16 +151,19 @@ def test_the_odoo_zip_is_the_module_folder_without_caches(packaged, sources):
         assert f"woodoo_webhook/{relative}" in files
 
 
-def test_package_refuses_a_plugin_whose_versions_differ(tmp_path, monkeypatch):
-    copy = tmp_path / "woodoo-companion"
-    shutil.copytree(PLUGIN, copy)
-    monkeypatch.setattr(packaging, "PLUGIN", copy)
-    assert packaging.plugin_version() == plugin_version()
-    readme = copy / "readme.txt"
+def test_package_refuses_versions_that_differ_and_builds_nothing(tmp_path, monkeypatch):
+    copy = tmp_path / "checkout"
+    for spot in {"VERSION", *(s.path for s in packaging.versions.SPOTS)}:
+        (copy / spot).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / spot, copy / spot)
+    monkeypatch.setattr(packaging, "ROOT", copy)
+    assert packaging.release_version() == release_version()
+    readme = copy / "wp-plugin" / "woodoo-companion" / "readme.txt"
     readme.write_text(re.sub(r"(?m)^Stable tag: .*$", "Stable tag: 9.9.9",
                              readme.read_text("utf-8")), "utf-8")
-    with pytest.raises(packaging.PackagingError, match=r"Stable tag 9\.9\.9"):
-        packaging.plugin_version()
+    with pytest.raises(packaging.PackagingError, match=r"readme.txt's Stable tag is '9\.9\.9'"):
+        packaging.package(tmp_path / "dist")
+    assert not (tmp_path / "dist").exists()
 
 
 def test_zips_leave_out_caches_hidden_files_and_tests_and_can_be_reproduced(tmp_path, monkeypatch):
@@ -177,19 +189,6 @@ def readme_unit() -> str:
     readme = (ROOT / "README.md").read_text("utf-8")
     section = readme.split("\n## Run as a service (systemd)\n", 1)[1].split("\n## ", 1)[0]
     return re.search(r"```ini\n(.*?)```", section, re.DOTALL).group(1)
-
-
-def directives(unit: str) -> list[tuple[str, str, str]]:
-    """(section, key, value) for every line of a unit file, in order (keys may repeat)."""
-    section, found = "", []
-    for line in unit.splitlines():
-        line = line.strip()
-        if line.startswith("[") and line.endswith("]"):
-            section = line[1:-1]
-        elif line and not line.startswith(("#", ";")):
-            key, _, value = line.partition("=")
-            found.append((section, key, value))
-    return found
 
 
 def test_the_readme_shows_the_unit_that_ships():

@@ -1,3 +1,3 @@
 """Woodoo keeps a WooCommerce shop's stock true to Odoo."""
 
-__version__ = "0.1.0"
+__version__ = "1.0.0"

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from woodoo import commands, daemon, log, secret, wizard
+from woodoo import __version__, commands, daemon, log, secret, wizard
 from woodoo import config as config_module
 from woodoo.check import run_check
 from woodoo.config import Config, ConfigError
@@ -89,7 +89,7 @@ wait_option = click.option(
 
 
 @click.group()
-@click.version_option(package_name="woodoo")
+@click.version_option(__version__, prog_name="woodoo")
 def main() -> None:
     """Keep a WooCommerce shop's stock true to Odoo."""
 

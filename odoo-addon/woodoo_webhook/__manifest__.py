@@ -9,7 +9,7 @@ stock change and sent by the cron worker once it commits (never in the user's re
 retries. Inventory administrators watch the outbox, and send failed events again, under
 Inventory > Configuration > Woodoo outbox. See README.md.
 """,
-    "version": "2.2.0",
+    "version": "1.0.0",
     "category": "Inventory/Inventory",
     "author": "Woodoo",
     "license": "LGPL-3",

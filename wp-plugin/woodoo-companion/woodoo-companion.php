@@ -3,7 +3,7 @@
  * Plugin Name:          Woodoo Companion
  * Plugin URI:           https://github.com/woodoo/woodoo
  * Description:          Keeps the shop's stock true to Odoo with the Woodoo daemon: sends signed order events (durably, retried; at once when the daemon asks) and accepts the daemon's conditional stock writes.
- * Version:              0.4.0
+ * Version:              1.0.0
  * Requires at least:    6.0
  * Tested up to:         7.0
  * Requires PHP:         7.4
@@ -20,7 +20,7 @@
 
 defined( 'ABSPATH' ) || exit;
 
-define( 'WOODOO_COMPANION_VERSION', '0.4.0' );
+define( 'WOODOO_COMPANION_VERSION', '1.0.0' );
 define( 'WOODOO_COMPANION_FILE', __FILE__ );
 define( 'WOODOO_COMPANION_DIR', __DIR__ );
 

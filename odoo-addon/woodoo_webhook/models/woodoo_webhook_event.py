@@ -65,7 +65,7 @@ LIST_VIEW_XMLID = "woodoo_webhook.view_woodoo_webhook_event_list"
 TRIGGERED_KEY = "woodoo_webhook.cron_triggered"
 KEEP_SENT_DAYS = 30
 KEEP_FAILED_DAYS = 90
-USER_AGENT = "woodoo-webhook/2.0 (Odoo)"
+USER_AGENT = "woodoo-webhook/1.0.0 (Odoo)"
 # What is signed and sent: written once, by the module, when the event is queued.
 SIGNED_FIELDS = ("event_id", "payload", "source_model")
 
