@@ -16,6 +16,29 @@ from pathlib import Path
 from typing import Any
 
 
+def unit_directives(unit: str) -> list[tuple[str, str, str]]:
+    """(section, key, value) for every line of a systemd unit file, in order (keys may repeat)."""
+    section, found = "", []
+    for line in unit.splitlines():
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+        elif line and not line.startswith(("#", ";")):
+            key, _, value = line.partition("=")
+            found.append((section, key, value))
+    return found
+
+
+def listening(port: int) -> bool:
+    """True when a daemon answers /healthz on 127.0.0.1:`port`."""
+    import requests
+
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok
+    except requests.ConnectionError:
+        return False
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:

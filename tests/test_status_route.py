@@ -34,7 +34,7 @@ REQUEST_ID = "5f0c3a9e1b7d4c2a8e6f0b1d3c5a7e9f"
 BASE = """
 odoo: {url: http://127.0.0.1:1, database: d, username: u, password: p, warehouses: [WH]}
 """
-KEYS = {"status", "version", "now", "orders_enabled", "last_successful_poll", "queue_depth",
+KEYS = {"status", "version", "shop", "now", "orders_enabled", "last_successful_poll", "queue_depth",
         "dead_letters_open", "events_set_aside", "orders_needing_attention",
         "last_reconciliation", "breakers", "alerts"}
 # What the state holds that the answer must never show.

@@ -49,7 +49,8 @@ def _load_config(path: str) -> Config:
         for problem in error.problems:
             click.echo(f"config error: {problem}", err=True)
         raise SystemExit(EXIT_CONFIG) from None
-    log.configure(config.logging.level, config.logging.format, config.secret_values())
+    log.configure(config.logging.level, config.logging.format, config.secret_values(),
+                  shop=config.shop_name)
     return config
 
 
@@ -366,6 +367,8 @@ def report_command(config_path: str, last: bool, as_html: bool) -> None:
 def status(config_path: str) -> None:
     """Show the last poll, counts and open dead letters."""
     config = _load_config(config_path)
+    click.echo(f"shop: {config.shop_name} ({config.woocommerce.url}, Odoo {config.odoo.url} "
+               f"database {config.odoo.database}; listens on port {config.server.port})")
     state = State(config.state.path)
     try:
         last = state.runs.last()
@@ -595,7 +598,7 @@ def test_alerts(config_path: str) -> None:
         click.echo("error: no alert channel is configured: set smtp.host and smtp.recipients "
                    "(alerts.email), or alerts.slack_webhook_url", err=True)
         raise SystemExit(EXIT_REMOTE)
-    message = alerts.test_message(config.woocommerce.url)
+    message = alerts.test_message(config.shop_name)
     results = [(channel.name, *channel.send(message)) for channel in channels]
     for name, sent, note in results:
         click.echo(f"{name}: {'sent' if sent else 'FAILED'}: {note}")

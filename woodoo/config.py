@@ -328,6 +328,40 @@ class SmtpConfig(_Section):
     timeout: float = Field(30, gt=0, le=300)
 
 
+MAX_SHOP_NAME = 64
+
+
+def shop_name_problem(value: str) -> str | None:
+    """Why `value` cannot name a shop (None when it can): it goes into mail subjects, log lines
+    and metric labels, where a line break could forge a header and a long name buries the rest."""
+    if not value.strip():
+        return "must not be blank"
+    if len(value) > MAX_SHOP_NAME:
+        return f"must be at most {MAX_SHOP_NAME} characters, got {len(value)}"
+    if not value.isprintable():
+        return "must be printable on one line (no line breaks, tabs or control characters)"
+    if value != value.strip():
+        return "must not start or end with spaces"
+    return None
+
+
+class ShopConfig(_Section):
+    """Which shop this daemon serves, as its status, logs, mails and metrics name it."""
+
+    name: str | None = Field(
+        None, description="the shop's name in status, logs, alert and report subjects and "
+        "metrics; empty: the config file's name (shop-a for shop-a.yaml; the shop URL's host "
+        "for woodoo.yaml)",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is not None and (problem := shop_name_problem(value)):
+            raise ValueError(f"{problem}; e.g. shop-a")
+        return value
+
+
 class StateConfig(_Section):
     """Where Woodoo keeps its SQLite state."""
 
@@ -346,6 +380,7 @@ class LoggingConfig(_Section):
 class Config(_Section):
     """The whole Woodoo config."""
 
+    shop: ShopConfig = ShopConfig()
     odoo: OdooConfig
     woocommerce: WooCommerceConfig
     sync: SyncConfig = SyncConfig()
@@ -360,6 +395,11 @@ class Config(_Section):
     logging: LoggingConfig = LoggingConfig()
     secret_key_file: Path | None = Field(None, description="file holding the key for enc: values")
     _warnings: tuple[str, ...] = PrivateAttr(default=())
+
+    @property
+    def shop_name(self) -> str:
+        """The shop's name: `shop.name`, else (a config not read from a file) the shop's host."""
+        return self.shop.name or urlparse(self.woocommerce.url).hostname or "shop"
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -432,13 +472,15 @@ def load(path: Path) -> Config:
         raise ConfigError([f"{path}: no such file; create one with `woodoo init {path}`"]) from None
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
-    return parse(text, base_dir=path.parent, source=str(path), file_mode=path.stat().st_mode)
+    return parse(text, base_dir=path.parent, source=str(path), file_mode=path.stat().st_mode,
+                 file_name=path.stem)
 
 
 def parse(text: str, *, base_dir: Path = Path("."), source: str = "config",
-          file_mode: int | None = None) -> Config:
-    """Validate config text; relative paths are taken from `base_dir`, and `file_mode` (the
-    file's, when it came from one) tells whether others can read the secrets written in it."""
+          file_mode: int | None = None, file_name: str | None = None) -> Config:
+    """Validate config text; relative paths are taken from `base_dir`, `file_mode` (the file's,
+    when it came from one) tells whether others can read the secrets written in it, and
+    `file_name` (the file's name without .yaml) names the shop when `shop.name` does not."""
     try:
         raw = yaml.safe_load(text)
     except RecursionError:
@@ -483,7 +525,8 @@ def parse(text: str, *, base_dir: Path = Path("."), source: str = "config",
     if problems:
         raise ConfigError(problems)
     state_path = _relative_to(config.state.path, base_dir)
-    config = config.model_copy(update={"state": StateConfig(path=state_path)})
+    config = config.model_copy(update={"state": StateConfig(path=state_path),
+                                       "shop": ShopConfig(name=_default_name(config, file_name))})
     config._warnings = tuple(config_warnings(config, plaintext, source, file_mode))
     return config
 
@@ -519,6 +562,16 @@ def config_warnings(config: Config, plaintext: list[str], source: str,
                      f"the proxy, or firewall the port (in a container, publish it on 127.0.0.1 "
                      f"only)")
     return found
+
+
+def _default_name(config: Config, file_name: str | None) -> str | None:
+    """`shop.name`, else the config file's name: the systemd template's instance (shop-a for
+    /etc/woodoo/shop-a.yaml); not the generic woodoo.yaml, nor a name that is not a fit."""
+    if config.shop.name is not None:
+        return config.shop.name
+    if file_name and file_name != "woodoo" and shop_name_problem(file_name) is None:
+        return file_name
+    return None
 
 
 def _loopback(host: str) -> bool:

@@ -32,7 +32,7 @@ from woodoo.reporting.findings import percentile
 from woodoo.state import State
 from woodoo.state.runs import FAILING_RUNS, RunStore
 from woodoo.web.metrics import Metrics
-from woodoo.web.server import HttpServer, WSGIApp
+from woodoo.web.server import HttpServer, PortUnavailable, WSGIApp, ensure_port_free
 from woodoo.web.webhooks import create_app
 from woodoo.worker import EventWorker
 
@@ -50,7 +50,7 @@ def open_engine(config: Config, *, connect: bool = True,
     holds the state lock, lets it settle what a dead process left in the push journal."""
     policy = RetryPolicy(config.sync.retries, config.sync.retry_base_seconds)
     state = State(config.state.path)
-    metrics = Metrics()
+    metrics = Metrics(shop=config.shop_name)
     breakers = side_breakers(config.circuit_breaker, metrics, state.runs, clock)
     if lock is not None and lock.held:
         # This process owns the state now: breakers a stopped process left open are gone, and
@@ -131,7 +131,7 @@ def alerts_for(engine: Engine, worker: EventWorker) -> Alerts:
 
     return Alerts(config.alerts, channels_for(config), gather=gather, load=state.runs.get_meta,
                   store=state.runs.set_meta, metrics=engine.metrics,
-                  shop=config.woocommerce.url, poll_interval=config.sync.poll_interval,
+                  shop=config.shop_name, poll_interval=config.sync.poll_interval,
                   clock=clock)
 
 
@@ -361,10 +361,16 @@ def run(config: Config, *, stop: threading.Event | None = None,
     """Run the daemon until SIGTERM/SIGINT, `stop` is set, or `run_for` seconds have passed.
 
     One process: the poll scheduler, the webhook worker and the HTTP server (waitress).
-    Raises LockHeld, before touching anything, when another process holds the state lock.
+    Raises LockHeld, before touching anything, when another process holds the state lock, and
+    PortUnavailable when `server.port` is taken.
     """
     # For the daemon's whole life: it is the one writer; command lines hand their work to it.
     lock = StateLock(config.state.path).acquire("run")
+    try:
+        ensure_port_free(config.server.host, config.server.port)
+    except PortUnavailable:
+        lock.release()
+        raise
     stop = stop or threading.Event()
     logger = log.get("woodoo.daemon")
     for warning in config.warnings:  # unsafe but allowed: said at each start, in the log

@@ -37,13 +37,29 @@ class SecretRedactor:
         return event
 
 
+class _ShopName:
+    """A structlog processor putting `shop=<name>` on every line (threads included, which
+    context variables would not reach)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(
+        self, logger: Any, method: str, event: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        event.setdefault("shop", self.name)
+        return event
+
+
 def configure(
     level: str = "info",
     fmt: str = "auto",
     secrets: Iterable[str] = (),
     stream: TextIO | None = None,
+    shop: str | None = None,
 ) -> None:
-    """Set up structlog and the standard library's logging (for libraries) to one output."""
+    """Set up structlog and the standard library's logging (for libraries) to one output;
+    `shop` names the shop on every line (several daemons may write to one journal)."""
     stream = stream or sys.stderr
     json_lines = fmt == "json" or (fmt == "auto" and not stream.isatty())
     renderer: Any = (
@@ -56,6 +72,7 @@ def configure(
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,
         SecretRedactor(secrets),
+        *([_ShopName(shop)] if shop else []),
     ]
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

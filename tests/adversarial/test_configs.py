@@ -162,6 +162,22 @@ HOSTILE: dict[str, tuple[str, str]] = {
     "state.path a list": (merged(state={"path": ["a", "b"]}), "state.path"),
     "nested 50 deep in an unknown key": (BASE_TEXT + "deep: " + "[" * 50 + "]" * 50 + "\n",
                                          "deep"),
+    # shop.name goes into mail subjects, log lines and metric labels.
+    "shop.name with a line break (a forged mail header)": (
+        merged(shop={"name": "shop-a\nBcc: all@example.com"}), "shop.name"),
+    "shop.name with a carriage return": (merged(shop={"name": "shop-a\rX: y"}), "shop.name"),
+    "shop.name with a NUL": (merged(shop={"name": "shop\x00a"}), "shop.name"),
+    "shop.name with an escape sequence": (merged(shop={"name": "\x1b[31mshop"}), "shop.name"),
+    "shop.name with a tab": (merged(shop={"name": "shop\ta"}), "shop.name"),
+    "shop.name of 10,000 characters": (merged(shop={"name": "s" * 10000}), "shop.name"),
+    "shop.name of 65 characters": (merged(shop={"name": "s" * 65}), "shop.name"),
+    "shop.name blank": (merged(shop={"name": "   "}), "shop.name"),
+    "shop.name empty": (merged(shop={"name": ""}), "shop.name"),
+    "shop.name padded with spaces": (merged(shop={"name": " shop-a "}), "shop.name"),
+    "shop.name a list": (merged(shop={"name": ["a", "b"]}), "shop.name"),
+    "shop.name a number": (merged(shop={"name": 42}), "shop.name"),
+    "shop a list": (merged(shop=["a"]), "shop"),
+    "shop.name with a line separator": (merged(shop={"name": "shop\u2028a"}), "shop.name"),
 }
 
 

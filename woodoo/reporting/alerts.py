@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any, Literal, Protocol
-from urllib.parse import urlparse
 
 import requests
 
@@ -216,7 +215,7 @@ def channels_for(config: Config) -> list[Channel]:
 
 
 def _shop(config: Config) -> str:
-    return urlparse(config.woocommerce.url).hostname or config.woocommerce.url
+    return config.shop_name
 
 
 class Alerts:

@@ -6,7 +6,6 @@ import json
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -116,7 +115,7 @@ def reconcile_and_report(engine: Engine, *, dry_run: bool = False, email: bool =
     """Run, save the report (always first), then email it; never loses the report."""
     config = engine.config
     result = run_reconciliation(engine, dry_run=dry_run, progress=progress)
-    rendered = report.render(result, shop_name=urlparse(config.woocommerce.url).hostname or "shop")
+    rendered = report.render(result, shop_name=config.shop_name)
     saved = report.save(rendered, result, reports_directory(config))
     sent = (False, "not sent (--no-email)")
     if email and config.smtp.host and config.smtp.recipients:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
 
 LATENCY_BUCKETS = (0.25, 0.5, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 30, 60, 120, 300, 600)
 
@@ -12,8 +12,13 @@ LATENCY_BUCKETS = (0.25, 0.5, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 30, 60, 120, 300, 60
 class Metrics:
     """Every metric the daemon exports on /metrics."""
 
-    def __init__(self) -> None:
+    def __init__(self, shop: str | None = None) -> None:
+        """`shop`: the shop's name, exported as woodoo_shop_info{shop=...} so that one
+        Prometheus scraping several daemons tells their series apart by joining on it."""
         self.registry = CollectorRegistry()
+        if shop is not None:
+            Info("woodoo_shop", "The shop this daemon serves (shop.name)",
+                 registry=self.registry).info({"shop": shop})
         self.sync_latency = Histogram(
             "woodoo_sync_latency_seconds",
             "Odoo event time to WooCommerce write confirmed (or found already right)",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -11,7 +13,49 @@ from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
 
+from woodoo.errors import WoodooError
+
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class PortUnavailable(WoodooError):
+    """The address and port the config names cannot be listened on; says which key to change."""
+
+    def __init__(self, host: str, port: int, error: OSError) -> None:
+        if error.errno == errno.EADDRINUSE:
+            why = ("is already in use by another process (another Woodoo daemon? each daemon "
+                   "needs its own server.port)")
+        elif error.errno == errno.EACCES:
+            why = "needs privileges this user does not have (ports below 1024 do)"
+        else:
+            why = f"cannot be listened on: {error.strerror or error}"
+        super().__init__(f"server.port: {host}:{port} {why}; set server.port (and server.host) "
+                         f"in the config to a free one")
+
+
+def _listen_on(adjustments: Adjustments) -> tuple[Any, ...]:
+    """The one address `adjustments` names, as waitress binds it."""
+    if len(adjustments.listen) != 1:
+        raise ValueError(f"{adjustments.host} names {len(adjustments.listen)} addresses; give one")
+    return tuple(adjustments.listen[0])
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Raise PortUnavailable unless `host:port` can be listened on now (bound and let go at once).
+
+    Asked before the daemon does any work, so that a second daemon given the first one's port
+    stops at once, in words, rather than after connecting to Odoo (or never, in a traceback).
+    Bound as waitress binds (SO_REUSEADDR: a port in TIME_WAIT is free, one listened on is not).
+    """
+    if port == 0:
+        return
+    family, kind, proto, address = _listen_on(Adjustments(host=host, port=port))
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            raise PortUnavailable(host, port, error) from None
 
 
 class _ArrivalChannel(HTTPChannel):
@@ -70,10 +114,13 @@ class HttpServer:
         # server with hundreds of idle clients gets there.
         adjustments = Adjustments(host=host, port=port, threads=threads, ident=name,
                                   asyncore_use_poll=True, **options)
-        if len(adjustments.listen) != 1:
-            raise ValueError(f"{host} names {len(adjustments.listen)} addresses; give one")
-        # What waitress.create_server does for one address, with our server class.
-        self.server = _Server(app, self._map, adj=adjustments, sockinfo=adjustments.listen[0])
+        # What waitress.create_server does for one address, with our server class; taken
+        # meanwhile (after ensure_port_free), the port is refused in the same words.
+        try:
+            self.server = _Server(app, self._map, adj=adjustments,
+                                  sockinfo=_listen_on(adjustments))
+        except OSError as error:
+            raise PortUnavailable(host, port, error) from None
         self.server.request_deadline = request_deadline
         self._stop = threading.Event()
         self._grace = 5.0

@@ -29,6 +29,7 @@ def daemon_status(config: Config, state: State, now: float) -> dict[str, Any]:
     return {
         "status": "ok",
         "version": __version__,
+        "shop": config.shop_name,
         "now": int(now),
         "orders_enabled": config.orders.enabled,
         "last_successful_poll": _time(good_poll),
