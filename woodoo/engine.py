@@ -7,7 +7,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 from structlog.stdlib import BoundLogger
@@ -21,6 +21,7 @@ from woodoo.lock import StateLock, process_token
 from woodoo.mapping import Catalogs, MappingProblems
 from woodoo.orders.backfill import BackfillError, OrderBackfill
 from woodoo.orders.sync import STOCK_TAKEN, ShopOrder, quantities
+from woodoo.read_ahead import read_ahead
 from woodoo.state import PushItem, ShopProduct, State
 from woodoo.web.metrics import Metrics
 
@@ -226,20 +227,23 @@ class Engine:
     @contextmanager
     def _read_catalogs(self, progress: Progress | None, *, write: bool,
                        odoo: bool = True) -> Iterator[Catalogs]:
-        """Both sides read in full (the shop first, stored as the SKU map unless `write` is
-        off)."""
+        """Both sides read in full, side by side (the shop's listing stored as the SKU map
+        unless `write` is off)."""
         def advance(step: int, total: int) -> None:
             if progress:
                 progress("index", step, total)
 
-        with Catalogs(self.config.sync.exclude_skus, self.config.sync.skus) as catalogs:
+        with Catalogs(self.config.sync.exclude_skus, self.config.sync.skus) as catalogs, \
+                ExitStack() as reading:
+            odoo_pages = (reading.enter_context(read_ahead(self.odoo.product_pages(), "odoo"))
+                          if odoo else None)
             catalogs.add_shop(self.woo.item_pages(advance))
             self._shared_skus(catalogs.shared_shop(), "WooCommerce",
                               "give each its own SKU in the shop", "index", write=write)
             if write:
                 self.state.catalog.replace(catalogs.shop_products())
-            if odoo:
-                catalogs.add_odoo(self.odoo.product_pages())
+            if odoo_pages is not None:
+                catalogs.add_odoo(odoo_pages)
             yield catalogs
 
     def _backfill(self, *, required: bool) -> None:
