@@ -36,7 +36,7 @@ odoo: {url: http://127.0.0.1:1, database: d, username: u, password: p, warehouse
 """
 KEYS = {"status", "version", "shop", "now", "orders_enabled", "last_successful_poll", "queue_depth",
         "dead_letters_open", "events_set_aside", "orders_needing_attention",
-        "last_reconciliation", "breakers", "alerts"}
+        "last_reconciliation", "breakers", "alerts", "parts"}
 # What the state holds that the answer must never show.
 PRIVATE = ["ann@example.com", "Ann Lee", "SKU A is not a product", "SKU-SECRET-1",
            "price refused", "10.0.0.7", "odoo-internal", SHOP_SECRET, ODOO_SECRET, PLUGIN_SECRET]

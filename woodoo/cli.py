@@ -35,6 +35,7 @@ from woodoo.progress import terminal_progress
 from woodoo.reporting import alerts, reconcile, report
 from woodoo.state import State
 from woodoo.state.runs import FAILING_RUNS
+from woodoo.web import peers
 
 EXIT_CONFIG = 2
 EXIT_REMOTE = 1
@@ -173,6 +174,7 @@ def check(config_path: str) -> None:
     if report.woocommerce_version:
         click.echo(f"woocommerce: version {report.woocommerce_version}")
         click.echo(f"stock is read and written through {report.write_path}")
+    _check_versions(config, report.errors)
     for problem in report.errors:
         click.echo(f"error: {problem}", err=True)
     if not report.ok:
@@ -402,6 +404,9 @@ def status(config_path: str) -> None:
         if config.orders.enabled:
             _show_backfill(state)
         _show_breakers_and_alerts(state)
+        click.echo(f"versions: this daemon is woodoo {__version__}")
+        for _, line in peers.report(state):
+            click.echo(f"  {line}")
         for name, value in state.runs.counts().items():
             click.echo(f"{name.replace('_', ' ')}: {value}")
         for letter in state.dead_letters.open()[:20]:
@@ -412,6 +417,22 @@ def status(config_path: str) -> None:
                        f"(`woodoo events retry {event['id']}` once fixed)")
         for order in state.orders.needing_attention()[:20]:
             click.echo(f"  order #{order['number']} needs attention: {order['attention']}")
+    finally:
+        state.close()
+
+
+def _check_versions(config: Config, errors: list[str]) -> None:
+    """This daemon's version, and how the versions the parts said in their last calls to the
+    daemon pair with it: one that cannot work is an error, an unknown one a warning."""
+    click.echo(f"woodoo: version {__version__}")
+    state = State(config.state.path)
+    try:
+        for level, line in peers.report(state):
+            if level == "broken":
+                errors.append(line)
+            else:
+                click.echo(("warning: " if level == "unknown" else "") + line,
+                           err=level == "unknown")
     finally:
         state.close()
 

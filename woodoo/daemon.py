@@ -31,6 +31,7 @@ from woodoo.reporting.alerts import Alerts, Figures, channels_for
 from woodoo.reporting.findings import percentile
 from woodoo.state import State
 from woodoo.state.runs import FAILING_RUNS, RunStore
+from woodoo.web import peers
 from woodoo.web.metrics import Metrics
 from woodoo.web.server import HttpServer, PortUnavailable, WSGIApp, ensure_port_free
 from woodoo.web.webhooks import create_app
@@ -127,6 +128,7 @@ def alerts_for(engine: Engine, worker: EventWorker) -> Alerts:
             open_breakers=open_breakers, worker_stalled=worker.stalled(),
             drift_items=drift.get("items"), drift_units=drift.get("units"),
             failing_runs=state.runs.failing_streak()[0],
+            failing_pairings=tuple(peers.failing(state)),
         )
 
     return Alerts(config.alerts, channels_for(config), gather=gather, load=state.runs.get_meta,

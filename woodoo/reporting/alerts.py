@@ -21,6 +21,7 @@ from typing import Any, Literal, Protocol
 import requests
 
 from woodoo import log
+from woodoo.compat import NAMES, Pairing
 from woodoo.config import AlertsConfig, Config
 from woodoo.gateways import transport
 from woodoo.gateways.retry import RetryPolicy
@@ -54,6 +55,8 @@ class Figures:
     drift_items: int | None = None  # the last reconciliation's
     drift_units: int | None = None
     failing_runs: int = 0  # the latest runs (polls, pushes, syncs) that failed in a row
+    # Parts whose last signed call said a version that cannot work with this daemon (compat.py).
+    failing_pairings: tuple[Pairing, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,12 @@ def evaluate(figures: Figures, limits: AlertsConfig, *, poll_interval: float) ->
                                f"the last {f.failing_runs} runs failed in a row",
                                f"alert from {FAILING_RUNS} in a row (/readyz not ready)",
                                "woodoo status (the latest run's error); the log"))
+    for pairing in f.failing_pairings:
+        name = NAMES[pairing.part]
+        found.append(Condition(f"pairing_{pairing.part}",
+                               f"{name[0].upper()}{name[1:]}'s version cannot work with this daemon",
+                               pairing.words, "alert when a part's version cannot work",
+                               "woodoo status (versions); update the part it names"))
     if f.worker_stalled:
         found.append(Condition("worker", "The event worker has stopped beating", "stalled",
                                "alert when stalled with events due", "the log; restart the daemon"))

@@ -15,11 +15,13 @@ from woodoo import __version__
 from woodoo.config import Config
 from woodoo.reporting import alerts, reconcile
 from woodoo.state import State
+from woodoo.web import peers
 
 SIDES = ("odoo", "woocommerce")
 BREAKER_STATES = frozenset({"closed", "open", "half-open"})
 MAX_ALERTS = 20
 MAX_TITLE = 200
+MAX_WORDS = 500  # a pairing's sentence (our own words)
 
 
 def daemon_status(config: Config, state: State, now: float) -> dict[str, Any]:
@@ -40,7 +42,22 @@ def daemon_status(config: Config, state: State, now: float) -> dict[str, Any]:
         "last_reconciliation": _reconciliation(state),
         "breakers": {side: _breaker(_meta(state, f"breaker_{side}")) for side in SIDES},
         "alerts": _alerts(_meta(state, alerts.ACTIVE)),
+        "parts": _parts(state),
     }
+
+
+def _parts(state: State) -> dict[str, dict[str, Any] | None]:
+    """The version each calling part said in its last signed call, and how it works with this
+    daemon (woodoo/compat.py): null when not heard from yet. Never the user agent itself."""
+    found: dict[str, dict[str, Any] | None] = {}
+    for part, record in peers.heard(state).items():
+        if record is None:
+            found[part] = None
+            continue
+        pairing = record.pairing
+        found[part] = {"version": pairing.version, "level": pairing.level,
+                       "words": pairing.words[:MAX_WORDS], "heard_at": record.at}
+    return found
 
 
 def _meta(state: State, key: str) -> Any:

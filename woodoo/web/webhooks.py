@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from woodoo import log
+from woodoo import __version__, compat, log
 from woodoo.config import Config
 from woodoo.limits import (
     MAX_JSON_DEPTH,
@@ -34,7 +34,7 @@ from woodoo.limits import (
 )
 from woodoo.orders.sync import OrderEvent, misdated, oversized_line
 from woodoo.state import State
-from woodoo.web import signing
+from woodoo.web import peers, signing
 from woodoo.web.metrics import Metrics
 from woodoo.web.status import daemon_status
 
@@ -46,6 +46,9 @@ ODOO_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6
 ODOO_TIME_SKEW = 86400
 MAX_FIELD_SHOWN = 100  # a rejected field's path is echoed, cut to this many characters
 MAX_STATUS_BODY = 1024  # `{}` or `{"request_id": ...}`: far less
+# Who signs for each route that records its caller's version (woodoo/compat.py); the status
+# route only reads, so it records nothing.
+CALLERS: dict[str, compat.Part] = {signing.ODOO_EVENTS: "module", signing.SHOP_EVENTS: "plugin"}
 
 
 class OdooEvent(BaseModel):
@@ -119,6 +122,7 @@ def create_app(
     limiter = RateLimiter(hooks.native_rate_limit)
     delay = hooks.reread_after[0]
     logger = log.get("woodoo.web.webhooks")
+    callers = peers.Recorder(state, clock)
     # Each channel has its own secrets, and each signature names its route (signing.py).
     secrets = {
         signing.ODOO_EVENTS: [s.get_secret_value() for s in hooks.odoo_secrets],
@@ -177,6 +181,20 @@ def create_app(
             raise Rejected(401, "stale_timestamp", str(error)) from None
         except signing.SignatureError as error:
             raise Rejected(401, "bad_signature", str(error)) from None
+        g.caller = CALLERS.get(route)
+
+    @app.after_request
+    def versions(response: Response) -> Response:
+        # Every answer says the daemon's version; a signed call that was taken says its
+        # caller's (nothing is written for a refused one).
+        response.headers[compat.HEADER] = __version__
+        caller = g.pop("caller", None)
+        if caller and response.status_code < 300:
+            try:
+                callers.heard(caller, request.headers.get("User-Agent"))
+            except sqlite3.Error as error:  # a note, not the event: the answer stands
+                logger.error("could not record the caller's version", error=str(error))
+        return response
 
     @app.post("/webhooks/odoo")
     def odoo_event() -> Response:
