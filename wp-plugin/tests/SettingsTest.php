@@ -184,6 +184,26 @@ final class SettingsTest extends TestCase {
 		$this->assertSame( '', Woodoo_Settings::stock_secret() );
 	}
 
+	public function test_after_the_upgrade_from_0_1_the_notice_says_what_to_do_on_both_sides() {
+		ob_start();
+		Woodoo_Settings::not_configured_notice();
+		$this->assertStringNotContainsString( '0.1', ob_get_clean(), 'a new install is told nothing of 0.1' );
+		update_option( Woodoo_Settings::LEGACY_SECRET, 'old-single-secret' );
+		Woodoo_Plugin::forget_legacy_secret();
+		ob_start();
+		Woodoo_Settings::not_configured_notice();
+		$notice = ob_get_clean();
+		foreach ( array( 'the events secret is not set', 'single secret of Woodoo Companion 0.1 (woodoo_companion_secret, or WOODOO_SECRET in wp-config.php) is no longer read and was not copied', 'WOODOO_EVENTS_SECRET and WOODOO_STOCK_SECRET', 'webhooks.shop_secrets (the events secret) and woocommerce.plugin_secret (the stock secret)', 'No event is lost meanwhile' ) as $said ) {
+			$this->assertStringContainsString( $said, $notice );
+		}
+		update_option( Woodoo_Settings::EVENTS_SECRET, self::EVENTS );
+		update_option( Woodoo_Settings::STOCK_SECRET, self::STOCK );
+		ob_start();
+		Woodoo_Settings::not_configured_notice();
+		$this->assertSame( '', ob_get_clean() );
+		$this->assertFalse( get_option( Woodoo_Settings::REPLACED ) );
+	}
+
 	public function test_status_row_shows_the_waiting_count_and_a_nonce_button() {
 		$GLOBALS['wpdb']->tables['wp_woodoo_events'] = array(
 			array( 'id' => 1, 'created_at' => 1795441954, 'last_attempt_at' => 1795442254, 'last_error' => 'no answer from the daemon: cURL error 7', 'delivered_at' => null, 'gave_up_at' => null ),

@@ -15,6 +15,7 @@ $woodoo_options = array(
 	'woodoo_companion_events_secret',
 	'woodoo_companion_stock_secret',
 	'woodoo_companion_secret',
+	'woodoo_companion_secret_replaced',
 	'woodoo_companion_db_version',
 );
 foreach ( $woodoo_options as $woodoo_option ) {

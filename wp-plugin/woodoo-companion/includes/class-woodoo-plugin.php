@@ -46,11 +46,13 @@ final class Woodoo_Plugin {
 	 *
 	 * Not copied into either new secret: it was the same on both channels, which is what 0.2
 	 * ends, and it may be shorter than 32 characters. The settings page and an admin notice ask
-	 * for the two new secrets instead.
+	 * for the two new secrets instead, and say what the daemon needs (Woodoo_Settings::REPLACED).
 	 */
 	public static function forget_legacy_secret() {
 		if ( false !== get_option( Woodoo_Settings::LEGACY_SECRET ) ) {
 			delete_option( Woodoo_Settings::LEGACY_SECRET );
+			// The admin notice then says what replaced it, on the plugin's side and the daemon's.
+			update_option( Woodoo_Settings::REPLACED, (string) time(), false );
 		}
 	}
 

@@ -29,6 +29,7 @@ final class Woodoo_Settings {
 	const EVENTS_SECRET = 'woodoo_companion_events_secret';
 	const STOCK_SECRET  = 'woodoo_companion_stock_secret';
 	const LEGACY_SECRET = 'woodoo_companion_secret'; // 0.1's single secret, removed on upgrade.
+	const REPLACED      = 'woodoo_companion_secret_replaced'; // Set when the upgrade removed 0.1's secret.
 	const TEST          = 'woodoo_companion_test';
 	const RESULT        = 'woodoo_companion_test_result';
 	const CAPABILITY    = 'manage_options';
@@ -456,10 +457,17 @@ final class Woodoo_Settings {
 		}
 		$problems = array_filter( array( self::secret_problem( self::EVENTS ), self::secret_problem( self::STOCK ) ) );
 		if ( ! $problems ) {
+			if ( false !== get_option( self::REPLACED ) ) {
+				delete_option( self::REPLACED ); // Both set since: the 0.1 story is told no more.
+			}
 			return;
 		}
 		$text = __( 'Woodoo Companion:', 'woodoo-companion' ) . ' ' . implode( '; ', array_unique( $problems ) ) . '. '
 			. __( 'Order events wait and the stock route refuses every write until both secrets are set (WooCommerce > Settings > Woodoo).', 'woodoo-companion' );
+		if ( false !== get_option( self::REPLACED ) || defined( 'WOODOO_SECRET' ) ) {
+			// Upgraded from 0.1: what it had is gone, and the daemon needs the new two as well.
+			$text .= ' ' . __( 'The single secret of Woodoo Companion 0.1 (woodoo_companion_secret, or WOODOO_SECRET in wp-config.php) is no longer read and was not copied: make two new secrets of at least 32 characters, different from each other, set them here (or as WOODOO_EVENTS_SECRET and WOODOO_STOCK_SECRET in wp-config.php), and give the daemon the same two in its config: webhooks.shop_secrets (the events secret) and woocommerce.plugin_secret (the stock secret). No event is lost meanwhile: they are sent once both are set.', 'woodoo-companion' );
+		}
 		echo '<div class="notice notice-warning"><p>' . esc_html( $text ) . '</p></div>';
 	}
 
