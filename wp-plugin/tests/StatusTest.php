@@ -221,6 +221,13 @@ final class StatusTest extends TestCase {
 				$h,
 				array( 'title' => array( $h ) ),
 			),
+			'parts'                    => array(
+				'module' => array(
+					'level' => 'broken',
+					'words' => $h,
+				),
+				'plugin' => $h,
+			),
 			$h                         => $h,
 		);
 		self::respond( 200, $answer );
@@ -250,6 +257,62 @@ final class StatusTest extends TestCase {
 		$this->assertMatchesRegularExpression( '/Order events\s+unknown/', $text );
 		$this->assertStringContainsString( 'Odoo: unknown', $text );
 		$this->assertStringContainsString( 'calls paused since unknown after unknown failures', $text );
+	}
+
+	public function test_the_panel_says_how_the_daemon_s_version_pairs_with_this_plugin() {
+		$cases = array(
+			WOODOO_COMPANION_VERSION => array( 'works with this plugin (' . WOODOO_COMPANION_VERSION . ')', false ),
+			'0.1.0'                  => array( 'works, with limits, with this plugin', false ),
+			'2.0.0'                  => array( 'cannot work with this plugin (' . WOODOO_COMPANION_VERSION . '): a different major version (2.x, newer)', true ),
+			''                       => array( 'the daemon did not say a version this plugin can read', true ),
+			'1.0.0-beta'             => array( 'the daemon did not say a version this plugin can read', true ),
+			'99999999.0.0'           => array( 'the daemon did not say a version this plugin can read', true ),
+		);
+		foreach ( $cases as $version => $expected ) {
+			Woodoo_Status::forget();
+			self::respond( 200, self::answer( array( 'version' => (string) $version ) ) );
+			$html = self::panel();
+			preg_match( '#<tr><th scope="row" style="width:40%">Versions</th><td( style="color:\#b32d2e")?>([^<]*)</td></tr>#', $html, $row );
+			$this->assertNotEmpty( $row, "the Versions row for '$version'" );
+			$this->assertStringContainsString( $expected[0], html_entity_decode( $row[2], ENT_QUOTES ), "'$version'" );
+			$this->assertSame( $expected[1], '' !== $row[1], "'$version' shown in red" );
+		}
+	}
+
+	public function test_the_panel_shows_the_module_as_the_daemon_heard_it() {
+		self::respond( 200, self::answer() );
+		$this->assertStringContainsString( 'Odoo module (as the daemon heard it)</th><td>not heard from yet', self::panel() );
+		Woodoo_Status::forget();
+		$words = 'the Odoo module (woodoo-webhook 1.0) cannot work with this daemon (1.0.0): it signs its events the v1 way';
+		self::respond(
+			200,
+			self::answer(
+				array(
+					'parts' => array(
+						'plugin' => null,
+						'module' => array( 'version' => '1.0', 'level' => 'broken', 'words' => $words, 'heard_at' => 1795441900 ),
+					),
+				)
+			)
+		);
+		$this->assertStringContainsString( 'Odoo module (as the daemon heard it)</th><td style="color:#b32d2e">' . esc_html( $words ), self::panel() );
+	}
+
+	public function test_a_daemon_verdict_that_is_not_one_is_not_shown() {
+		$h     = self::HOSTILE;
+		$parts = array(
+			array( 'module' => array( 'level' => 'fine', 'words' => 'trust me' ) ),
+			array( 'module' => array( 'level' => 'works', 'words' => array( $h ) ) ),
+			array( 'module' => array( 'level' => 'works', 'words' => '' ) ),
+			array( 'module' => $h ),
+			$h,
+		);
+		foreach ( $parts as $value ) {
+			$figures = Woodoo_Status::figures( self::answer( array( 'parts' => $value ) ) );
+			$this->assertNull( $figures['parts']['module'] );
+		}
+		$figures = Woodoo_Status::figures( self::answer( array( 'parts' => array( 'module' => array( 'level' => 'broken', 'words' => str_repeat( 'w', 5000 ) . $h ) ) ) ) );
+		$this->assertSame( Woodoo_Status::MAX_WORDS, strlen( $figures['parts']['module']['words'] ) );
 	}
 
 	public function test_a_long_version_and_title_are_cut() {

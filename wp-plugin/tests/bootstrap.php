@@ -13,6 +13,10 @@ define( 'HOUR_IN_SECONDS', 3600 );
 define( 'DAY_IN_SECONDS', 86400 );
 define( 'ARRAY_A', 'ARRAY_A' );
 define( 'WOODOO_REPO_ROOT', dirname( __DIR__, 2 ) );
+// The plugin's own version, read from its header as WordPress reads it (the main file, which
+// defines it, is not loaded here).
+preg_match( '/^ \* Version:\s+(\S+)$/m', (string) file_get_contents( dirname( __DIR__ ) . '/woodoo-companion/woodoo-companion.php' ), $woodoo_header );
+define( 'WOODOO_COMPANION_VERSION', $woodoo_header[1] );
 
 /** Resets every recorder between tests. */
 function woodoo_test_reset() {
@@ -721,7 +725,7 @@ class WP_REST_Response {
 }
 
 $woodoo_includes = dirname( __DIR__ ) . '/woodoo-companion/includes/';
-foreach ( array( 'signer', 'payload', 'queue', 'sender', 'settings', 'status', 'hooks', 'replay', 'answer', 'stock-route', 'flush-route', 'plugin' ) as $woodoo_class ) {
+foreach ( array( 'signer', 'payload', 'queue', 'sender', 'settings', 'compat', 'status', 'hooks', 'replay', 'answer', 'stock-route', 'flush-route', 'plugin' ) as $woodoo_class ) {
 	require_once $woodoo_includes . 'class-woodoo-' . $woodoo_class . '.php';
 }
 

@@ -29,6 +29,7 @@ require_once __DIR__ . '/includes/class-woodoo-payload.php';
 require_once __DIR__ . '/includes/class-woodoo-queue.php';
 require_once __DIR__ . '/includes/class-woodoo-sender.php';
 require_once __DIR__ . '/includes/class-woodoo-settings.php';
+require_once __DIR__ . '/includes/class-woodoo-compat.php';
 require_once __DIR__ . '/includes/class-woodoo-status.php';
 require_once __DIR__ . '/includes/class-woodoo-hooks.php';
 require_once __DIR__ . '/includes/class-woodoo-replay.php';

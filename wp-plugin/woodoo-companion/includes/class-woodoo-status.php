@@ -28,6 +28,8 @@ final class Woodoo_Status {
 	const MAX_ALERTS    = 20;
 	const MAX_TITLE     = 200;
 	const MAX_VERSION   = 40;
+	const MAX_WORDS     = 500;
+	const LEVELS        = array( 'works', 'limited', 'broken', 'unknown' );
 
 	/**
 	 * The status URL beside an events URL, or null when the events URL does not end in
@@ -205,7 +207,21 @@ final class Woodoo_Status {
 			'last_reconciliation'      => null,
 			'breakers'                 => array(),
 			'alerts'                   => array(),
+			'parts'                    => array(),
 		);
+		$parts = isset( $data['parts'] ) && is_array( $data['parts'] ) ? $data['parts'] : array();
+		foreach ( array( 'plugin', 'module' ) as $part ) {
+			// The daemon's verdict on each part it heard from: a known level and bounded words, or
+			// null (not heard from yet, or not understood).
+			$heard                       = isset( $parts[ $part ] ) && is_array( $parts[ $part ] ) ? $parts[ $part ] : array();
+			$level                       = isset( $heard['level'] ) && in_array( $heard['level'], self::LEVELS, true ) ? $heard['level'] : null;
+			$words                       = self::text( isset( $heard['words'] ) ? $heard['words'] : null, self::MAX_WORDS );
+			$figures['parts'][ $part ] = null === $level || null === $words || '' === $words ? null : array(
+				'level'    => $level,
+				'words'    => $words,
+				'heard_at' => self::number( $heard, 'heard_at' ),
+			);
+		}
 		if ( isset( $data['last_reconciliation'] ) && is_array( $data['last_reconciliation'] ) ) {
 			$run                            = $data['last_reconciliation'];
 			$figures['last_reconciliation'] = array(
@@ -256,6 +272,14 @@ final class Woodoo_Status {
 			$version = null === $f['version'] || '' === $f['version'] ? __( 'unknown version', 'woodoo-companion' ) : 'Woodoo ' . $f['version'];
 			/* translators: 1: daemon version, 2: date and time. */
 			$rows[] = array( __( 'Daemon', 'woodoo-companion' ), sprintf( __( 'reachable, %1$s (checked %2$s)', 'woodoo-companion' ), $version, $checked ), 'ok' );
+			$pairing = Woodoo_Compat::pairing( 'daemon', $f['version'] );
+			$rows[]  = array( __( 'Versions', 'woodoo-companion' ), $pairing['words'], self::level_flag( $pairing['level'] ) );
+			$module  = isset( $f['parts']['module'] ) ? $f['parts']['module'] : null;
+			$rows[]  = array(
+				__( 'Odoo module (as the daemon heard it)', 'woodoo-companion' ),
+				null === $module ? __( 'not heard from yet (the module says its version with each event and each idle minute\'s heartbeat)', 'woodoo-companion' ) : $module['words'],
+				null === $module ? '' : self::level_flag( $module['level'] ),
+			);
 			$rows[] = array( __( 'Order events', 'woodoo-companion' ), null === $f['orders_enabled'] ? __( 'unknown', 'woodoo-companion' ) : ( $f['orders_enabled'] ? __( 'taken', 'woodoo-companion' ) : __( 'not enabled in the daemon (orders.enabled): events wait here and are retried', 'woodoo-companion' ) ), null === $f['orders_enabled'] ? '' : ( $f['orders_enabled'] ? 'ok' : 'error' ) );
 			$rows[] = array( __( 'Last successful poll', 'woodoo-companion' ), null === $f['last_successful_poll'] ? __( 'never (or unknown)', 'woodoo-companion' ) : self::when( $f['last_successful_poll'] ), '' );
 			$rows[] = array( __( 'Events waiting in the daemon', 'woodoo-companion' ), self::count( $f['queue_depth'] ), '' );
@@ -349,6 +373,16 @@ final class Woodoo_Status {
 	 */
 	private static function count( $count ) {
 		return null === $count ? __( 'unknown', 'woodoo-companion' ) : (string) (int) $count;
+	}
+
+	/**
+	 * How a pairing's level is shown: red when it cannot work or is unknown.
+	 *
+	 * @param string $level works, limited, broken or unknown.
+	 * @return string
+	 */
+	private static function level_flag( $level ) {
+		return 'works' === $level ? 'ok' : ( 'limited' === $level ? '' : 'error' );
 	}
 
 	/**
