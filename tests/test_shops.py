@@ -23,10 +23,16 @@ from typing import Any
 import pytest
 import requests
 import yaml
+from click.testing import CliRunner
 from helpers import Inbox, free_port, listening, unit_directives, wait_for
 
 from woodoo import config as config_module
+from woodoo.cli import main
+from woodoo.config import OdooConfig
+from woodoo.gateways.odoo import OdooGateway
+from woodoo.gateways.retry import RetryPolicy
 from woodoo.simulators import config as simulator_config
+from woodoo.simulators.odoo import OdooSimulator
 from woodoo.simulators.woocommerce import WooSimulator
 from woodoo.web import signing
 
@@ -308,3 +314,63 @@ def test_two_daemons_on_one_host_each_keep_their_own_shop(odoo, tmp_path, smtp_s
         lines = [json.loads(line) for line in (tmp_path / f"{name}.log").read_text().splitlines()
                  if line.startswith("{")]
         assert lines and {line.get("shop") for line in lines} == {name}
+
+
+# -- one Odoo, several shops: each daemon its own automation rule ------------------------------
+
+TOKENS = {"shop-a": "tok-shop-a-0123456789abcdef0123456789",
+          "shop-b": "tok-shop-b-0123456789abcdef0123456789"}
+
+
+def quant_rules(odoo: OdooSimulator) -> dict[str, dict[str, Any]]:
+    """The Woodoo quant rules in the Odoo simulator, by name: active, and their webhook URL."""
+    gateway = OdooGateway(OdooConfig(url=odoo.url, database=odoo.database, username=odoo.login,
+                                     password=odoo.password, warehouses=["WH"]),
+                          RetryPolicy(1, 0.01))
+    gateway.connect()
+    rules = gateway.execute("base.automation", "search_read",
+                            [[("name", "=like", "Woodoo: stock.quant%")]],
+                            {"fields": ["name", "active", "action_server_ids"],
+                             "context": {"active_test": False}})
+    found = {}
+    for rule in rules:
+        [action] = gateway.execute("ir.actions.server", "read", [rule["action_server_ids"]],
+                                   {"fields": ["webhook_url"]})
+        found[rule["name"]] = {"active": rule["active"], "url": action["webhook_url"]}
+    return found
+
+
+def test_each_shop_s_setup_webhooks_pause_and_resume_keep_to_its_own_rule(odoo, tmp_path):
+    configs = {}
+    with WooSimulator() as shop:
+        for name in ("shop-a", "shop-b"):
+            configs[name] = write_config(tmp_path / f"{name}.yaml", simulator_config.document(
+                odoo, shop, tmp_path / name / "woodoo.sqlite",
+                webhooks={"native_tokens": [TOKENS[name]]}))
+        ports = {"shop-a": 8766, "shop-b": 8767}
+        for name, path in configs.items():
+            result = CliRunner().invoke(main, [
+                "odoo", "setup-webhooks", "-c", str(path), "--mode", "native",
+                "--url", f"http://127.0.0.1:{ports[name]}", "--token", TOKENS[name]])
+            assert result.exit_code == 0, result.output
+        rule_a = "Woodoo: stock.quant quantity changed (shop-a)"
+        rule_b = "Woodoo: stock.quant quantity changed (shop-b)"
+        assert quant_rules(odoo) == {
+            rule_a: {"active": True,
+                     "url": f"http://127.0.0.1:8766/webhooks/odoo-native/{TOKENS['shop-a']}"},
+            rule_b: {"active": True,
+                     "url": f"http://127.0.0.1:8767/webhooks/odoo-native/{TOKENS['shop-b']}"}}
+        # Run again without --token: each keeps its own token, not the other shop's.
+        again = CliRunner().invoke(main, ["odoo", "setup-webhooks", "-c", str(configs["shop-b"]),
+                                          "--mode", "native", "--url", "http://127.0.0.1:8767"])
+        assert again.exit_code == 0, again.output
+        assert quant_rules(odoo)[rule_b]["url"].endswith(TOKENS["shop-b"])
+        paused = CliRunner().invoke(main, ["odoo", "pause-webhooks", "-c", str(configs["shop-b"])])
+        assert paused.exit_code == 0, paused.output
+        assert {name: rule["active"] for name, rule in quant_rules(odoo).items()} == {
+            rule_a: True, rule_b: False}
+        resumed = CliRunner().invoke(main, ["odoo", "resume-webhooks", "-c",
+                                            str(configs["shop-b"])])
+        assert resumed.exit_code == 0, resumed.output
+        assert {name: rule["active"] for name, rule in quant_rules(odoo).items()} == {
+            rule_a: True, rule_b: True}

@@ -508,7 +508,8 @@ def setup_webhooks(config_path: str, mode: str, daemon_url: str, token: str | No
     """Create or update (idempotently) the automated action that notifies the daemon."""
     config = _load_config(config_path)
     with daemon.open_engine(config) as engine:
-        plan = plan_webhooks(engine.odoo, mode=mode, daemon_url=daemon_url, token=token)
+        plan = plan_webhooks(engine.odoo, mode=mode, daemon_url=daemon_url, token=token,
+                             shop=config.shop.name)
         if mode == "native":
             for line in native_mode_warning(engine.odoo):
                 click.echo(line)
@@ -557,12 +558,14 @@ def resume_webhooks(config_path: str, dry_run: bool) -> None:
                    "the shop with the next poll (`woodoo sync` applies them now).")
 
 
-def _switch_webhooks(config_path: str, planner: Callable[[OdooGateway], list[PlannedAction]],
+def _switch_webhooks(config_path: str,
+                     planner: Callable[[OdooGateway, str | None], list[PlannedAction]],
                      dry_run: bool) -> list[PlannedAction] | None:
-    """Plan with `planner`, print the plan and apply it; None on a dry run (nothing written)."""
+    """Plan with `planner` for this config's shop, print the plan and apply it; None on a dry
+    run (nothing written)."""
     config = _load_config(config_path)
     with daemon.open_engine(config) as engine:
-        plan = planner(engine.odoo)
+        plan = planner(engine.odoo, config.shop.name)
         _print_plan(plan)
         if dry_run:
             click.echo("dry run: nothing written")

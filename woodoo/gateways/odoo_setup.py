@@ -116,8 +116,17 @@ class RuleSpec:
     webhook_fields: tuple[str, ...]
 
 
-def quant_rule(stock_field: str = "free_qty", warehouse_ids: Sequence[int] = ()) -> RuleSpec:
-    """The quant rule for a stock figure and the ids of the warehouses synced (all if none)."""
+def quant_rule_name(shop: str | None = None) -> str:
+    """The quant rule's name: QUANT_RULE for a config that names no shop (one daemon), else
+    QUANT_RULE (shop), so that each daemon on one Odoo has its rule (URL, token, warehouses)
+    and a second shop's setup-webhooks, pause or resume never touches the first's."""
+    return QUANT_RULE if shop is None else f"{QUANT_RULE} ({shop})"
+
+
+def quant_rule(stock_field: str = "free_qty", warehouse_ids: Sequence[int] = (),
+               shop: str | None = None) -> RuleSpec:
+    """The quant rule for a stock figure and the ids of the warehouses synced (all if none),
+    named for `shop` (see quant_rule_name)."""
     if stock_field not in TRIGGER_FIELDS:
         raise WebhookSetupError([f"odoo.stock_field {stock_field!r} is not one of "
                                  f"{', '.join(TRIGGER_FIELDS)}"])
@@ -125,7 +134,7 @@ def quant_rule(stock_field: str = "free_qty", warehouse_ids: Sequence[int] = ())
     if warehouse_ids:
         domain.append(("location_id.warehouse_id", "in", sorted(set(warehouse_ids))))
     return RuleSpec(
-        name=QUANT_RULE, model="stock.quant", trigger="on_create_or_write",
+        name=quant_rule_name(shop), model="stock.quant", trigger="on_create_or_write",
         trigger_fields=TRIGGER_FIELDS[stock_field], filter_domain=repr(domain), state_value=None,
         webhook_fields=("product_id", "location_id", "quantity", "reserved_quantity"),
     )
@@ -134,9 +143,10 @@ def quant_rule(stock_field: str = "free_qty", warehouse_ids: Sequence[int] = ())
 RULES = (quant_rule(),)
 
 
-def rules_for(gateway: OdooGateway) -> tuple[RuleSpec, ...]:
-    """The rules as this gateway's config needs them: its stock figure, its warehouses."""
-    return (quant_rule(gateway.config.stock_field, [w.id for w in gateway.warehouses]),)
+def rules_for(gateway: OdooGateway, shop: str | None = None) -> tuple[RuleSpec, ...]:
+    """The rules as this gateway's config needs them: its stock figure, its warehouses, named
+    for `shop`."""
+    return (quant_rule(gateway.config.stock_field, [w.id for w in gateway.warehouses], shop),)
 
 
 RULE_FIELDS = ["name", "model_id", "trigger", "trigger_field_ids", "trg_selection_field_id",
@@ -164,13 +174,14 @@ class PlannedAction:
 
 
 def plan_webhooks(gateway: OdooGateway, *, mode: str, daemon_url: str,
-                  token: str | None) -> list[PlannedAction]:
-    """What to create or update in Odoo so its automation rules notify the daemon; reads only."""
+                  token: str | None, shop: str | None = None) -> list[PlannedAction]:
+    """What to create or update in Odoo so its automation rules notify the daemon of `shop`
+    (None: the config names none); reads only."""
     if mode not in MODES:
         raise WebhookSetupError([f"mode must be one of {', '.join(MODES)}, not {mode!r}"])
     base_url = _check_daemon_url(daemon_url)
     _connect(gateway)
-    specs = rules_for(gateway)
+    specs = rules_for(gateway, shop)
     model_ids = _model_ids(gateway)
     _check_schema(gateway, mode)
     if mode == "signed":
@@ -179,7 +190,9 @@ def plan_webhooks(gateway: OdooGateway, *, mode: str, daemon_url: str,
     ids = {label: field_id for field_id, label in names.items()}
     existing = _existing_rules(gateway)
     if mode == "native":
-        url = native_url(base_url, _native_token(token, existing))
+        # This shop's rules only: another shop's daemon takes another token.
+        url = native_url(base_url, _native_token(
+            token, {spec.name: existing.get(spec.name, []) for spec in specs}))
     else:
         # Not written anywhere by this: the module's system parameter woodoo_webhook.url
         # must hold it (set in Odoo, with the secret; see odoo-addon/woodoo_webhook/README.md).
@@ -190,7 +203,7 @@ def plan_webhooks(gateway: OdooGateway, *, mode: str, daemon_url: str,
         action_values = _action_values(spec, model_ids[spec.model], ids, mode, url)
         plan.append(_plan_rule(spec, rule_values, action_values, existing.get(spec.name, []),
                                names, mode, url))
-    for name, (model, trigger) in RETIRED_RULES.items():
+    for name, (model, trigger) in (RETIRED_RULES.items() if shop is None else ()):
         active = [rule["id"] for rule in existing.get(name, []) if rule["active"]]
         if active:
             plan.append(PlannedAction(name, model, trigger, "archive", {
@@ -240,14 +253,14 @@ def apply_webhooks(gateway: OdooGateway, plan: list[PlannedAction]) -> None:
             raise ValueError(f"unknown operation {planned.operation!r} for {planned.name}")
 
 
-def plan_pause(gateway: OdooGateway) -> list[PlannedAction]:
-    """Switching off every rule setup-webhooks made (retired ones too); reads only.
+def plan_pause(gateway: OdooGateway, shop: str | None = None) -> list[PlannedAction]:
+    """Switching off every rule setup-webhooks made for `shop` (retired ones too); reads only.
 
     Archiving is what Odoo's own "Archive" does to a rule: it stops firing and keeps all its
     settings, so resuming is a write of `active` alone and needs no URL, token or mode.
     """
     plan = []
-    for name, rules in _managed_rules(gateway).items():
+    for name, rules in _managed_rules(gateway, shop).items():
         active = [rule["id"] for rule in rules if rule["active"]]
         if not active and name in RETIRED_RULES:
             continue  # archived by setup-webhooks: not part of what is paused and resumed
@@ -260,20 +273,22 @@ def plan_pause(gateway: OdooGateway) -> list[PlannedAction]:
     return plan
 
 
-def plan_resume(gateway: OdooGateway) -> list[PlannedAction]:
-    """Switching back on the rules setup-webhooks keeps (the oldest of each name); reads only.
+def plan_resume(gateway: OdooGateway, shop: str | None = None) -> list[PlannedAction]:
+    """Switching back on the rules setup-webhooks keeps for `shop` (the oldest of each name);
+    reads only.
 
     Rules of earlier Woodoo versions and duplicates stay archived: setup-webhooks archived them
     on purpose.
     """
-    existing = _managed_rules(gateway)
-    missing = [spec.name for spec in RULES if spec.name not in existing]
+    existing = _managed_rules(gateway, shop)
+    specs = [quant_rule(shop=shop)]
+    missing = [spec.name for spec in specs if spec.name not in existing]
     if missing:
         raise WebhookSetupError([
             f"Odoo has no rule {name!r} to resume; create it with `woodoo odoo setup-webhooks`"
             for name in missing])
     plan = []
-    for spec in RULES:
+    for spec in specs:
         rule = existing[spec.name][0]
         details: dict[str, Any] = {"rule_id": rule["id"], "rule_ids": [rule["id"]],
                                    "mode": _rule_mode(rule), "changes": {}}
@@ -460,10 +475,11 @@ def _existing_rules(gateway: OdooGateway) -> dict[str, list[dict[str, Any]]]:
     return found
 
 
-def _managed_rules(gateway: OdooGateway) -> dict[str, list[dict[str, Any]]]:
-    """The rules setup-webhooks makes or made, by name, oldest first."""
+def _managed_rules(gateway: OdooGateway, shop: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The rules setup-webhooks makes or made for `shop`, by name, oldest first (an earlier
+    Woodoo's rules belong to the config that names no shop: it made them)."""
     _connect(gateway)
-    managed = {spec.name for spec in RULES} | set(RETIRED_RULES)
+    managed = {quant_rule_name(shop)} | (set(RETIRED_RULES) if shop is None else set())
     found = {name: rules for name, rules in _existing_rules(gateway).items() if name in managed}
     if not found:
         raise WebhookSetupError(["Odoo has no Woodoo automation rules: `woodoo odoo "
@@ -473,10 +489,10 @@ def _managed_rules(gateway: OdooGateway) -> dict[str, list[dict[str, Any]]]:
 
 def _rule_model(name: str) -> tuple[str, str]:
     """(model, trigger) of a managed rule, known from its name."""
-    for spec in RULES:
-        if spec.name == name:
-            return spec.model, spec.trigger
-    return RETIRED_RULES[name]
+    if name in RETIRED_RULES:
+        return RETIRED_RULES[name]
+    spec = quant_rule()  # every shop's rule is a quant rule
+    return spec.model, spec.trigger
 
 
 def _rule_mode(rule: dict[str, Any]) -> str | None:

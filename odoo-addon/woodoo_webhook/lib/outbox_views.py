@@ -31,6 +31,7 @@ _LIST_VIEW = """\
     <field name="attempts"/>
     <field name="next_attempt"/>
     <field name="last_error" optional="show"/>
+    <field name="target" optional="show"/>
     <field name="sent_at" optional="hide"/>
     <field name="source_model" optional="hide"/>
     <button name="action_send_now" type="object" string="Send now" icon="fa-paper-plane"

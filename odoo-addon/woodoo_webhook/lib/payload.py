@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import namedtuple
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
@@ -102,6 +103,29 @@ def heartbeat(when, nonce):
 def encode(event):
     """The exact bytes sent (and signed): compact UTF-8 JSON, keys in a fixed order."""
     return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+MAX_TARGETS = 8  # daemons besides the default one: each costs every stock change a row
+TARGET_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+
+
+def target_names(listed):
+    """(names, words about those refused) from the woodoo_webhook.targets parameter, e.g.
+    "shop-b, shop-c": each a lower-case name of up to 32 letters, digits, - and _, at most
+    MAX_TARGETS, none twice, never "default" (woodoo_webhook.url's own)."""
+    names, refused = [], []
+    for raw in str(listed or "").split(","):
+        name = raw.strip()
+        if not name or name in names:
+            continue
+        if name == "default" or not TARGET_NAME.fullmatch(name):
+            refused.append(f"{name[:40]!r} is not a target name (lower-case letters, digits, - "
+                           f"and _, at most 32; not 'default')")
+        elif len(names) >= MAX_TARGETS:
+            refused.append(f"{name!r} left out: at most {MAX_TARGETS} targets")
+        else:
+            names.append(name)
+    return names, "; ".join(refused)
 
 
 def endpoint_url(url):

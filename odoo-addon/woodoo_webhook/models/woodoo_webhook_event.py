@@ -55,6 +55,11 @@ PARAM_URL = "woodoo_webhook.url"
 PARAM_SECRET = "woodoo_webhook.secret"
 PARAM_TIMEOUT = "woodoo_webhook.timeout"
 PARAM_SKU_FIELD = "woodoo_webhook.sku_field"
+# Several daemons (several shops on one Odoo): woodoo_webhook.targets names the others, e.g.
+# "shop-b,shop-c", each with woodoo_webhook.url.<name> and woodoo_webhook.secret.<name>. Every
+# event is queued once per target, so that one daemon being down holds back no other.
+PARAM_TARGETS = "woodoo_webhook.targets"
+DEFAULT_TARGET = "default"  # the target of woodoo_webhook.url and woodoo_webhook.secret
 DEFAULT_TIMEOUT = 2.0
 MAX_TIMEOUT = 30.0
 CRON_BATCH = 200
@@ -66,8 +71,8 @@ TRIGGERED_KEY = "woodoo_webhook.cron_triggered"
 KEEP_SENT_DAYS = 30
 KEEP_FAILED_DAYS = 90
 USER_AGENT = "woodoo-webhook/1.0.0 (Odoo)"
-# What is signed and sent: written once, by the module, when the event is queued.
-SIGNED_FIELDS = ("event_id", "payload", "source_model")
+# What is signed and sent, and where: written once, by the module, when the event is queued.
+SIGNED_FIELDS = ("event_id", "payload", "source_model", "target")
 
 
 class DeliveryError(Exception):
@@ -87,6 +92,10 @@ class WoodooWebhookEvent(models.Model):
     event_id = fields.Char(required=True, readonly=True, index=True, copy=False)
     payload = fields.Text(required=True, readonly=True, help="The exact JSON body sent.")
     source_model = fields.Char(readonly=True)
+    target = fields.Char(
+        default=DEFAULT_TARGET, readonly=True, index=True,
+        help="The daemon it goes to: default (woodoo_webhook.url) or a name listed in "
+             "woodoo_webhook.targets (woodoo_webhook.url.<name>).")
     state = fields.Selection(
         [("pending", "Pending"), ("sent", "Sent"), ("failed", "Failed")],
         default="pending", required=True, index=True)
@@ -103,12 +112,15 @@ class WoodooWebhookEvent(models.Model):
 
     # The same database constraint (woodoo_webhook_event_event_id_unique) on every version:
     # Odoo 19 ignores _sql_constraints (with a warning) and declares constraints as attributes.
+    # An event is queued once per target; rows queued before targets existed have none (NULL,
+    # the default target), and are distinct from each other as ever by their event id.
     if hasattr(models, "Constraint"):
-        _event_id_unique = models.Constraint("unique(event_id)",
-                                             "A Woodoo event id must be unique.")
+        _event_id_unique = models.Constraint("unique(event_id, target)",
+                                             "A Woodoo event id must be unique per target.")
     else:
         _sql_constraints = [
-            ("event_id_unique", "unique(event_id)", "A Woodoo event id must be unique."),
+            ("event_id_unique", "unique(event_id, target)",
+             "A Woodoo event id must be unique per target."),
         ]
 
     # -- queueing, inside the transaction that changes the stock --------------------------------
@@ -125,17 +137,19 @@ class WoodooWebhookEvent(models.Model):
         if not events:
             return self.browse()
         outbox = self.sudo()  # stock users queue events; only administrators read the outbox
-        known = set(outbox.search(
-            [("event_id", "in", [event["event_id"] for event in events])]).mapped("event_id"))
-        new = [event for event in events if event["event_id"] not in known]
+        known = {(record.event_id, record.target or DEFAULT_TARGET) for record in outbox.search(
+            [("event_id", "in", [event["event_id"] for event in events])])}
+        new = [(event, target) for event in events for target in outbox._woodoo_target_names()
+               if (event["event_id"], target) not in known]
         if not new:
             return self.browse()
         records = outbox.create([{
             "event_id": event["event_id"],
             "payload": woodoo_payload.encode(event).decode("utf-8"),
             "source_model": model_name,
+            "target": target,
             "next_attempt": now,
-        } for event in new])
+        } for event, target in new])
         self._woodoo_wake_cron()
         return records
 
@@ -192,27 +206,36 @@ class WoodooWebhookEvent(models.Model):
         events = self.browse(event_ids)
         if not events:
             return 0
-        try:
-            target = self._woodoo_target()
-        except ValueError as error:
-            # Recorded on every waiting event, in words: the administrator sees what to fix.
-            events._woodoo_failed(str(error), now)
-            _logger.warning("woodoo_webhook: %s; %d event(s) wait", error, len(events))
-            return 0
+        targets = {}  # name -> (url, secret, timeout), or the ValueError saying what is missing
+        for name in dict.fromkeys(event.target or DEFAULT_TARGET for event in events):
+            try:
+                targets[name] = self._woodoo_target(name)
+            except ValueError as error:
+                # Recorded on every event waiting for it, in words: the administrator sees
+                # what to fix; the other targets' events go.
+                waiting = self.browse([event.id for event in events
+                                       if (event.target or DEFAULT_TARGET) == name])
+                waiting._woodoo_failed(str(error), now)
+                _logger.warning("woodoo_webhook: %s; %d event(s) wait", error, len(waiting))
         sent = 0
+        down = set()  # targets that did not answer in this run
         session = requests.Session()
         try:
             for event in events:
+                name = event.target or DEFAULT_TARGET
+                if name in down or not isinstance(targets.get(name), tuple):
+                    continue
                 try:
-                    event._woodoo_post(session, *target)
+                    event._woodoo_post(session, *targets[name])
                 except DeliveryError as error:
                     event._woodoo_failed(str(error), now)
-                    _logger.warning("woodoo_webhook: event %s not delivered: %s",
-                                    event.event_id, error)
+                    _logger.warning("woodoo_webhook: event %s not delivered to %s: %s",
+                                    event.event_id, name, error)
                     # An unreachable daemon costs the worker one timeout per run, not one per
-                    # event; the others keep their place and go with the next run.
+                    # event; its other events keep their place and go with the next run, and
+                    # the other daemons' go now.
                     if not error.reachable:
-                        break
+                        down.add(name)
                 else:
                     event.write({"state": "sent", "sent_at": self._woodoo_db_now(),
                                  "attempts": event.attempts + 1, "last_error": False,
@@ -223,16 +246,35 @@ class WoodooWebhookEvent(models.Model):
         return sent
 
     @api.model
-    def _woodoo_target(self):
-        """(endpoint URL, secret, timeout) from the system parameters; ValueError if missing."""
+    def _woodoo_target_names(self):
+        """The daemons every event goes to: the default one, then those woodoo_webhook.targets
+        names (bounded; a name that is not one is said in the log and left out)."""
+        listed = self.env["ir.config_parameter"].sudo().get_param(PARAM_TARGETS) or ""
+        names, refused = woodoo_payload.target_names(listed)
+        if refused:
+            _logger.error("woodoo_webhook: %s: %s", PARAM_TARGETS, refused)
+        return [DEFAULT_TARGET, *names]
+
+    @api.model
+    def _woodoo_target(self, name=DEFAULT_TARGET):
+        """(endpoint URL, secret, timeout) of a target from the system parameters; ValueError
+        naming the parameter that is missing or wrong."""
         params = self.env["ir.config_parameter"].sudo()
-        url = (params.get_param(PARAM_URL) or "").strip()
-        secret = (params.get_param(PARAM_SECRET) or "").strip()
+        suffix = "" if name == DEFAULT_TARGET else f".{name}"
+        url = (params.get_param(PARAM_URL + suffix) or "").strip()
+        secret = (params.get_param(PARAM_SECRET + suffix) or "").strip()
         if not url:
-            raise ValueError(f"system parameter {PARAM_URL} is not set")
-        # Refused before any request: an event signed with a weak secret is never sent.
-        woodoo_signing.check_secret(secret)
-        endpoint = woodoo_payload.endpoint_url(url)
+            raise ValueError(f"system parameter {PARAM_URL}{suffix} is not set")
+        try:
+            # Refused before any request: an event signed with a weak secret is never sent.
+            woodoo_signing.check_secret(secret)
+            endpoint = woodoo_payload.endpoint_url(url)
+        except ValueError as error:
+            if not suffix:
+                raise
+            # The words name the default target's parameters: name this target's instead.
+            raise ValueError(str(error).replace(PARAM_SECRET, PARAM_SECRET + suffix)
+                             .replace(PARAM_URL, PARAM_URL + suffix)) from None
         try:
             timeout = float(params.get_param(PARAM_TIMEOUT) or DEFAULT_TIMEOUT)
         except ValueError:
@@ -317,20 +359,22 @@ class WoodooWebhookEvent(models.Model):
         paused its calls to Odoo (Odoo was down) resumes at once, instead of at the end of a
         cool-down of up to 5 minutes. One short signed POST a minute while idle; never retried,
         never recorded (the next run says it again)."""
-        try:
-            url, secret, timeout = self._woodoo_target()
-        except ValueError:
-            return  # not set up: the events' last_error already says what is missing
         body = woodoo_payload.encode(woodoo_payload.heartbeat(now, uuid.uuid4().hex))
-        headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-                   woodoo_signing.HEADER: woodoo_signing.sign(body, secret,
-                                                              route=woodoo_signing.ROUTE)}
-        try:
-            with requests.Session() as session:
-                session.post(url, data=body, headers=headers, timeout=timeout,
-                             allow_redirects=False)
-        except requests.exceptions.RequestException as error:
-            _logger.debug("woodoo_webhook: heartbeat not delivered: %s", error)
+        with requests.Session() as session:
+            for name in self._woodoo_target_names():  # every daemon may have paused its calls
+                try:
+                    url, secret, timeout = self._woodoo_target(name)
+                except ValueError:
+                    continue  # not set up: the events' last_error already says what is missing
+                headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
+                           woodoo_signing.HEADER: woodoo_signing.sign(
+                               body, secret, route=woodoo_signing.ROUTE)}
+                try:
+                    session.post(url, data=body, headers=headers, timeout=timeout,
+                                 allow_redirects=False)
+                except requests.exceptions.RequestException as error:
+                    _logger.debug("woodoo_webhook: heartbeat not delivered to %s: %s", name,
+                                  error)
 
     @api.autovacuum
     def _gc_woodoo_events(self):
