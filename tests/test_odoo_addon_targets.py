@@ -6,6 +6,7 @@ On the stand-ins for Odoo of tests/test_odoo_addon.py (its fixtures, imported).
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 import requests
@@ -147,3 +148,14 @@ def test_a_bad_target_name_is_logged_and_left_out_and_the_change_still_queued(
     odoo.cr.commit()
     assert [row["target"] for row in outbox(odoo).values()] == ["default"]
     assert "woodoo_webhook.targets: 'Shop B' is not a target name" in caplog.text
+
+
+def test_where_an_event_goes_cannot_be_rewritten_over_rpc(odoo):
+    """A stock manager who may send events again must not redirect one to another daemon."""
+    with_shop_b(odoo)
+    quants(odoo, 15)._woodoo_notify()
+    odoo.cr.commit()
+    event_id = next(i for i, row in outbox(odoo).items() if row["target"] == "default")
+    with pytest.raises(sys.modules["odoo.exceptions"].AccessError, match="target"):
+        odoo["woodoo.webhook.event"].browse([event_id]).write({"target": "shop-b"})
+    assert outbox(odoo)[event_id]["target"] == "default"
