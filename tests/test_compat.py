@@ -115,11 +115,15 @@ def daemon(tmp_path) -> Iterator[Daemon]:
         state.close()
 
 
-def test_the_daemon_says_its_version_on_every_answer(daemon):
-    for answer in (daemon.odoo_heartbeat(MODULE_AGENT), daemon.odoo_heartbeat(None, secret="x" * 40),
-                   requests.get(f"{daemon.url}/healthz", timeout=5)):
-        assert answer.headers[compat.HEADER] == __version__
+def test_the_daemon_says_its_version_to_signed_callers_only(daemon):
+    for answer in (daemon.odoo_heartbeat(MODULE_AGENT), daemon.shop_test_event(PLUGIN_AGENT),
+                   daemon.post("/webhooks/odoo", b"[]", signing.ODOO_EVENTS, ODOO_SECRET, None)):
+        assert answer.headers[compat.HEADER] == __version__, answer.text  # 200, 200 and a 400
     assert daemon.status()["version"] == __version__
+    for answer in (daemon.odoo_heartbeat(None, secret="x" * 40),
+                   requests.get(f"{daemon.url}/healthz", timeout=5),
+                   requests.get(f"{daemon.url}/metrics", timeout=5)):
+        assert compat.HEADER not in answer.headers
 
 
 def test_signed_calls_tell_the_parts_versions_and_the_status_route_pairs_them(daemon):

@@ -2,8 +2,8 @@
 table, pure.
 
 Each part says its version: the plugin's signed calls carry `WoodooCompanion/<version>`, the
-module's `woodoo-webhook/<version> (Odoo)`, and the daemon's answers `X-Woodoo-Version` and the
-status route's `version`. From 1.0.0 the three share one release version, and parts of the same
+module's `woodoo-webhook/<version> (Odoo)`, and the daemon's answers to signed calls
+`X-Woodoo-Version` (the status route's `version` too). From 1.0.0 the three share one release version, and parts of the same
 major version work together. Before it each part had its own numbering: the plugin 0.1-0.4, the
 module 1.0 and 2.0-2.2 (its user agent said `2.0` for all three), and every daemon said 0.1.0.
 
@@ -26,7 +26,7 @@ PRODUCTS: dict[Part, str] = {"daemon": "Woodoo", "plugin": "WoodooCompanion",
                              "module": "woodoo-webhook"}
 NAMES: dict[Part, str] = {"daemon": "the daemon", "plugin": "the WordPress plugin",
                           "module": "the Odoo module"}
-HEADER = "X-Woodoo-Version"  # the daemon's version, on every answer it gives
+HEADER = "X-Woodoo-Version"  # the daemon's version, on its answers to signed calls
 MAX_AGENT = 200  # a longer user agent is no part's: its version is unknown
 # Up to 4 numbers of at most 6 digits: bounded, and [0-9] because \d takes any script's digits.
 VERSION = r"[0-9]{1,6}(?:\.[0-9]{1,6}){1,3}"

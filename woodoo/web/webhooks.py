@@ -181,13 +181,16 @@ def create_app(
             raise Rejected(401, "stale_timestamp", str(error)) from None
         except signing.SignatureError as error:
             raise Rejected(401, "bad_signature", str(error)) from None
+        g.signed = True
         g.caller = CALLERS.get(route)
 
     @app.after_request
     def versions(response: Response) -> Response:
-        # Every answer says the daemon's version; a signed call that was taken says its
-        # caller's (nothing is written for a refused one).
-        response.headers[compat.HEADER] = __version__
+        # The answer to a signed call says the daemon's version (an anonymous one does not:
+        # a version tells an attacker which flaws to try); a signed call that was taken says
+        # its caller's (nothing is written for a refused one).
+        if g.pop("signed", False):
+            response.headers[compat.HEADER] = __version__
         caller = g.pop("caller", None)
         if caller and response.status_code < 300:
             try:
