@@ -3,9 +3,10 @@ table, pure.
 
 Each part says its version: the plugin's signed calls carry `WoodooCompanion/<version>`, the
 module's `woodoo-webhook/<version> (Odoo)`, and the daemon's answers to signed calls
-`X-Woodoo-Version` (the status route's `version` too). From 1.0.0 the three share one release version, and parts of the same
-major version work together. Before it each part had its own numbering: the plugin 0.1-0.4, the
-module 1.0 and 2.0-2.2 (its user agent said `2.0` for all three), and every daemon said 0.1.0.
+`X-Woodoo-Version` (the status route's `version` too). From 1.0.0 the three share one release
+version, and parts of the same major version work together. Before it each part had its own
+numbering: the plugin 0.1-0.4, the module 1.0 and 2.0-2.2 (its user agent said `2.0` for all
+three), and every daemon said 0.1.0.
 
 The plugin mirrors this table (wp-plugin/woodoo-companion/includes/class-woodoo-compat.php); both
 are held to tests/vectors/compat.json.
