@@ -15,6 +15,8 @@ import json
 import re
 import socket
 import sys
+import threading
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -445,6 +447,9 @@ class _Model:
         for record_id in self._ids:
             self._rows()[record_id].update(values)
 
+    def _register_hook(self) -> None:
+        pass
+
 
 class _Params(_Model):
     _name = "ir.config_parameter"
@@ -544,9 +549,11 @@ class _Cursor:
 
 
 class _Registry(dict):
-    """Models by name; `cursor()` opens a transaction of its own, committed on leaving."""
+    """Models by name; `cursor()` opens a transaction of its own, committed on leaving; `ready`
+    once the database is loaded (Odoo sets it after every `_register_hook` has returned)."""
 
     db: _Db
+    ready = True
 
     @contextlib.contextmanager
     def cursor(self) -> Iterator[_Cursor]:
@@ -604,6 +611,8 @@ class _Product(dict):
         self.id = product_id
 
 
+# odoo.tools.config: the server's options.
+ODOO_CONFIG: dict = {}
 CRON_RECORD_ID = ET.parse(ADDON / "data" / "ir_cron.xml").getroot().find(".//record").get("id")
 
 
@@ -617,6 +626,7 @@ def addon() -> Iterator[ModuleType]:
     fake_odoo.fields = SimpleNamespace(Char=_Field, Text=_Field, Selection=_Field,
                                        Integer=_Field, Datetime=_Datetime)
     fake_odoo.models = SimpleNamespace(Model=_Model)
+    fake_odoo.tools = SimpleNamespace(config=ODOO_CONFIG)
     fake_errors = ModuleType("psycopg2.errors")
     fake_errors.SerializationFailure = type("SerializationFailure", (Exception,), {})
     fake_psycopg2 = ModuleType("psycopg2")
@@ -929,3 +939,46 @@ def test_a_heartbeat_the_daemon_does_not_take_is_dropped_quietly(odoo, monkeypat
     monkeypatch.setattr(requests, "Session", quiet)
     assert odoo["woodoo.webhook.event"]._cron_woodoo_send() == 0
     assert quiet.heartbeats == []  # never signed with a weak secret
+
+
+def wait_for(condition, timeout: float = 10.0) -> bool:
+    """Whether `condition()` became true within `timeout` seconds (checked every 10 ms)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_a_process_that_loads_the_database_tells_the_daemon_once_it_is_ready(odoo, monkeypatch):
+    quants(odoo, 15)._woodoo_notify()  # an event that waited while Odoo was down
+    odoo.cr.commit()
+    odoo.db.tables["ir.cron.trigger"].clear()
+    odoo.db.notified.clear()
+    daemon = _Daemon(status=200)
+    monkeypatch.setattr(requests, "Session", daemon)
+    monkeypatch.setattr(odoo.registry, "ready", False, raising=False)
+    odoo["woodoo.webhook.event"]._register_hook()
+    [waiting] = [t for t in threading.enumerate() if t.name == "woodoo-webhook-loaded"]
+    time.sleep(0.3)
+    assert daemon.heartbeats == [] and odoo.db.tables["ir.cron.trigger"] == {}  # still loading
+    odoo.registry.ready = True
+    waiting.join(timeout=10)
+    assert not waiting.is_alive()
+    [beat] = daemon.heartbeats
+    assert json.loads(beat["body"])["heartbeat"] is True and daemon.posts == []
+    # The waiting event goes with a cron run triggered now, not with the minute's run.
+    [trigger] = odoo.db.tables["ir.cron.trigger"].values()
+    assert trigger["call_at"] <= odoo.db.clock and odoo.db.notified == ["cron_trigger"]
+
+
+@pytest.mark.parametrize("option", ["test_enable", "stop_after_init"])
+def test_tests_and_one_off_updates_announce_nothing(odoo, monkeypatch, option):
+    daemon = _Daemon(status=200)
+    monkeypatch.setattr(requests, "Session", daemon)
+    monkeypatch.setitem(ODOO_CONFIG, option, True)
+    before = {t.name for t in threading.enumerate()}
+    odoo["woodoo.webhook.event"]._register_hook()
+    assert "woodoo-webhook-loaded" not in {t.name for t in threading.enumerate()} - before
+    assert daemon.heartbeats == []

@@ -37,12 +37,14 @@ which, like a stock change, only queues them and triggers the cron.
 
 import functools
 import logging
+import threading
+import time
 import uuid
 from datetime import timedelta
 
 import psycopg2.errors
 import requests
-from odoo import SUPERUSER_ID, api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models, tools
 from odoo.exceptions import AccessError
 
 from ..lib import outbox_views as woodoo_views
@@ -73,6 +75,10 @@ KEEP_FAILED_DAYS = 90
 USER_AGENT = "woodoo-webhook/1.0.0 (Odoo)"
 # What is signed and sent, and where: written once, by the module, when the event is queued.
 SIGNED_FIELDS = ("event_id", "payload", "source_model", "target")
+# How long the wake-up after a start waits for the database to finish loading: an update of a
+# large database (-u) can take minutes; past this, the minute's cron run says it instead.
+LOADED_WAIT = 900.0
+LOADED_POLL = 0.1
 
 
 class DeliveryError(Exception):
@@ -376,6 +382,23 @@ class WoodooWebhookEvent(models.Model):
                     _logger.debug("woodoo_webhook: heartbeat not delivered to %s: %s", name,
                                   error)
 
+    def _register_hook(self):
+        """Once this process has loaded the database: tell the daemon Odoo runs, and send what
+        waited, without waiting for the cron.
+
+        Odoo's cron thread (and cron worker) sleeps up to a minute before its first look after a
+        start, and only looks at databases already loaded: on a real Odoo 19 stopped for 155 s,
+        the daemon heard of the start from the idle heartbeat 23.5 s after it. The registry is
+        marked ready only after every `_register_hook` has returned, hence a thread that waits
+        for it. Each process that loads the database (each HTTP worker, the cron worker) says it
+        once: a few short POSTs per start, which the daemon takes as word that Odoo is back.
+        """
+        super()._register_hook()
+        if tools.config.get("test_enable") or tools.config.get("stop_after_init"):
+            return  # tests and one-off updates: the process ends, nothing is running to announce
+        threading.Thread(target=_announce_when_loaded, args=(self.env.registry,),
+                         name="woodoo-webhook-loaded", daemon=True).start()
+
     @api.autovacuum
     def _gc_woodoo_events(self):
         """Daily: forget sent events after 30 days and failed ones after 90."""
@@ -443,3 +466,23 @@ def _trigger_after_commit(registry, cron_id):
     except Exception:  # the stock change is committed: the minute's run sends its events
         _logger.exception("woodoo_webhook: could not trigger the sending cron; the events go "
                           "with its next run (within a minute)")
+
+
+def _announce_when_loaded(registry):
+    """Wait until `registry` is ready, then send a heartbeat and trigger the sending cron."""
+    deadline = time.monotonic() + LOADED_WAIT
+    while not registry.ready:
+        if time.monotonic() > deadline:
+            return  # never finished loading: the minute's cron run says it instead
+        time.sleep(LOADED_POLL)
+    try:
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            cron = env.ref(CRON_XMLID, raise_if_not_found=False)
+            outbox = env["woodoo.webhook.event"]
+            outbox._woodoo_heartbeat(outbox._woodoo_db_now())
+    except Exception:  # a courtesy: the minute's cron run tells the daemon anyway
+        _logger.exception("woodoo_webhook: could not tell the daemon that Odoo started")
+        return
+    if cron:
+        _trigger_after_commit(registry, cron.id)  # events that waited while Odoo was down
