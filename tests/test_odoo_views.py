@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import csv
 import json
+import re
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 from pathlib import Path
@@ -167,9 +168,12 @@ def test_access_rights_let_inventory_administrators_read_act_and_delete_only():
         "1", "1", "0", "1")
 
 
-def test_manifest_version_was_bumped_for_the_views():
-    major, minor, _patch = (int(part) for part in manifest()["version"].split("."))
-    assert (major, minor) >= (2, 1)
+def test_manifest_version_is_the_release_version():
+    # From 1.0.0 the module carries Woodoo's release version (it replaced its own 2.2.0: Odoo
+    # updates it with -u all the same, docs/releasing.md), bare: each Odoo prefixes its series.
+    release = (Path(__file__).resolve().parent.parent / "VERSION").read_text("utf-8").strip()
+    assert manifest()["version"] == release
+    assert re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", release)
 
 
 # -- the views -------------------------------------------------------------------------------------
