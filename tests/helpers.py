@@ -99,8 +99,9 @@ class Inbox:
 
 
 @contextmanager
-def daemon_thread(config: Any, ready: Callable[[str], bool]) -> Iterator[str]:
-    """`woodoo run` in a thread of this process; its base URL once `ready(url)`; stopped after."""
+def daemon_thread(config: Any, ready: Callable[[str], bool] | None = None) -> Iterator[str]:
+    """`woodoo run` in a thread of this process; its base URL (once `ready(url)`, when given);
+    stopped after, its batch in hand finished (the command line then hands over in-process)."""
     from woodoo import daemon
 
     stop = threading.Event()
@@ -109,8 +110,22 @@ def daemon_thread(config: Any, ready: Callable[[str], bool]) -> Iterator[str]:
     thread.start()
     url = f"http://127.0.0.1:{config.server.port}"
     try:
-        assert wait_for(lambda: ready(url), timeout=30), f"{url} not ready"
+        if ready is not None:
+            assert wait_for(lambda: ready(url), timeout=30), f"{url} not ready"
         yield url
     finally:
         stop.set()
         thread.join(timeout=60)
+
+
+def systemd_verify(unit: Path, text: str, binary: str) -> str:
+    """What `systemd-analyze verify` says of `text` written as `unit` ("exit N: " then the lines
+    naming the unit): the Exec commands must exist, so `binary` is replaced by this Python.
+    Nothing is started."""
+    unit.write_text(text.replace(binary, sys.executable), "utf-8")
+    result = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True,
+                            text=True, timeout=60, check=False)
+    # A template's lines name it as woodoo@ or woodoo@<instance>.service.
+    name = unit.name.split("@")[0] + "@" if "@" in unit.name else unit.name
+    complaints = [line for line in (result.stdout + result.stderr).splitlines() if name in line]
+    return f"exit {result.returncode}: " + "\n".join(complaints)

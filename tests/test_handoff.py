@@ -8,7 +8,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -18,11 +17,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from helpers import hold_state_lock, wait_for
+from helpers import daemon_thread, hold_state_lock, wait_for
 
-from woodoo import daemon
 from woodoo.cli import main
-from woodoo.config import Config
 from woodoo.lock import StateLock
 
 BATCH = "/wp-json/wc/v3/products/batch"
@@ -49,20 +46,6 @@ def daemon_process(config_path: Path, log_path: Path) -> Iterator[subprocess.Pop
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-@contextmanager
-def daemon_thread(config: Config) -> Iterator[None]:
-    """The daemon in a thread of this process (the command line then hands over in-process)."""
-    stop = threading.Event()
-    thread = threading.Thread(target=daemon.run, args=(config,), kwargs={"stop": stop},
-                              daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(timeout=30)
 
 
 def query(database: Path, sql: str, *args: object) -> list[tuple[Any, ...]]:

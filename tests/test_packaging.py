@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from types import ModuleType
 
 import pytest
+from helpers import systemd_verify
 from helpers import unit_directives as directives
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -215,13 +216,7 @@ def test_systemd_analyze_verify_accepts_the_unit(tmp_path):
     # verify also checks that every Exec command exists and is executable: the unit names the
     # installed daemon, so the copy checked runs this Python instead; nothing is started.
     def verify(text: str) -> str:
-        unit = tmp_path / "woodoo.service"
-        unit.write_text(text.replace(INSTALLED_BINARY, sys.executable), "utf-8")
-        result = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True,
-                                text=True, timeout=60, check=False)
-        complaints = [line for line in (result.stdout + result.stderr).splitlines()
-                      if "woodoo.service" in line]
-        return f"exit {result.returncode}: " + "\n".join(complaints)
+        return systemd_verify(tmp_path / "woodoo.service", text, INSTALLED_BINARY)
 
     text = UNIT.read_text("utf-8")
     assert INSTALLED_BINARY in text

@@ -24,7 +24,7 @@ import pytest
 import requests
 import yaml
 from click.testing import CliRunner
-from helpers import Inbox, free_port, listening, unit_directives, wait_for
+from helpers import Inbox, free_port, listening, systemd_verify, unit_directives, wait_for
 
 from woodoo import config as config_module
 from woodoo.cli import main
@@ -122,13 +122,7 @@ def test_systemd_analyze_verify_accepts_an_instance_of_the_template(tmp_path):
     # An instance file (woodoo@shop-a.service) so that %i is expanded; verify checks that the
     # Exec commands exist, so the installed daemon's path is this Python's. Nothing is started.
     def verify(text: str) -> str:
-        unit = tmp_path / "woodoo@shop-a.service"
-        unit.write_text(text.replace(INSTALLED_BINARY, sys.executable), "utf-8")
-        result = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True,
-                                text=True, timeout=60, check=False)
-        complaints = [line for line in (result.stdout + result.stderr).splitlines()
-                      if "woodoo@" in line]
-        return f"exit {result.returncode}: " + "\n".join(complaints)
+        return systemd_verify(tmp_path / "woodoo@shop-a.service", text, INSTALLED_BINARY)
 
     text = TEMPLATE.read_text("utf-8")
     assert verify(text) == "exit 0: "

@@ -6,23 +6,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlite_utils
 from click.testing import CliRunner
-from helpers import wait_for
+from helpers import daemon_thread, wait_for
 from test_orders import order_event
 
 from woodoo import daemon
 from woodoo.cli import main
-from woodoo.config import Config
 from woodoo.state import MIGRATIONS, State
 from woodoo.state.database import backup_path
 
@@ -114,20 +110,6 @@ def row_counts(path: Path, tables: list[str]) -> dict[str, int]:
         return {t: db.execute(f"select count(*) from {t}").fetchone()[0] for t in tables}
 
 
-@contextmanager
-def running(config: Config) -> Iterator[None]:
-    """`woodoo run` in a thread of this process, stopped (its batch in hand finished) after."""
-    stop = threading.Event()
-    thread = threading.Thread(target=daemon.run, args=(config,), kwargs={"stop": stop},
-                              daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(timeout=60)
-
-
 def settled(path: Path) -> bool:
     """Nothing the old release left is waiting any more: journal, queue and orders."""
     with sqlite3.connect(path) as db:
@@ -179,7 +161,7 @@ def test_a_state_from_each_earlier_release_is_upgraded_and_its_work_done_once(
     assert "odoo watermark: 2026-11-30 10:00:00" in status.output
     assert "dead letter GONE-1: not in the shop (attempts 3)" in status.output
 
-    with running(config):
+    with daemon_thread(config):
         assert wait_for(lambda: settled(path), timeout=60), _dump(path)
     writes = Counter(product_id for product_id, _ in shop.stock_writes[writes_before:])
     assert all(count == 1 for count in writes.values()), writes  # nothing written twice
