@@ -26,6 +26,7 @@ final class StatusTest extends TestCase {
 		return $overrides + array(
 			'status'                   => 'ok',
 			'version'                  => '0.1.0',
+			'shop'                     => 'shop-a',
 			'now'                      => 1795441954,
 			'orders_enabled'           => true,
 			'last_successful_poll'     => 1795441924,
@@ -140,6 +141,7 @@ final class StatusTest extends TestCase {
 		$text = html_entity_decode( preg_replace( '/\s+/', ' ', strip_tags( str_replace( '<', ' <', $html ) ) ), ENT_QUOTES );
 		foreach ( array(
 			'Daemon reachable, Woodoo 0.1.0 (checked ',
+			"The daemon's shop shop-a",
 			'Order events taken',
 			'Last successful poll 2026-11-23 13:52',
 			'Events waiting in the daemon 3',
@@ -176,6 +178,17 @@ final class StatusTest extends TestCase {
 		$this->assertStringContainsString( 'Odoo: unknown', $text, 'a breaker the answer lacks is unknown, not closed' );
 	}
 
+	public function test_a_daemon_that_names_no_shop_and_a_long_name_cut() {
+		$answer = self::answer();
+		unset( $answer['shop'] );
+		self::respond( 200, $answer );
+		$text = html_entity_decode( strip_tags( str_replace( '<', ' <', self::panel() ) ), ENT_QUOTES );
+		$this->assertMatchesRegularExpression( "/The daemon's shop\\s+not named \\(a daemon before 1\\.0\\)/", $text );
+		$figures = Woodoo_Status::figures( self::answer( array( 'shop' => str_repeat( 's', 500 ) ) ) );
+		$this->assertSame( Woodoo_Status::MAX_SHOP, strlen( $figures['shop'] ) );
+		$this->assertNull( Woodoo_Status::figures( self::answer( array( 'shop' => array( 'x' ) ) ) )['shop'] );
+	}
+
 	/**
 	 * Hostile strings in every field of the daemon's answer, and in this shop's own last error:
 	 * nothing comes out raw.
@@ -191,6 +204,7 @@ final class StatusTest extends TestCase {
 		$answer  = array(
 			'status'                   => 'ok',
 			'version'                  => $h,
+			'shop'                     => $h,
 			'now'                      => $h,
 			'orders_enabled'           => $h,
 			'last_successful_poll'     => $h,

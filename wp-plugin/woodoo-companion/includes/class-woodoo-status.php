@@ -28,6 +28,7 @@ final class Woodoo_Status {
 	const MAX_ALERTS    = 20;
 	const MAX_TITLE     = 200;
 	const MAX_VERSION   = 40;
+	const MAX_SHOP      = 64; // The daemon refuses a longer shop.name.
 	const MAX_WORDS     = 500;
 	const LEVELS        = array( 'works', 'limited', 'broken', 'unknown' );
 
@@ -198,6 +199,7 @@ final class Woodoo_Status {
 		}
 		$figures = array(
 			'version'                  => self::text( isset( $data['version'] ) ? $data['version'] : null, self::MAX_VERSION ),
+			'shop'                     => self::text( isset( $data['shop'] ) ? $data['shop'] : null, self::MAX_SHOP ),
 			'orders_enabled'           => isset( $data['orders_enabled'] ) && is_bool( $data['orders_enabled'] ) ? $data['orders_enabled'] : null,
 			'last_successful_poll'     => self::number( $data, 'last_successful_poll' ),
 			'queue_depth'              => self::number( $data, 'queue_depth' ),
@@ -272,6 +274,8 @@ final class Woodoo_Status {
 			$version = null === $f['version'] || '' === $f['version'] ? __( 'unknown version', 'woodoo-companion' ) : 'Woodoo ' . $f['version'];
 			/* translators: 1: daemon version, 2: date and time. */
 			$rows[] = array( __( 'Daemon', 'woodoo-companion' ), sprintf( __( 'reachable, %1$s (checked %2$s)', 'woodoo-companion' ), $version, $checked ), 'ok' );
+			// Several shops on one host run a daemon each: the name says this is the right one.
+			$rows[]  = array( __( 'The daemon\'s shop', 'woodoo-companion' ), null === $f['shop'] || '' === $f['shop'] ? __( 'not named (a daemon before 1.0)', 'woodoo-companion' ) : $f['shop'], '' );
 			$pairing = Woodoo_Compat::pairing( 'daemon', $f['version'] );
 			$rows[]  = array( __( 'Versions', 'woodoo-companion' ), $pairing['words'], self::level_flag( $pairing['level'] ) );
 			$module  = isset( $f['parts']['module'] ) ? $f['parts']['module'] : null;
