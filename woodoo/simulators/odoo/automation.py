@@ -161,6 +161,12 @@ class Automation:
             written.add(name)
         if model == "base.automation" and self.store.major >= 17:
             self._recompute_automation(row, written, creating=creating)
+        if model == "ir.actions.server" and self.store.major >= 18 and (
+                row.values.get("usage") == "base_automation"):
+            # Seen on a real Odoo 18: an automation rule's action is named after its type
+            # ("Execute Code") whatever name is written (17 not observed: left as written).
+            labels = dict(columns["state"].field.selection or ())
+            row.values["name"] = labels.get(row.values.get("state"), row.values.get("name"))
         row.values["write_date"] = self.store.clock()
         for _name, value in one2many:
             self._assign_actions(row, value)

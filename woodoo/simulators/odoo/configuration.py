@@ -3,7 +3,7 @@ values), ir.module.module, and the fields of ir.actions.server and base.automati
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from woodoo.simulators.odoo.records import Row, model_rank
@@ -197,13 +197,16 @@ def seed_configuration(store: Store, installed: set[str]) -> None:
     sync_modules(store, installed)
 
 
-def sync_modules(store: Store, installed: set[str]) -> None:
-    """ir.module.module rows follow `installed_modules` (a module taken out: 'uninstalled')."""
+def sync_modules(store: Store, installed: set[str], available: Iterable[str] = ()) -> None:
+    """ir.module.module rows follow `installed_modules` (a module taken out: 'uninstalled');
+    `available` modules are in the addons path, not installed: a row in state 'uninstalled', as
+    Odoo lists a module it found in its addons path (recorded: tests/fixtures/odoo18/setup/
+    module_available.json). A module in neither has no row at all (module_absent.json)."""
     with store.lock:
         table = store.tables["ir.module.module"]
         by_name = {row.name: row for row in table.values()}
         changed = False
-        for name in sorted(installed | set(by_name)):
+        for name in sorted(installed | set(by_name) | set(available)):
             state = "installed" if name in installed else "uninstalled"
             row = by_name.get(name)
             if row is None:

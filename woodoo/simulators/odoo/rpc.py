@@ -255,6 +255,8 @@ class JsonRpc:
             # odoo.models.check_method_name, recorded (08c)
             raise OdooFault("odoo.exceptions.AccessError",
                             f"Private methods (such as {method}) cannot be called remotely.")
+        if model == "ir.config_parameter":
+            return self._parameter(method, list(args or []), dict(kwargs or {}))
         if model not in self.store.columns:
             raise OdooFault("odoo.exceptions.UserError", f"Object {model} doesn't exist")
         kwargs = dict(kwargs or {})
@@ -318,6 +320,34 @@ class JsonRpc:
             limit = bound.get("limit", 100)
             rows = query.read(model, ids[:limit] if limit else ids, ["display_name"])
             return [[row["id"], row["display_name"]] for row in rows]
+
+    def _parameter(self, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        """ir.config_parameter's get_param(key, default=False) and set_param(key, value), as
+        odoo/addons/base/models/ir_config_parameter.py (17/18) has them: values are stored as
+        strings, set_param answers the old value (False when there was none) and False or None
+        deletes (recorded: tests/fixtures/odoo18/setup/). Only these two methods are simulated."""
+        if method not in ("get_param", "set_param"):
+            raise OdooFault("builtins.AttributeError", f"The method '{method}' does not exist on "
+                            f"the model 'ir.config_parameter' (not simulated)")
+        names = ("key", "default") if method == "get_param" else ("key", "value")
+        bound = self._bind(method, names, args, kwargs)
+        if "key" not in bound or (method == "set_param" and "value" not in bound):
+            raise type_error(f"IrConfigParameter.{method}() missing 1 required positional "
+                             f"argument")
+        key = bound["key"]
+        if not isinstance(key, str):
+            raise type_error(f"a system parameter's key is a string, not {type(key).__name__}")
+        parameters = self.sim.parameters
+        with self.store.lock:
+            if method == "get_param":
+                return parameters.get(key, bound.get("default", False))
+            old = parameters.get(key, False)
+            value = bound["value"]
+            if value is False or value is None:
+                parameters.pop(key, None)
+            else:
+                parameters[key] = str(value)
+            return old
 
     @staticmethod
     def _bind(method: str, names: tuple[str, ...], args: list[Any],

@@ -79,6 +79,8 @@ class OdooSimulator:
         # install_module). woodoo_webhook is not among the defaults.
         self.installed_modules: set[str] = set(
             DEFAULT_INSTALLED_MODULES if installed_modules is None else installed_modules)
+        # ir.config_parameter: key -> value (get_param / set_param; the module's woodoo_webhook.*).
+        self.parameters: dict[str, str] = {}
         self._seed_base(self.store.clock())
         seed_configuration(self.store, self.installed_modules)
         self.rpc = JsonRpc(self)
@@ -411,6 +413,12 @@ class OdooSimulator:
         with self.store.lock:
             self.installed_modules.add(name)
             sync_modules(self.store, self.installed_modules)
+
+    def make_module_available(self, name: str) -> None:
+        """Put the Odoo module `name` in the addons path, not installed ('uninstalled')."""
+        with self.store.lock:
+            self.installed_modules.discard(name)
+            sync_modules(self.store, self.installed_modules, [name])
 
     def sale_orders(self, client_order_ref: str | None = None) -> list[dict[str, Any]]:
         """The sale orders (all, or those with this Customer Reference), by id.

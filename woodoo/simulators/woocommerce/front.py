@@ -161,7 +161,7 @@ class RestFront:
                 "application/x-www-form-urlencoded" in content_type.lower()):
             form = php_query(raw_body.decode("utf-8", "replace"))
         path = request.path.rstrip("/") or "/"
-        plugin_reply = self.plugin.handle(path, request, raw_body)
+        plugin_reply = self.plugin.handle(path, request, raw_body, base)
         if plugin_reply is not None:
             return plugin_reply
         is_woocommerce = path.startswith("/wp-json/wc/")
@@ -200,7 +200,12 @@ def _site_index(shop: WooSimulator, call: Call) -> Reply:
     return Reply({
         "name": "Woodoo simulated shop", "description": "", "url": call.base, "home": call.base,
         "gmt_offset": SITE_UTC_OFFSET.total_seconds() / 3600, "timezone_string": "",
-        "namespaces": [NAMESPACE], "authentication": [], "routes": {},
+        # The plugin's namespace and routes appear here too when it is active (recorded:
+        # site_index_with_plugin.json, trimmed to them).
+        "namespaces": [NAMESPACE, *(["woodoo/v1"] if shop.front.plugin.active else [])],
+        "authentication": [],
+        "routes": shop.front.plugin.namespace_index(call.base)["routes"]
+        if shop.front.plugin.active else {},
     })
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request
 
@@ -22,6 +22,7 @@ PLUGIN_INDEX_ROUTE = "/wp-json/woodoo/v1"
 PLUGIN_CATALOG_ROUTE = "/wp-json/woodoo/v1/catalog"
 PLUGIN_BULK_ROUTE = "/wp-json/woodoo/v1/stock/bulk"
 BULK_ROUTES = ("/woodoo/v1/catalog", "/woodoo/v1/stock/bulk")  # since plugin 0.4
+NAMESPACE = "woodoo/v1"
 CATALOG_NAME_CHARS = 200  # Woodoo_Bulk_Route::NAME_CHARS: the catalog answers a name's first 200
 
 
@@ -35,19 +36,20 @@ class CompanionPlugin:
         # An older plugin (0.3) has no bulk routes: the daemon must find out and use REST.
         self.bulk_routes = True
 
-    def handle(self, path: str, request: Request, raw_body: bytes) -> Reply | None:
+    def handle(self, path: str, request: Request, raw_body: bytes, base: str) -> Reply | None:
         """The answer of a plugin route, or None if the request is for none (or the plugin is off)."""
-        if not self.shop.plugin_secret:
+        if not self.active:
             return None
         if path == PLUGIN_INDEX_ROUTE and request.method == "GET":
-            # WP_REST_Server::get_namespace_index: public, the namespace's routes.
-            routes = ["/woodoo/v1", "/woodoo/v1/stock", "/woodoo/v1/flush",
-                      *(BULK_ROUTES if self.bulk_routes else ())]
-            return Reply({"namespace": "woodoo/v1",
-                          "routes": {r: {"namespace": "woodoo/v1", "methods": ["POST"]}
-                                     for r in routes}})
+            return Reply(self.namespace_index(base), headers=[("Allow", "GET")])
         if request.method != "POST":
             return None
+        if path in self.routes() and not self.shop.plugin_secret:
+            # Woodoo_Settings::secret_problem, checked before the signature (as the real routes).
+            return Reply({"error": "not_configured", "message": (
+                "the stock secret is not set (WooCommerce > Settings > Woodoo, or "
+                "WOODOO_STOCK_SECRET in wp-config.php); the stock route refuses every write "
+                "until it is set")}, 503)
         if path == PLUGIN_STOCK_ROUTE:
             return self._stock(request, raw_body, signing.PLUGIN_STOCK, limit=100)
         if path == PLUGIN_FLUSH_ROUTE:
@@ -57,6 +59,33 @@ class CompanionPlugin:
         if path == PLUGIN_CATALOG_ROUTE and self.bulk_routes:
             return self._catalog(request, raw_body)
         return None
+
+    @property
+    def active(self) -> bool:
+        """The plugin is active in the shop (a stock secret implies it)."""
+        return bool(self.shop.plugin_active or self.shop.plugin_secret)
+
+    def routes(self) -> list[str]:
+        """The plugin's REST routes as paths under /wp-json (0.3 has no bulk routes)."""
+        return [PLUGIN_INDEX_ROUTE, PLUGIN_STOCK_ROUTE, PLUGIN_FLUSH_ROUTE,
+                *((PLUGIN_CATALOG_ROUTE, PLUGIN_BULK_ROUTE) if self.bulk_routes else ())]
+
+    def namespace_index(self, base: str) -> dict[str, Any]:
+        """WP_REST_Server::get_namespace_index for woodoo/v1: public, its routes with their
+        methods, endpoints and links (recorded: plugin_namespace_index.json)."""
+        api = f"{base}/wp-json"
+        routes: dict[str, Any] = {}
+        for path in self.routes():
+            route = path.removeprefix("/wp-json")
+            if path == PLUGIN_INDEX_ROUTE:
+                endpoints = [{"methods": ["GET"], "args": {
+                    "namespace": {"default": NAMESPACE, "required": False},
+                    "context": {"default": "view", "required": False}}}]
+            else:
+                endpoints = [{"methods": ["POST"], "args": []}]
+            routes[route] = {"namespace": NAMESPACE, "methods": endpoints[0]["methods"],
+                             "endpoints": endpoints, "_links": {"self": [{"href": api + route}]}}
+        return {"namespace": NAMESPACE, "routes": routes, "_links": {"up": [{"href": f"{api}/"}]}}
 
     def _stock(self, request: Request, raw_body: bytes, route: str, *, limit: int) -> Reply:
         """The plugin's compare-and-set routes (one by one, or in bulk up to 1,000): set `_stock`

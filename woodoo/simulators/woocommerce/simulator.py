@@ -33,6 +33,10 @@ class WooSimulator:
         # The Woodoo Companion plugin's secret: when set, the plugin's conditional stock route
         # POST /wp-json/woodoo/v1/stock answers (see docs/order-events.md).
         self.plugin_secret: str | None = None
+        # The plugin active with no stock secret set yet: its namespace index answers (as on a
+        # real shop: tests/fixtures/woocommerce11/plugin_namespace_index.json), its signed routes
+        # refuse with 503 not_configured. Setting plugin_secret implies the plugin is active.
+        self.plugin_active = False
         # The API key's permissions ("read", "write" or "read_write"), as chosen in WooCommerce.
         self.permissions = "read_write"
         # WordPress behind a TLS-terminating proxy with the usual wp-config.php line that turns
