@@ -64,14 +64,24 @@ def test_a_bulk_write_still_compares_and_sets(make_engine, shop, shop_ids, odoo)
     assert change.new.quantity == 88 and summary.changed == 1
 
 
-def test_check_says_which_path_and_why(make_config_file, shop):
+def test_check_says_which_path_and_why_each_in_its_own_sentence(make_config_file, shop):
     path = make_config_file(woocommerce={"plugin_secret": PLUGIN_SECRET})
     rest = CliRunner().invoke(main, ["check", "-c", str(path)])
-    assert "stock is read and written through the Woodoo Companion plugin is not installed" in (
-        rest.output)
+    assert ("stock is read and written through WooCommerce's REST API (100 items per "
+            "request).\n") in rest.output
+    assert ("bulk routes: not used, because the Woodoo Companion plugin is not active in the "
+            "shop (no REST namespace woodoo/v1).\n") in rest.output
     shop.plugin_secret = PLUGIN_SECRET
     bulk = CliRunner().invoke(main, ["check", "-c", str(path)])
-    assert "through the Woodoo Companion plugin's bulk routes (catalog, stock/bulk)" in bulk.output
+    assert ("stock is read and written through the Woodoo Companion plugin's bulk routes "
+            "(thousands of items per request).\n") in bulk.output
+    assert ("bulk routes: in use: the Woodoo Companion plugin's catalog and stock/bulk routes "
+            "answer.\n") in bulk.output
+    unset = CliRunner().invoke(main, ["check", "-c", str(make_config_file())])
+    # One sentence each: never "through woocommerce.plugin_secret is not set, ...: REST".
+    assert "stock is read and written through WooCommerce's REST API" in unset.output
+    assert ("bulk routes: not used, because woocommerce.plugin_secret (the plugin's stock "
+            "secret) is not set.\n") in unset.output
 
 
 @pytest.mark.parametrize("plugin", [True, False], ids=["bulk routes", "REST"])

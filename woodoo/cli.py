@@ -33,6 +33,7 @@ from woodoo.gateways.odoo_setup import (
 from woodoo.lock import Holder, LockHeld, StateLock
 from woodoo.progress import terminal_progress
 from woodoo.reporting import alerts, reconcile, report
+from woodoo.reporting.findings import plural
 from woodoo.state import State
 from woodoo.state.runs import FAILING_RUNS
 from woodoo.web import peers
@@ -120,6 +121,22 @@ def _answer_option(name: str, help_text: str, **kwargs: Any) -> Callable[[Any], 
 @click.option("--encrypt/--no-encrypt", "encrypt", default=None,
               help="Encrypt the secrets with a key file beside the config (default: encrypt; "
               "on a terminal each is asked).")
+@_answer_option("daemon_url", "The daemon's public base URL as the shop and Odoo reach it "
+                "(default: http://127.0.0.1:8765).")
+@_answer_option("stock_secret", "The plugin's stock secret (default: made; prefer the "
+                "environment variable).")
+@_answer_option("events_secret", "The plugin's events secret (default: made).")
+@_answer_option("odoo_webhook_secret", "The woodoo_webhook module's secret (default: the one "
+                "Odoo has, else made).")
+@_answer_option("native_token", "The URL token of Odoo's native webhook (default: made).")
+@click.option("--orders/--no-orders", "orders", default=None,
+              help="Take the shop's order events (default: on when the plugin is active).")
+@click.option("--webhooks/--no-webhooks", "webhooks", default=None,
+              help="Set up Odoo's automation rule after writing the config (default: asked on "
+              "a terminal, else no).")
+@click.option("--set-odoo-parameters/--no-set-odoo-parameters", "set_odoo_parameters",
+              default=None, help="Set the module's woodoo_webhook.url and .secret through "
+              "Odoo's API (default: asked on a terminal, else no: they are printed).")
 @click.pass_context
 def init(ctx: click.Context, path: str, force: bool, interactive: bool | None,
          **given: Any) -> None:
@@ -166,14 +183,20 @@ def check(config_path: str) -> None:
     _warn(config)
     with daemon.open_engine(config, connect=False) as engine:
         report = run_check(engine.odoo, engine.woo, set(config.sync.exclude_skus),
-                           config.sync.skus)
+                           config.sync.skus, config)
     if report.odoo_version:
         click.echo(f"odoo: version {report.odoo_version}, warehouses {', '.join(report.warehouses)}")
     if report.figures:
         click.echo(f"odoo stock figures: {report.figures}")
     if report.woocommerce_version:
         click.echo(f"woocommerce: version {report.woocommerce_version}")
-        click.echo(f"stock is read and written through {report.write_path}")
+        click.echo(f"stock is read and written through {report.write_path}.")
+    # The whole product, one line each: how Odoo's changes arrive, the shop's order events,
+    # and the plugin's bulk routes.
+    for title, line in (("real-time path", report.realtime), ("order events", report.order_events),
+                        ("bulk routes", report.bulk_routes)):
+        if line:
+            click.echo(f"{title}: {line}")
     _check_versions(config, report.errors)
     for problem in report.errors:
         click.echo(f"error: {problem}", err=True)
@@ -200,7 +223,7 @@ def check(config_path: str) -> None:
     if problems.products_without_sku:
         click.echo(f"shop products without SKU (left alone): {problems.products_without_sku}")
     verdict = "no mapping problems" if not problems.count else (
-        f"{problems.count} mapping problems (warnings)")
+        f"{plural(problems.count, 'mapping problem')} (warnings)")
     click.echo(f"check passed: {verdict}")
 
 
@@ -413,7 +436,7 @@ def status(config_path: str) -> None:
             click.echo(f"  dead letter {letter.sku}: {letter.reason} (attempts {letter.attempts})")
         for event in state.events.failed(limit=20):
             click.echo(f"  event {event['id']} ({event['source']} {event['event_id']}) set aside "
-                       f"after {event['attempts']} tries: {event['last_error']} "
+                       f"after {plural(event['attempts'], 'try', 'tries')}: {event['last_error']} "
                        f"(`woodoo events retry {event['id']}` once fixed)")
         for order in state.orders.needing_attention()[:20]:
             click.echo(f"  order #{order['number']} needs attention: {order['attention']}")

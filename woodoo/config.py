@@ -28,11 +28,6 @@ from woodoo.rules import StockPolicy
 
 SECRET_KEYS = frozenset({"password", "consumer_key", "consumer_secret", "odoo_secrets", "shop_secrets",
                          "plugin_secret", "native_tokens", "slack_webhook_url"})
-MIN_SECRET_LENGTH = 32
-# A floor against padding and repetition ("ab" * 16, "password" * 4), not an entropy meter: a
-# random 32-hex-digit secret (openssl rand -hex 16) has about 14 different characters and fewer
-# than 8 about once in 30 million draws, token_urlsafe(32) about 31.
-MIN_SECRET_DISTINCT = 8
 MAX_CONFIG_DEPTH = 12
 MAX_CONFIG_VALUES = 100_000
 MAX_KEY_SHOWN = 100  # an unknown key is echoed in an error, cut to this many characters
@@ -437,19 +432,8 @@ def channel_problems(config: Config) -> list[str]:
     problems = []
     first_path: dict[str, str] = {}
     for path, value in config.channel_secrets().items():
-        if not value.strip():
-            problems.append(f"{path}: must not be blank; {_MAKE_ONE}")
-        elif value != value.strip():
-            # Padding adds nothing to guess, and is lost where the other side trims the value.
-            problems.append(f"{path}: starts or ends with spaces or other blanks; remove them "
-                            f"(they add nothing to guess) or {_MAKE_ONE}")
-        elif len(value) < MIN_SECRET_LENGTH:
-            problems.append(f"{path}: must be at least {MIN_SECRET_LENGTH} characters, got "
-                            f"{len(value)}; {_MAKE_ONE}")
-        elif len(set(value)) < MIN_SECRET_DISTINCT:
-            problems.append(f"{path}: uses only {len(set(value))} different characters (at least "
-                            f"{MIN_SECRET_DISTINCT}); a value this repetitive is guessed far "
-                            f"sooner than its length says; {_MAKE_ONE}")
+        if weakness := secret.channel_weakness(value):
+            problems.append(f"{path}: {weakness}; {_MAKE_ONE}")
         elif value in first_path:
             problems.append(f"{path}: the same value as {first_path[value]}; each channel needs "
                             f"its own secret, so that one leaked secret opens one door")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -14,6 +15,13 @@ KEY_ENV = "WOODOO_SECRET_KEY"
 KEY_FILE_ENV = "WOODOO_SECRET_KEY_FILE"
 ENCRYPTED_PREFIX = "enc:"
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# The secrets that sign a channel (HMAC secrets, URL tokens): at least this long...
+MIN_CHANNEL_LENGTH = 32
+# ...and this varied. A floor against padding and repetition ("ab" * 16, "password" * 4), not an
+# entropy meter: a random 32-hex-digit secret (openssl rand -hex 16) has about 14 different
+# characters and fewer than 8 about once in 30 million draws, token_urlsafe(32) about 31.
+MIN_CHANNEL_DISTINCT = 8
+MAX_CHANNEL_LENGTH = 4096  # more is a paste gone wrong, and every signature hashes it
 
 
 class SecretError(WoodooError):
@@ -23,6 +31,31 @@ class SecretError(WoodooError):
 def generate_key() -> str:
     """A new Fernet key, as text."""
     return Fernet.generate_key().decode("ascii")
+
+
+def make_channel_secret() -> str:
+    """A new random secret for one channel (43 URL-safe characters: fits a URL, a PHP string
+    and an Odoo system parameter unescaped)."""
+    return secrets.token_urlsafe(32)
+
+
+def channel_weakness(value: str) -> str | None:
+    """Why `value` cannot sign a channel, in words (blank, padded, short, repetitive, too long),
+    or None when it can."""
+    if not value.strip():
+        return "must not be blank"
+    if value != value.strip():
+        # Padding adds nothing to guess, and is lost where the other side trims the value.
+        return "starts or ends with spaces or other blanks; remove them (they add nothing to guess)"
+    if len(value) < MIN_CHANNEL_LENGTH:
+        return f"must be at least {MIN_CHANNEL_LENGTH} characters, got {len(value)}"
+    if len(value) > MAX_CHANNEL_LENGTH:
+        return f"must be at most {MAX_CHANNEL_LENGTH} characters, got {len(value)}"
+    if len(set(value)) < MIN_CHANNEL_DISTINCT:
+        return (f"uses only {len(set(value))} different characters (at least "
+                f"{MIN_CHANNEL_DISTINCT}); a value this repetitive is guessed far sooner than its "
+                f"length says")
+    return None
 
 
 def encrypt(plaintext: str, key: str) -> str:

@@ -1,5 +1,8 @@
 """`woodoo init`, guided: ask for both sides' addresses and keys, connect to each, let the user
-pick the warehouses and the stock figure, and write the commented starter config with the answers.
+pick the warehouses and the stock figure, find the Woodoo Companion plugin and the woodoo_webhook
+module, make the channel secrets, and write the commented starter config with the answers; then
+say what goes into wp-config.php and Odoo's system parameters, set those and the automation rule
+in Odoo when the user agrees.
 
 Every question can be answered ahead by a flag or an environment variable (`Answers`); without a
 terminal the answers must all be there. A connection problem is explained in words, with what to
@@ -24,18 +27,27 @@ import yaml
 from woodoo import config as config_module
 from woodoo import log, secret
 from woodoo.errors import ProblemsError, WoodooError
+from woodoo.gateways import odoo_setup
 from woodoo.gateways.odoo import OdooError, OdooGateway, list_databases
 from woodoo.gateways.retry import RetryPolicy
-from woodoo.gateways.woocommerce import WooError, WooGateway
+from woodoo.gateways.woocommerce import PluginFound, WooError, WooGateway
+from woodoo.reporting.findings import plural
 
 EXIT_CONFIG = 2
 EXIT_REMOTE = 1
+EXIT_INTERRUPTED = 130  # like a shell's Ctrl-C
 MIN_REDACTED = 8
 KEY_FILE_NAME = "woodoo.key"  # where `config.parse` looks for a key beside the config
 # Listing a shop of more pages than this (100 products each) says that it is counting.
 BIG_SHOP_PAGES = 5
 # The user asks again; the wizard does not retry a failed call by itself.
 NO_RETRIES = RetryPolicy(retries=0, base_seconds=0)
+DEFAULT_DAEMON_URL = "http://127.0.0.1:8765"  # the daemon on this machine, its default port
+MAX_URL = 2000  # the plugin's sanitize_url refuses longer
+# The plugin reads these wp-config.php constants (class-woodoo-settings.php) before its options.
+WP_DAEMON_URL, WP_EVENTS_SECRET, WP_STOCK_SECRET = (
+    "WOODOO_DAEMON_URL", "WOODOO_EVENTS_SECRET", "WOODOO_STOCK_SECRET")
+SHOP_EVENTS_PATH = "/webhooks/woocommerce"  # where the plugin sends (WOODOO_DAEMON_URL ends so)
 STOCK_FIELDS = {
     "free_qty": "on hand minus reserved (default: never sells what is promised elsewhere)",
     "qty_available": "on hand, reserved units included",
@@ -63,6 +75,21 @@ OPTIONS = {
     "consumer_key": ("--consumer-key", "WOODOO_CONSUMER_KEY"),
     "consumer_secret": ("--consumer-secret", "WOODOO_CONSUMER_SECRET"),
     "encrypt": ("--encrypt/--no-encrypt", ""),
+    "daemon_url": ("--daemon-url", "WOODOO_PUBLIC_URL"),
+    "stock_secret": ("--stock-secret", "WOODOO_STOCK_SECRET"),
+    "events_secret": ("--events-secret", "WOODOO_EVENTS_SECRET"),
+    "odoo_webhook_secret": ("--odoo-webhook-secret", "WOODOO_ODOO_WEBHOOK_SECRET"),
+    "native_token": ("--native-token", "WOODOO_NATIVE_TOKEN"),
+    "orders": ("--orders/--no-orders", ""),
+    "webhooks": ("--webhooks/--no-webhooks", ""),
+    "set_odoo_parameters": ("--set-odoo-parameters/--no-set-odoo-parameters", ""),
+}
+# The channel secrets init makes or takes: answer, what it is, where the other side keeps it.
+CHANNELS = {
+    "stock_secret": ("stock secret", f"wp-config.php ({WP_STOCK_SECRET})"),
+    "events_secret": ("events secret", f"wp-config.php ({WP_EVENTS_SECRET})"),
+    "odoo_webhook_secret": ("Odoo webhook secret", f"Odoo ({odoo_setup.PARAM_SECRET})"),
+    "native_token": ("native webhook token", "Odoo's automation rule (its URL)"),
 }
 # Without a terminal these must be given; the database and the warehouse are taken from Odoo
 # when it has only one, the stock figure defaults to free_qty and secrets are encrypted.
@@ -83,6 +110,14 @@ class Answers:
     consumer_key: str | None = None
     consumer_secret: str | None = None
     encrypt: bool | None = None
+    daemon_url: str | None = None
+    stock_secret: str | None = None
+    events_secret: str | None = None
+    odoo_webhook_secret: str | None = None
+    native_token: str | None = None
+    orders: bool | None = None
+    webhooks: bool | None = None
+    set_odoo_parameters: bool | None = None
 
     def given(self) -> bool:
         """True when any answer was given ahead."""
@@ -95,7 +130,12 @@ class Answers:
 
     def secrets(self) -> list[str]:
         """The secrets answered so far (never shown)."""
-        return [s for s in (self.odoo_password, self.consumer_key, self.consumer_secret) if s]
+        return [s for s in (self.odoo_password, self.consumer_key, self.consumer_secret,
+                            *self.channel_secrets().values()) if s]
+
+    def channel_secrets(self) -> dict[str, str]:
+        """The channel secrets answered or made so far, by answer name."""
+        return {name: value for name in CHANNELS if (value := getattr(self, name))}
 
 
 @dataclass(frozen=True)
@@ -104,6 +144,8 @@ class Written:
 
     config: Path
     key_file: Path | None  # a new key file, when one was made
+    odoo_parameters: bool = False  # woodoo_webhook.url and .secret were set in Odoo
+    webhooks: bool = False  # Odoo's automation rule was set up
 
 
 class _StepFailed(Exception):
@@ -145,6 +187,59 @@ def shop_url(value: str) -> str:
     return home
 
 
+_UNSAFE_URL = re.compile(r"[\s<>\"'`\\]|[^\x20-\x7e]")
+
+
+def daemon_url(value: str) -> str:
+    """The daemon's public base URL as the shop and Odoo reach it; an events or webhook URL
+    copied from elsewhere is cut to its base. It goes into a PHP string in wp-config.php and into
+    Odoo: no quotes, backslashes, blanks or characters outside printable ASCII."""
+    value = value.strip()
+    parsed = urlparse(value)
+    if len(value) > MAX_URL or _UNSAFE_URL.search(value):
+        raise click.BadParameter(
+            f"the daemon URL must be a plain http(s) URL of at most {MAX_URL} printable ASCII "
+            f"characters without quotes, backslashes or blanks, e.g. https://woodoo.example.com")
+    try:
+        parsed.port  # noqa: B018 - raises on a port out of range
+    except ValueError:
+        raise click.BadParameter(f"{value!r} has no valid port (1 to 65535)") from None
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.query or (
+            parsed.fragment):
+        raise click.BadParameter(
+            f"{value!r} is not the daemon's base URL: a full http:// or https:// URL without a "
+            f"query, e.g. https://woodoo.example.com")
+    path = re.split(r"/webhooks(?:/|$)", parsed.path, maxsplit=1)[0].rstrip("/")
+    base = f"{parsed.scheme}://{parsed.netloc}{path}"
+    if base != value.rstrip("/"):
+        click.echo(f"  using the daemon's base URL {base}")
+    return base
+
+
+def channel_secret(value: str) -> str:
+    """A channel secret typed or given: the config's rules (secret.channel_weakness), and
+    printable ASCII without blanks, as it goes into wp-config.php and Odoo as typed."""
+    if weakness := secret.channel_weakness(value):
+        raise click.BadParameter(f"{weakness}; or let init make one")
+    if not all("\x21" <= c <= "\x7e" for c in value):
+        raise click.BadParameter("use printable ASCII characters without blanks only (it is "
+                                 "copied into wp-config.php and Odoo); or let init make one")
+    return value
+
+
+def shop_of(target: Path) -> str | None:
+    """The shop a config written at `target` is for, as config.parse names it when the config
+    sets no shop.name: the file's name (shop-a for shop-a.yaml), never the generic woodoo.yaml.
+    Its Odoo rule and module parameters carry that name (several shops on one Odoo)."""
+    stem = target.stem
+    return None if stem == "woodoo" or config_module.shop_name_problem(stem) else stem
+
+
+def php_string(value: str) -> str:
+    """`value` as a single-quoted PHP string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def _not_blank(value: str) -> str:
     if not value.strip():
         raise click.BadParameter("an answer is needed")
@@ -178,6 +273,10 @@ def odoo_hint(message: str) -> str:
 
 def woo_hint(message: str) -> str:
     """What to try after a WooCommerce failure, from the gateway's message."""
+    if "woodoo/v1" in message:
+        return ("the stock secret given (--stock-secret) is not the one the shop's Woodoo "
+                "Companion plugin has: compare it with WOODOO_STOCK_SECRET in wp-config.php (or "
+                "WooCommerce > Settings > Woodoo), or leave it out to have one made")
     if "HTTP 401" in message or "HTTP 403" in message:
         return ("make a REST API key with Read/Write permissions under WooCommerce -> Settings "
                 "-> Advanced -> REST API, and copy both its consumer key (ck_...) and secret "
@@ -274,7 +373,17 @@ class Wizard:
         self.target = target
         self.interactive = interactive
         self.odoo_version = ""
+        self.odoo_major = 0
         self.warehouses: list[tuple[str, str]] = []  # (code, name) of every Odoo warehouse
+        self.module: str | None = None  # the woodoo_webhook module's state (None: unknown to Odoo)
+        self.module_problem = ""  # why the module's state could not be read
+        self.parameters: dict[str, str] = {}  # the module's system parameters as Odoo has them
+        self.plugin = PluginFound(False)
+        self.mode: str | None = None  # the real-time mode: "signed", "native", None (polling)
+        self.decided: list[str] = []  # the channel secrets settled so far, in order
+        self.shop = shop_of(target)
+        self.targets: list[str] = []  # woodoo_webhook.targets as Odoo has it
+        self.made: set[str] = set()  # those made here (the other side does not have them yet)
 
     # -- output -----------------------------------------------------------------------------------
 
@@ -355,7 +464,9 @@ class Wizard:
         self._choose_warehouses()
         self._choose_stock_field()
         self._step("WooCommerce", self._shop)
-        return self._write()
+        self._choose_realtime()
+        written = self._write()
+        return self._after_write(written)
 
     def _step(self, name: str, attempt: Callable[[bool], None]) -> None:
         self.say(f"\n{name}")
@@ -392,12 +503,37 @@ class Wizard:
         except (OdooError, ProblemsError) as error:
             raise _StepFailed(str(error), odoo_hint(str(error))) from None
         self.odoo_version = gateway.server_version
+        self.odoo_major = gateway.major_version
         self.warehouses = [(str(r["code"]), str(r["name"])) for r in rows]
         self.say(f"  connected: Odoo {self.odoo_version}, database {a.odoo_database}, "
                  f"as {a.odoo_user}")
         if not self.warehouses:
             raise _StepFailed(f"the Odoo database {a.odoo_database} has no warehouse",
                               odoo_hint("stock.warehouse"), EXIT_CONFIG)
+        self._find_module(gateway)
+
+    def _find_module(self, gateway: OdooGateway) -> None:
+        """The woodoo_webhook module's state and, when installed, its system parameters."""
+        self.module, self.module_problem, self.parameters = None, "", {}
+        if self.odoo_major < odoo_setup.MIN_VERSION:
+            self.say(f"  Odoo {self.odoo_version} has no webhook automation rules: Woodoo polls it")
+            return
+        try:
+            self.module = odoo_setup.module_state(gateway)
+        except OdooError as error:
+            # Not fatal: Woodoo works by polling; the rule can be set up later by an admin.
+            self.module_problem = str(error)
+            self.say(f"  the woodoo_webhook module: cannot tell ({error}); Odoo's own webhook "
+                     f"action (native mode) is assumed")
+            return
+        self.say(f"  {odoo_setup.describe_module(self.module)}")
+        if odoo_setup.module_installed(self.module):
+            try:
+                self.parameters = odoo_setup.read_parameters(gateway, self.shop)
+                self.targets = odoo_setup.targets(gateway)
+            except OdooError as error:
+                self.say(f"  its system parameters cannot be read ({error}): setting them "
+                         f"needs an Odoo administrator")
 
     def _database(self, databases: list[str] | None, first: bool) -> str:
         a = self.answers
@@ -501,6 +637,40 @@ class Wizard:
         settings = config_module.WooCommerceConfig(
             url=a.shop_url, consumer_key=a.consumer_key, consumer_secret=a.consumer_secret)
         gateway = WooGateway(settings, NO_RETRIES)
+        try:
+            version = gateway.version()
+            self.say(f"  connected: WooCommerce {version}")
+            self.plugin = gateway.plugin()
+        except WooError as error:
+            raise _StepFailed(str(error), woo_hint(str(error))) from None
+        finally:
+            gateway.close()
+        if self.plugin.active is None:
+            raise _StepFailed(self.plugin.problem, woo_hint(self.plugin.problem))
+        self.say(f"  {self.plugin.describe()}")
+        self.decided, self.made = [], set()
+        stock = None
+        if self.plugin.active:
+            if not first and self.interactive:
+                a.stock_secret = None  # the one given may be what failed: asked again
+            self._channel("stock_secret")
+            # The shop's own stock secret counts a big shop through the plugin's catalog route,
+            # a few requests instead of one per 100 products, and a secret the plugin does not
+            # have is found here, before anything is written; a new one it cannot know yet.
+            if "stock_secret" not in self.made and self.plugin.bulk:
+                stock = a.stock_secret
+        counts = self._count(config_module.WooCommerceConfig(
+            url=a.shop_url, consumer_key=a.consumer_key, consumer_secret=a.consumer_secret,
+            plugin_secret=stock))
+        products, variations, without = counts["product"], counts["variation"], counts["without"]
+        # Counts as labelled lists: "1 products ... have" does not agree, and neither would a
+        # sentence whose verb follows a count.
+        self.say(f"  with an SKU: {plural(products, 'product')}, {plural(variations, 'variation')}"
+                 + (f"; without one (left alone): {plural(without, 'item')}" if without else ""))
+
+    def _count(self, settings: config_module.WooCommerceConfig) -> Counter[str]:
+        """The shop's items with an SKU, by kind ("product", "variation"), and "without"."""
+        gateway = WooGateway(settings, NO_RETRIES)
         said: list[bool] = []
 
         def progress(step: int, pages: int) -> None:
@@ -510,19 +680,165 @@ class Wizard:
                          f"variations, this takes a moment...")
 
         try:
-            version = gateway.version()
-            self.say(f"  connected: WooCommerce {version}")
-            counts = Counter(("variation" if i.type == "variation" else "product") if i.sku
-                             else "without" for page in gateway.item_pages(progress) for i in page)
+            return Counter(("variation" if i.type == "variation" else "product") if i.sku
+                           else "without" for page in gateway.item_pages(progress) for i in page)
         except WooError as error:
             raise _StepFailed(str(error), woo_hint(str(error))) from None
         finally:
             gateway.close()
-        products, variations, without = counts["product"], counts["variation"], counts["without"]
-        self.say(f"  {products} products and {variations} variations have an SKU"
-                 + (f" ({without} without SKU are left alone)" if without else ""))
+
+    # -- real time and orders -------------------------------------------------------------------
+
+    def confirm(self, text: str, option: str, default: bool, *, ahead: bool | None = None) -> bool:
+        """A yes/no answer: the flag given, else asked on a terminal, else `ahead` (the default
+        without a terminal; `default` when None)."""
+        given = getattr(self.answers, option)
+        if given is not None:
+            return bool(given)
+        if not self.interactive:
+            return default if ahead is None else ahead
+        return click.confirm(text, default=default)
+
+    def _choose_realtime(self) -> None:
+        """Orders, the real-time mode, the daemon URL and the channel secrets."""
+        a = self.answers
+        self.say("\nReal time and orders")
+        plugin = bool(self.plugin.active)
+        if a.orders and not plugin:
+            raise SetupError(f"--orders: {self.plugin.describe()} Only the plugin sends order "
+                             f"events; install and activate it (wp-plugin/woodoo-companion), or "
+                             f"leave --orders out", EXIT_CONFIG)
+        a.orders = plugin and self.confirm(
+            "Bring the shop's orders into Odoo (orders.enabled: the plugin sends each order "
+            "event to the daemon)?", "orders", True)
+        if plugin:
+            self.say(f"  orders: {'on' if a.orders else 'off'}")
+        self.mode = None
+        if self.odoo_major >= odoo_setup.MIN_VERSION:
+            self.mode = "signed" if odoo_setup.module_installed(self.module) else "native"
+            if self.mode == "native":
+                self.say(f"  native mode: Odoo calls the daemon inside each save and waits up to "
+                         f"{odoo_setup.NATIVE_WAIT_SECONDS} s per changed quant whenever the "
+                         f"daemon cannot answer; the woodoo_webhook module (signed mode) never "
+                         f"makes a user wait")
+            a.webhooks = self.confirm(
+                f"Set up Odoo's automation rule in {self.mode} mode once the config is written "
+                f"(`woodoo odoo setup-webhooks --mode {self.mode}`)?", "webhooks", True,
+                ahead=False)
+        elif a.webhooks:
+            raise SetupError(f"--webhooks: Odoo {self.odoo_version} has no webhook automation "
+                             f"rules (Odoo {odoo_setup.MIN_VERSION} or later); leave --webhooks "
+                             f"out: Woodoo polls it", EXIT_CONFIG)
+        if not plugin and self.mode is None:
+            self.say("  polling only: no plugin in the shop, no webhook rules in this Odoo")
+            return
+        a.daemon_url = self._daemon_url()
+        if plugin:  # the stock secret was settled with the shop
+            self._channel("events_secret")
+        if self.mode == "signed":
+            self._channel("odoo_webhook_secret")
+            a.set_odoo_parameters = self.confirm(
+                f"Set {' and '.join(odoo_setup.parameter_keys(self.shop))} in Odoo now, through "
+                f"its API (else you set them by hand: Settings > Technical > System "
+                f"Parameters)?", "set_odoo_parameters", True, ahead=False)
+        elif a.set_odoo_parameters:
+            raise SetupError(f"--set-odoo-parameters: {odoo_setup.describe_module(self.module)} "
+                             f"Its parameters are set once it is installed", EXIT_CONFIG)
+        if self.mode == "native":
+            self._channel("native_token")
+
+    def _daemon_url(self) -> str:
+        """The daemon's public base URL: the one given, else asked, else the local default."""
+        a = self.answers
+        if a.daemon_url is None and not self.interactive:
+            self.say(f"  daemon URL: {DEFAULT_DAEMON_URL} (the daemon on this machine; give "
+                     f"--daemon-url when the shop or Odoo reach it at another address)")
+            return DEFAULT_DAEMON_URL
+        if a.daemon_url is None:
+            a.daemon_url = DEFAULT_DAEMON_URL
+            return self.ask("The daemon's URL as the shop and Odoo reach it (behind your "
+                            "proxy, e.g. https://woodoo.example.com)", "daemon_url", False,
+                            daemon_url)
+        return self.ask("Daemon URL", "daemon_url", True, daemon_url)
+
+    def _channel(self, name: str) -> None:
+        """One channel secret: the one given (checked), else typed, kept from Odoo or made."""
+        self._settle(name)
+        self.decided.append(name)
+
+    def _settle(self, name: str) -> None:
+        """Set the answer `name` to its channel secret (see _channel)."""
+        a = self.answers
+        label, where = CHANNELS[name]
+        flag = OPTIONS[name][0]
+        odoo_has = self.parameters.get(odoo_setup.PARAM_SECRET, "") if (
+            name == "odoo_webhook_secret") else ""
+        secret_key = odoo_setup.parameter_keys(self.shop)[1]
+        if name == "odoo_webhook_secret":
+            where = f"Odoo ({secret_key})"
+        if odoo_has and (secret.channel_weakness(odoo_has) or odoo_has in self._others(name)):
+            odoo_has = ""  # Odoo's is unusable here: a new one replaces it
+
+        def check(value: str) -> str:
+            value = channel_secret(value)
+            if value in self._others(name):
+                raise click.BadParameter("the same as another channel's secret; each channel "
+                                         "needs its own, so that one leaked secret opens one "
+                                         "door")
+            if name == "native_token" and not odoo_setup.TOKEN.fullmatch(value):
+                raise click.BadParameter("use only A-Z a-z 0-9 - _ . ~ (it goes in a URL)")
+            return value
+
+        given = getattr(a, name)
+        if given is not None:
+            try:
+                setattr(a, name, check(given))
+                self.say(f"  {label}: the one given")
+                return
+            except click.BadParameter as error:
+                if not self.interactive:
+                    raise SetupError(f"{flag}: {error.message}", EXIT_CONFIG) from None
+                self.say(f"  problem: {label}: {error.message}", err=True)
+        if self.interactive:
+            keep = "Enter keeps the one Odoo has" if odoo_has else "Enter makes a new one"
+            typed = click.prompt(f"The {label}, as {where} holds it (hidden; {keep})",
+                                 default="", show_default=False, hide_input=True,
+                                 value_proc=lambda v: check(v) if v else v)
+            if typed:
+                setattr(a, name, typed)
+                return
+        if odoo_has:
+            setattr(a, name, odoo_has)
+            self.say(f"  {label}: the one Odoo has ({secret_key})")
+            return
+        setattr(a, name, secret.make_channel_secret())
+        self.made.add(name)
+        self.say(f"  {label}: made (random, 43 characters)")
+
+    def _others(self, name: str) -> set[str]:
+        """The channel secrets decided before this one, and the credentials: a secret must
+        differ from each (one leaked value must open one door only)."""
+        a = self.answers
+        return {getattr(a, k) for k in self.decided if k != name} | {
+            v for v in (a.odoo_password, a.consumer_key, a.consumer_secret) if v}
 
     # -- writing ----------------------------------------------------------------------------------
+
+    def _channel_values(self) -> dict[str, Any]:
+        """The config's channel secrets and what they turn on, by key path (lists as written)."""
+        a = self.answers
+        values: dict[str, Any] = {}
+        if a.stock_secret:
+            values["woocommerce.plugin_secret"] = a.stock_secret
+        if a.events_secret:
+            values["webhooks.shop_secrets"] = [a.events_secret]
+        if a.odoo_webhook_secret:
+            values["webhooks.odoo_secrets"] = [a.odoo_webhook_secret]
+        if a.native_token:
+            values["webhooks.native_tokens"] = [a.native_token]
+        if a.orders:
+            values["orders.enabled"] = True
+        return values
 
     def _encryption(self) -> dict[str, bool]:
         """Which secrets to encrypt, by key path."""
@@ -530,13 +846,23 @@ class Wizard:
         secrets = {"odoo.password": ("the Odoo password", a.odoo_password),
                    "woocommerce.consumer_key": ("the consumer key", a.consumer_key),
                    "woocommerce.consumer_secret": ("the consumer secret", a.consumer_secret)}
+        channels = [path for path in self._channel_values() if path != "orders.enabled"]
         if a.encrypt is not None or not self.interactive:
-            chosen = dict.fromkeys(secrets, a.encrypt is not False)
+            chosen = dict.fromkeys([*secrets, *channels], a.encrypt is not False)
         else:
             self.say("\nSecrets: encrypted (enc:...) with a key file beside the config, or "
                      "written as typed (the config is made readable by you only either way)")
             chosen = {path: click.confirm(f"Encrypt {label} in the config?", default=True)
                       for path, (label, _) in secrets.items()}
+            if channels:
+                # One question for all: they are made alike and kept alike.
+                both = click.confirm(f"Encrypt the channel secrets ({', '.join(channels)}) in "
+                                     f"the config?", default=True)
+                chosen.update(dict.fromkeys(channels, both))
+        channel_values = self._channel_values()
+        for path in channels:
+            secrets[path] = (path, "".join(channel_values[path]) if isinstance(
+                channel_values[path], list) else channel_values[path])
         for path, (label, value) in secrets.items():
             if not chosen[path] and value and ("${" in value or value.startswith("enc:")):
                 # Read literally, `${NAME}` would be taken from the environment and `enc:` decrypted.
@@ -554,6 +880,7 @@ class Wizard:
             "odoo.warehouses": a.warehouses, "odoo.stock_field": a.stock_field,
             "woocommerce.url": a.shop_url, "woocommerce.consumer_key": a.consumer_key,
             "woocommerce.consumer_secret": a.consumer_secret,
+            **self._channel_values(),
         }
         directory = self.target.parent
         new_key_file = None
@@ -580,12 +907,16 @@ class Wizard:
                 where = secret.KEY_ENV if source == f"${secret.KEY_ENV}" else secret.KEY_FILE_ENV
                 self.say(f"  the daemon and `woodoo check` read it from ${where}: set it for them too")
             for path, encrypt in chosen.items():
-                if encrypt:
+                if encrypt and isinstance(values[path], list):
+                    values[path] = [secret.encrypt(item, key) for item in values[path]]
+                elif encrypt:
                     values[path] = secret.encrypt(values[path], key)
         text = render(example_text(), values)
         try:
             config_module.parse(text, base_dir=directory, source=str(self.target))
         except config_module.ConfigError as error:  # a bug: the answers were all checked
+            if new_key_file is not None:
+                new_key_file.unlink()  # nothing half-done: no key without its config
             raise SetupError("the config made from the answers is invalid: "
                              + "; ".join(error.problems), EXIT_CONFIG) from None
         directory.mkdir(parents=True, exist_ok=True)
@@ -596,3 +927,121 @@ class Wizard:
         os.replace(temporary, self.target)
         self.say(f"wrote {self.target} (mode 0600, every key explained in its comments)")
         return Written(self.target, new_key_file)
+
+    # -- after writing: the other sides ------------------------------------------------------------
+
+    def _after_write(self, written: Written) -> Written:
+        """Say what goes into wp-config.php and Odoo; set Odoo's parameters and rule if agreed.
+
+        The config is written first: it holds the secrets, so none is lost whatever fails here.
+        A failure says what is left to do, by hand or by command, and stops before the check.
+        """
+        a = self.answers
+        try:
+            if self.plugin.active:
+                self._wp_config_lines()
+            if self.mode == "signed":
+                written = self._odoo_parameters(written)
+            if self.mode and a.webhooks:
+                written = self._webhooks(written)
+            elif self.mode:
+                self.say(f"\nOdoo's automation rule, when you want it: woodoo odoo setup-webhooks "
+                         f"-c {self.target} --mode {self.mode} --url {a.daemon_url}"
+                         + (" --token <webhooks.native_tokens[0]>" if self.mode == "native" else ""))
+        except (click.Abort, KeyboardInterrupt):
+            raise SetupError(f"stopped; {self.target} is written, Odoo was not changed further "
+                             f"than said above", EXIT_INTERRUPTED) from None
+        return written
+
+    def _wp_config_lines(self) -> None:
+        """The exact lines the plugin reads from wp-config.php (shown once: copy them)."""
+        a = self.answers
+        assert a.daemon_url and a.events_secret and a.stock_secret
+        self.say("\nwp-config.php: add these lines above \"/* That's all, stop editing! */\" (they "
+                 "win over WooCommerce > Settings > Woodoo and lock its fields; the secrets are "
+                 "shown this once, keep them out of tickets and chats):")
+        for name, value in ((WP_DAEMON_URL, a.daemon_url + SHOP_EVENTS_PATH),
+                            (WP_EVENTS_SECRET, a.events_secret), (WP_STOCK_SECRET, a.stock_secret)):
+            click.echo(f"  define( {php_string(name)}, {php_string(value)} );")
+        self.say("  the plugin's Send test event button (WooCommerce > Settings > Woodoo) then "
+                 "proves the pair once the daemon runs")
+        if self.interactive:
+            click.prompt("Press Enter once wp-config.php has these lines (the closing check "
+                         "reads the shop through the plugin)", default="", show_default=False)
+        elif "stock_secret" in self.made:
+            self.say("  the closing check reads the shop through the plugin: it fails until "
+                     "wp-config.php has these lines")
+
+    def _odoo_parameters(self, written: Written) -> Written:
+        """Set the module's system parameters through Odoo's API, or say what to set by hand."""
+        a = self.answers
+        assert a.daemon_url and a.odoo_webhook_secret
+        url_key, secret_key = odoo_setup.parameter_keys(self.shop)
+        have = {url_key: self.parameters.get(odoo_setup.PARAM_URL, ""),
+                secret_key: self.parameters.get(odoo_setup.PARAM_SECRET, "")}
+        # The full endpoint: the module takes a URL with a path (a proxy's prefix) as it is.
+        endpoint = a.daemon_url + odoo_setup.SIGNED_PATH
+        if odoo_setup.module_endpoint(have[url_key]) == endpoint:
+            endpoint = have[url_key]  # the same place, spelled as Odoo has it: left alone
+        wanted = {url_key: endpoint, secret_key: a.odoo_webhook_secret}
+        if self.shop is not None:
+            # A named shop's daemon is a target of its own, sent to once the list names it.
+            have[odoo_setup.PARAM_TARGETS] = ",".join(self.targets)
+            wanted[odoo_setup.PARAM_TARGETS] = ",".join(dict.fromkeys([*self.targets, self.shop]))
+        if have == wanted:
+            self.say(f"\nOdoo's system parameters {', '.join(wanted)} already hold these values")
+            return Written(written.config, written.key_file, odoo_parameters=True)
+        if not a.set_odoo_parameters:
+            self.say("\nOdoo, Settings > Technical > System Parameters (developer mode): set "
+                     "these (the secret is shown this once):")
+            for key, value in wanted.items():
+                click.echo(f"  {key} = {value}")
+            return written
+        changed = [key for key, value in wanted.items() if have[key] != value]
+        try:
+            odoo_setup.set_parameters(self._gateway(), {k: wanted[k] for k in changed})
+        except (OdooError, ProblemsError) as error:
+            raise SetupError(self.redact(
+                f"{self.target} is written, but setting Odoo's system parameters failed "
+                f"({error}); Odoo keeps the ones it had. Set {odoo_setup.PARAM_URL} and "
+                f"{odoo_setup.PARAM_SECRET} by hand (Settings > Technical > System Parameters; "
+                f"the secret is webhooks.odoo_secrets[0] in the config), or run `woodoo init` "
+                f"again"), EXIT_REMOTE) from None
+        was = have[url_key] or "not set"
+        self.say(f"\nset in Odoo: {', '.join(changed)} ({url_key} was {was}, now "
+                 f"{wanted[url_key]})")
+        return Written(written.config, written.key_file, odoo_parameters=True)
+
+    def _webhooks(self, written: Written) -> Written:
+        """`woodoo odoo setup-webhooks` in the chosen mode, with the config just written."""
+        a = self.answers
+        assert self.mode and a.daemon_url
+        self.say(f"\nOdoo's automation rule ({self.mode} mode)")
+        try:
+            config = config_module.load(self.target)
+            gateway = self._gateway(config)
+            plan = odoo_setup.plan_webhooks(gateway, mode=self.mode, daemon_url=a.daemon_url,
+                                            token=a.native_token, shop=config.shop.name)
+            odoo_setup.apply_webhooks(gateway, plan)
+        except (OdooError, ProblemsError) as error:
+            problems = "; ".join(error.problems) if isinstance(error, ProblemsError) else str(error)
+            raise SetupError(self.redact(
+                f"{self.target} is written, but setting up Odoo's automation rule failed: "
+                f"{problems}. Fix that, then run `woodoo odoo setup-webhooks -c {self.target} "
+                f"--mode {self.mode} --url {a.daemon_url}`"), EXIT_REMOTE) from None
+        for planned in plan:
+            self.say(f"  {planned.operation}: {planned.name}")
+        return Written(written.config, written.key_file, written.odoo_parameters, webhooks=True)
+
+    def _gateway(self, config: config_module.Config | None = None) -> OdooGateway:
+        """A connected Odoo gateway: the written config's, or one from the answers."""
+        a = self.answers
+        if config is not None:
+            gateway = OdooGateway(config.odoo, NO_RETRIES)
+        else:
+            settings = config_module.OdooConfig(
+                url=a.odoo_url, database=a.odoo_database, username=a.odoo_user,
+                password=a.odoo_password, warehouses=a.warehouses)
+            gateway = OdooGateway(settings, NO_RETRIES)
+        gateway.connect()
+        return gateway

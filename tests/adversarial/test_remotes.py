@@ -234,7 +234,9 @@ def refused(call: Callable[[], Any], kind: type[Exception]) -> str:
     return text
 
 
-PLUGIN_ROUTES = {"routes": {"/woodoo/v1/catalog": {}, "/woodoo/v1/stock/bulk": {}}}
+# The plugin's namespace index, as the real one names its namespace (plugin_namespace_index.json).
+PLUGIN_ROUTES = {"namespace": "woodoo/v1",
+                 "routes": {"/woodoo/v1/catalog": {}, "/woodoo/v1/stock/bulk": {}}}
 
 
 # -- 4. decompression bombs and oversized answers --------------------------------------------------

@@ -83,6 +83,11 @@ NATIVE_PATH = "/webhooks/odoo-native/"
 SIGNED_PATH = "/webhooks/odoo"
 SIGNED_CODE = "records._woodoo_notify()"
 MODES = ("native", "signed")
+# The module's system parameters: where it sends, and what it signs with.
+PARAM_URL = "woodoo_webhook.url"
+PARAM_SECRET = "woodoo_webhook.secret"
+PARAMETERS = (PARAM_URL, PARAM_SECRET)
+PARAM_TARGETS = "woodoo_webhook.targets"  # the other daemons' names (several shops, one Odoo)
 TOKEN = re.compile(r"[A-Za-z0-9._~-]{32,256}")  # unreserved URL characters: no escaping needed
 MIN_VERSION = 17
 NATIVE_WAIT_SECONDS = 1  # Odoo's webhook action: requests.post(..., timeout=1), per record
@@ -188,7 +193,7 @@ def plan_webhooks(gateway: OdooGateway, *, mode: str, daemon_url: str,
         _check_module(gateway)
     names = _field_names(gateway, specs)  # ir.model.fields id -> "model.field"
     ids = {label: field_id for field_id, label in names.items()}
-    existing = _existing_rules(gateway)
+    existing = existing_rules(gateway)
     if mode == "native":
         # This shop's rules only: another shop's daemon takes another token.
         url = native_url(base_url, _native_token(
@@ -315,8 +320,8 @@ def native_mode_warning(gateway: OdooGateway) -> list[str]:
         "run `woodoo odoo pause-webhooks`, and `woodoo odoo resume-webhooks` afterwards (polling "
         "keeps the shop right meanwhile).",
     ]
-    state = _module_state(gateway)
-    if state in ("installed", "to upgrade"):
+    state = module_state(gateway)
+    if module_installed(state):
         lines.append(f"recommended: the {MODULE} module is installed in this Odoo: use "
                      f"--mode signed instead; its events are sent by Odoo's cron worker and "
                      f"never make a user wait.")
@@ -424,14 +429,87 @@ def _check_schema(gateway: OdooGateway, mode: str) -> None:
         raise WebhookSetupError(problems)
 
 
-def _module_state(gateway: OdooGateway) -> str | None:
+def module_state(gateway: OdooGateway) -> str | None:
+    """The woodoo_webhook module's ir.module.module state ('installed', 'uninstalled': in the
+    addons path, not installed, ...), or None when Odoo does not know it at all."""
     rows = gateway.execute("ir.module.module", "search_read", [[("name", "=", MODULE)]],
                            {"fields": ["state"]})
-    return rows[0]["state"] if rows else None
+    return str(rows[0]["state"]) if rows else None
+
+
+def module_installed(state: str | None) -> bool:
+    """True when a module in `state` runs (an upgrade pending still runs the installed code)."""
+    return state in ("installed", "to upgrade")
+
+
+def describe_module(state: str | None) -> str:
+    """One sentence: what the module's state means for the real-time path."""
+    if module_installed(state):
+        return (f"The {MODULE} module is installed: Odoo's stock changes can reach the daemon "
+                f"as signed events, sent by Odoo's cron worker after each commit.")
+    if state is None:
+        return (f"The {MODULE} module is not in this Odoo (not in its addons path, or the apps "
+                f"list was not updated): Odoo's own webhook action (native mode) is used.")
+    if state == "uninstallable":
+        return (f"The {MODULE} module is in Odoo's addons path but cannot be installed (a "
+                f"module it depends on is missing): Odoo's own webhook action (native mode) is "
+                f"used.")
+    return (f"The {MODULE} module is available in Odoo but {state.replace('uninstalled', 'not installed')}: "
+            f"Odoo's own webhook action (native mode) is used until it is installed (Apps, "
+            f"search \"Woodoo Webhook\", Install; then run `woodoo init` or `woodoo odoo "
+            f"setup-webhooks --mode signed` again).")
+
+
+def module_endpoint(url: str) -> str:
+    """Where the module POSTs for a woodoo_webhook.url value: a bare daemon URL gets
+    /webhooks/odoo, a URL with a path is taken as the endpoint (the module's own rule,
+    odoo-addon/woodoo_webhook/lib/payload.py endpoint_url; '' for no http(s) URL)."""
+    parts = urlparse(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return ""
+    path = parts.path.rstrip("/") or SIGNED_PATH
+    return parts._replace(path=path, fragment="").geturl()
+
+
+def parameter_keys(shop: str | None = None) -> tuple[str, str]:
+    """The system parameters holding the URL and secret of `shop`'s daemon: woodoo_webhook.url
+    and .secret for a config that names no shop, else woodoo_webhook.url.<shop> and
+    .secret.<shop> (a target the module sends to once woodoo_webhook.targets names it)."""
+    return PARAMETERS if shop is None else (f"{PARAM_URL}.{shop}", f"{PARAM_SECRET}.{shop}")
+
+
+def read_parameters(gateway: OdooGateway, shop: str | None = None) -> dict[str, str]:
+    """The URL and secret of `shop`'s daemon as Odoo's system parameters hold them ('' when not
+    set), under the keys PARAM_URL and PARAM_SECRET whatever the shop."""
+    return {plain: str(gateway.execute("ir.config_parameter", "get_param", [key], {}) or "")
+            for plain, key in zip(PARAMETERS, parameter_keys(shop), strict=True)}
+
+
+def targets(gateway: OdooGateway) -> list[str]:
+    """The daemons' names woodoo_webhook.targets lists (the default one is never listed)."""
+    listed = gateway.execute("ir.config_parameter", "get_param", [PARAM_TARGETS], {}) or ""
+    return [name.strip() for name in str(listed).split(",") if name.strip()]
+
+
+def set_parameters(gateway: OdooGateway, values: dict[str, str]) -> None:
+    """Set system parameters (key: value); when one fails, put back those already set, so that
+    Odoo keeps either all the old values or all the new ones."""
+    before = {key: gateway.execute("ir.config_parameter", "get_param", [key], {}) or ""
+              for key in values}
+    done: list[str] = []
+    try:
+        for key, value in values.items():
+            gateway.execute("ir.config_parameter", "set_param", [key, value], {})
+            done.append(key)
+    except Exception:
+        for key in done:
+            # set_param with False deletes a parameter that was not there before.
+            gateway.execute("ir.config_parameter", "set_param", [key, before[key] or False], {})
+        raise
 
 
 def _check_module(gateway: OdooGateway) -> None:
-    state = _module_state(gateway)
+    state = module_state(gateway)
     if state in ("installed", "to upgrade"):
         return
     where = ("Odoo does not know the module (it is not in Odoo's addons path, or the apps list "
@@ -458,7 +536,7 @@ def _field_names(gateway: OdooGateway, specs: Sequence[RuleSpec]) -> dict[int, s
     return names
 
 
-def _existing_rules(gateway: OdooGateway) -> dict[str, list[dict[str, Any]]]:
+def existing_rules(gateway: OdooGateway) -> dict[str, list[dict[str, Any]]]:
     """Rules whose name starts with the prefix (archived too), by name, oldest first."""
     rows = gateway.execute(
         "base.automation", "search_read", [[("name", "=like", f"{RULE_PREFIX}%")]],
@@ -480,7 +558,7 @@ def _managed_rules(gateway: OdooGateway, shop: str | None = None) -> dict[str, l
     Woodoo's rules belong to the config that names no shop: it made them)."""
     _connect(gateway)
     managed = {quant_rule_name(shop)} | (set(RETIRED_RULES) if shop is None else set())
-    found = {name: rules for name, rules in _existing_rules(gateway).items() if name in managed}
+    found = {name: rules for name, rules in existing_rules(gateway).items() if name in managed}
     if not found:
         raise WebhookSetupError(["Odoo has no Woodoo automation rules: `woodoo odoo "
                                  "setup-webhooks` creates them"])
@@ -601,8 +679,10 @@ def _readable_rule(row: dict[str, Any], names: dict[int, str]) -> dict[str, Any]
 
 
 def _readable_action(row: dict[str, Any], names: dict[int, str], mode: str) -> dict[str, Any]:
-    readable = {"name": row.get("name"), "model_id": _m2o(row.get("model_id")),
-                "state": row.get("state"), "usage": row.get("usage")}
+    # Not the name: Odoo 18 names an automation rule's action after its type ("Execute Code")
+    # whatever is written, so comparing it made every run an "update" (seen on a real Odoo 18).
+    readable = {"model_id": _m2o(row.get("model_id")), "state": row.get("state"),
+                "usage": row.get("usage")}
     if mode == "native":
         readable["webhook_url"] = row.get("webhook_url") or False
         readable["webhook_field_ids"] = sorted(names.get(i, f"#{i}")

@@ -42,17 +42,47 @@ class WooError(retry.RemoteError):
     """A WooCommerce call failed."""
 
 
+REST_PATH = "WooCommerce's REST API (100 items per request)"
+BULK_PATH = "the Woodoo Companion plugin's bulk routes (thousands of items per request)"
+PLUGIN_NAMESPACE = "woodoo/v1"
+PLUGIN_BULK_ROUTES = ("/woodoo/v1/catalog", "/woodoo/v1/stock/bulk")  # since plugin 0.4
+
+
 @dataclass(frozen=True)
 class WritePath:
-    """How stock is read and written in this shop, and why."""
+    """How stock is read and written in this shop, and why: `via` names the path, `reason` is
+    one sentence about the plugin's bulk routes (used, or why not)."""
 
     bulk: bool  # the Woodoo Companion plugin's catalog and bulk routes (else WooCommerce's REST)
     reason: str
+    via: str = REST_PATH
 
     @property
     def batch_size(self) -> int:
         """Items per write request on this path (REST batches hold at most 100)."""
         return BULK_ITEMS if self.bulk else PAGE_SIZE
+
+
+@dataclass(frozen=True)
+class PluginFound:
+    """What the shop's REST index says of the Woodoo Companion plugin."""
+
+    active: bool | None  # None: the shop could not be asked (`problem` says why)
+    bulk: bool = False  # it has the bulk routes (0.4 and later)
+    problem: str = ""
+
+    def describe(self) -> str:
+        """One sentence: whether the plugin is there, and which routes it has."""
+        if self.active is None:
+            return f"The Woodoo Companion plugin could not be asked for: {self.problem}."
+        if not self.active:
+            return (f"The Woodoo Companion plugin is not active in the shop (its REST namespace "
+                    f"{PLUGIN_NAMESPACE} is not there).")
+        if not self.bulk:
+            return ("The Woodoo Companion plugin is active, but older than 0.4: it has no bulk "
+                    "routes; update it.")
+        return ("The Woodoo Companion plugin is active, with its stock, flush and bulk routes "
+                f"(REST namespace {PLUGIN_NAMESPACE}).")
 
 
 @dataclass(frozen=True)
@@ -158,40 +188,60 @@ class WooGateway:
         body = self._request("GET", "system_status", params={"_fields": "environment.version"})
         return str(body.get("environment", {}).get("version", "unknown"))
 
-    def write_path(self) -> WritePath:
-        """Whether the plugin's bulk routes are there (asked once: its public namespace index)."""
-        if self._write_path is not None:
-            return self._write_path
-        if self.plugin_secret is None:
-            return WritePath(False, "woocommerce.plugin_secret is not set, so the plugin's routes "
-                             "cannot be used: WooCommerce's REST API")
-        url = f"{self.config.url}/wp-json/woodoo/v1"
+    def plugin(self) -> PluginFound:
+        """Whether the Woodoo Companion plugin is active and has its bulk routes: its namespace
+        index (GET /wp-json/woodoo/v1, public: no key or secret needed; WordPress answers 404
+        rest_no_route when no plugin registered the namespace). The site-wide /wp-json/ index
+        says the same, but is over a megabyte on a real shop."""
+        url = f"{self.config.url}/wp-json/{PLUGIN_NAMESPACE}"
         try:
             answer = transport.fetch(self.api.session, "GET", url,
                                      remote="the Woodoo plugin's namespace",
                                      limit=SHOP_ANSWER_BYTES, timeout=self.config.timeout,
                                      verify=self.config.verify_tls)
         except transport.AnswerRefused as error:
-            return WritePath(False, f"the plugin could not be asked ({error}): WooCommerce's "
-                             f"REST API for now")
+            return PluginFound(None, problem=str(error))
         except requests.RequestException as error:
+            return PluginFound(None, problem=f"cannot reach {url}: {_root_cause(error)}")
+        if answer.status_code == 404:
+            return PluginFound(False)
+        if answer.status_code != 200 or not answer.headers.get(
+                "Content-Type", "").startswith("application/json"):
+            return PluginFound(None, problem=f"{url} answered HTTP {answer.status_code} "
+                               f"({answer.headers.get('Content-Type') or 'no content type'})")
+        try:
+            body = answer.json()
+        except ValueError:
+            return PluginFound(None, problem=f"{url} answered something that is not JSON")
+        routes = body.get("routes") if isinstance(body, dict) else None
+        if not isinstance(routes, dict) or body.get("namespace") != PLUGIN_NAMESPACE:
+            return PluginFound(None, problem=f"{url} answered JSON that is no REST namespace "
+                               f"index")
+        return PluginFound(True, bulk=all(r in routes for r in PLUGIN_BULK_ROUTES))
+
+    def write_path(self) -> WritePath:
+        """Whether the plugin's bulk routes are there (asked once: its public namespace index)."""
+        if self._write_path is not None:
+            return self._write_path
+        if self.plugin_secret is None:
+            return WritePath(False, "not used, because woocommerce.plugin_secret (the plugin's "
+                             "stock secret) is not set.")
+        found = self.plugin()
+        if found.active is None:
             # Not remembered: the next run asks again.
-            return WritePath(False, f"the plugin could not be asked ({_root_cause(error)}): "
-                             f"WooCommerce's REST API for now")
-        routes = answer.json().get("routes", {}) if answer.status_code == 200 and (
-            answer.headers.get("Content-Type", "").startswith("application/json")) else {}
-        if isinstance(routes, dict) and all(r in routes for r in ("/woodoo/v1/catalog",
-                                                                 "/woodoo/v1/stock/bulk")):
-            found = WritePath(True, "the Woodoo Companion plugin's bulk routes (catalog, "
-                              "stock/bulk): thousands of items per request")
-        elif answer.status_code in (200, 404):
-            found = WritePath(False, "the Woodoo Companion plugin is not installed, or older than "
-                              "0.4 (no bulk routes): WooCommerce's REST API")
+            return WritePath(False, f"not used for now, because the plugin could not be asked "
+                             f"({found.problem}); the next run asks again.")
+        if found.bulk:
+            path = WritePath(True, "in use: the Woodoo Companion plugin's catalog and "
+                             "stock/bulk routes answer.", BULK_PATH)
+        elif found.active:
+            path = WritePath(False, "not used, because the Woodoo Companion plugin is older "
+                             "than 0.4 (it has no bulk routes); update it.")
         else:
-            return WritePath(False, f"the plugin's namespace answered HTTP {answer.status_code}: "
-                             f"WooCommerce's REST API for now")
-        self._write_path = found
-        return found
+            path = WritePath(False, "not used, because the Woodoo Companion plugin is not active "
+                             f"in the shop (no REST namespace {PLUGIN_NAMESPACE}).")
+        self._write_path = path
+        return path
 
     def item_pages(self, progress: Callable[[int, int], None] | None = None
                    ) -> Iterator[list[ShopItem]]:
@@ -616,6 +666,9 @@ class WooGateway:
             return WooError(text, retryable=False)
         if status == 429:
             return WooError(text, retryable=True, retry_after=_retry_after(response))
+        if isinstance(body, dict) and body.get("error") == "not_configured":
+            # The plugin's 503 when its stock secret is not set: no retry sets it.
+            return WooError(text, retryable=False)
         return WooError(text, retryable=status >= 500)
 
     @staticmethod
