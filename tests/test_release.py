@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import ModuleType
 
@@ -149,6 +149,12 @@ def test_dev_version_writes_nothing_when_a_spot_is_missing(checkout):
 
 
 # -- ./dev release --------------------------------------------------------------------------------
+
+def test_this_checkout_s_versions_changelog_and_compatibility_table_agree():
+    # The repository as it stands: a version moved without its CHANGELOG section and table row
+    # fails here, not at release time. (Today: no release section may be dated later.)
+    assert release.check(ROOT, datetime.now(UTC).date()) == []
+
 
 def test_release_passes_when_everything_agrees(checkout):
     assert refusals(checkout) == []
