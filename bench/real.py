@@ -131,13 +131,12 @@ def catalog_rows(systems: real.Systems, odoo: Any, shop: Any, proxy: real.OdooPr
                                                           bulk=bulk) as built:
             proxy.connections = 0
             summary, measure = timed(lambda e=built: e.sync(full=True), memory=False)
-            seconds = f"{measure.seconds:.1f}"
+            seconds, requests = f"{measure.seconds:.1f}", proxy.connections
             if bulk and push_runs > 1:
                 runs = [measure.seconds, *first_pushes(systems, url, push_runs - 1)]
                 seconds = (f"{statistics.median(runs):.1f} (median of {len(runs)}: "
                            f"{', '.join(f'{r:.1f}' for r in runs)})")
-            pushes.append([label, "first full push", summary.pushed, proxy.connections,
-                           seconds])
+            pushes.append([label, "first full push", summary.pushed, requests, seconds])
             print(pushes[-1], flush=True)
             built.poll()  # sets the watermark after the full read
             changed = drift(systems)
