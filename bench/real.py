@@ -10,7 +10,7 @@ suite"); the shop's tables are reset and drifted through WOODOO_E2E_MYSQL. Measu
 - the first full push of the catalog and a 1%-drift reconciliation, through the plugin's bulk
   routes beside WooCommerce's REST API.
 
-Run: ./dev bench real [--changes 20] [--skip-rest] [--push-runs 3] [--latency-only]. Writes its tables into
+Run: ./dev bench real [--changes 20] [--skip-rest] [--push-runs 5] [--latency-only]. Writes its tables into
 docs/benchmarks.md. It leaves the BENCH products synced (Odoo's figures in the shop).
 """
 
@@ -107,7 +107,8 @@ def burst(odoo: Any, location: int) -> tuple[int, float]:
 
 def first_pushes(systems: real.Systems, url: str, runs: int) -> list[float]:
     """Seconds of `runs` first full pushes through the bulk routes, each on a reset shop and a
-    fresh state: one run varies with what the database did just before (12.0-18.5 s seen)."""
+    fresh state: one run varies with what the database did just before (10.9-25.3 s seen, the
+    slow ones first after other heavy work)."""
     seconds = []
     for _ in range(runs):
         reset_shop(systems)
@@ -206,7 +207,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=20, help="changes per webhook path")
     parser.add_argument("--skip-rest", action="store_true", help="leave the REST path out")
-    parser.add_argument("--push-runs", type=int, default=3,
+    parser.add_argument("--push-runs", type=int, default=5,
                         help="first full pushes through the bulk routes, for their median")
     parser.add_argument("--latency-only", action="store_true",
                         help="only the webhook latency (e.g. again with Odoo's workers > 0)")
