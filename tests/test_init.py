@@ -23,7 +23,7 @@ import requests
 import yaml
 from click.testing import CliRunner
 
-from woodoo import secret, wizard
+from woodoo import secret, starter_config, wizard
 from woodoo.cli import main
 from woodoo.gateways import odoo_setup
 
@@ -336,7 +336,7 @@ def test_render_sets_values_in_place_and_keeps_every_comment():
     values = {"odoo.url": "https://odoo.example.org", "odoo.password": "a: #tricky 'value'",
               "odoo.warehouses": ["WH", "RET 2"], "woocommerce.url": "https://shop.example.org",
               "secret_key_file": "woodoo.key"}
-    text = wizard.render(EXAMPLE.read_text(), values)
+    text = starter_config.render(EXAMPLE.read_text(), values)
     assert len(text.splitlines()) == len(EXAMPLE.read_text().splitlines())
     assert comments(text) == [c for c in comments(EXAMPLE.read_text())
                               if c != "# secret_key_file: woodoo.key"]
@@ -347,7 +347,7 @@ def test_render_sets_values_in_place_and_keeps_every_comment():
     assert loaded["secret_key_file"] == "woodoo.key"
     assert loaded["smtp"]["password"] is None  # only odoo.password was set
     with pytest.raises(ValueError, match=r"no line for odoo\.nope"):
-        wizard.render(EXAMPLE.read_text(), {"odoo.nope": 1})
+        starter_config.render(EXAMPLE.read_text(), {"odoo.nope": 1})
 
 
 def test_on_a_terminal_an_existing_file_is_kept_unless_the_user_agrees(tmp_path):

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from woodoo import __version__, commands, daemon, log, secret, wizard
+from woodoo import __version__, commands, daemon, log, secret, setup_answers, wizard
 from woodoo import config as config_module
 from woodoo.check import run_check
 from woodoo.config import Config, ConfigError
@@ -98,7 +98,7 @@ def main() -> None:
 
 
 def _answer_option(name: str, help_text: str, **kwargs: Any) -> Callable[[Any], Any]:
-    flag, envvar = wizard.OPTIONS[name]
+    flag, envvar = setup_answers.OPTIONS[name]
     return click.option(flag, name, envvar=envvar, show_envvar=True, help=help_text, **kwargs)
 
 
@@ -143,7 +143,7 @@ def init(ctx: click.Context, path: str, force: bool, interactive: bool | None,
     """Write a config: guided on a terminal (or from the answers given as flags or environment),
     else the starter config with every key explained."""
     target = Path(path)
-    answers = wizard.Answers(**{**given, "warehouses": list(given["warehouses"])})
+    answers = setup_answers.Answers(**{**given, "warehouses": list(given["warehouses"])})
     if interactive is None:
         interactive = sys.stdin.isatty()
     if target.exists() and not force and not (
