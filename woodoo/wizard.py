@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -63,6 +63,10 @@ STOCK_FIELDS = {
     "qty_available": "on hand, reserved units included",
     "virtual_available": "forecast: on hand + incoming - outgoing",
 }
+
+
+Given = TypeVar("Given")
+Taken = TypeVar("Taken")
 
 
 class SetupError(WoodooError):
@@ -147,14 +151,23 @@ class Wizard:
         as the default."""
         current = getattr(self.answers, option)
         if current and (first or not self.interactive):
-            try:
-                return check(current)
-            except click.BadParameter as error:
-                if not self.interactive:
-                    raise SetupError(f"{OPTIONS[option][0]}: {error.message}",
-                                     EXIT_CONFIG) from None
-                self.say(f"  problem: {error.message}", err=True)
+            checked = self._given(current, check, OPTIONS[option][0])
+            if checked is not None:
+                return checked
         return str(click.prompt(text, default=current or None, value_proc=check))
+
+    def _given(self, value: Given, check: Callable[[Given], Taken], flag: str,
+               what: str = "") -> Taken | None:
+        """`value`, given ahead by `flag`, as `check` takes it; None when it refuses it on a
+        terminal (the problem is said, and the question asked), a SetupError naming `flag`
+        without one."""
+        try:
+            return check(value)
+        except click.BadParameter as error:
+            if not self.interactive:
+                raise SetupError(f"{flag}: {error.message}", EXIT_CONFIG) from None
+            self.say(f"  problem: {what}{error.message}", err=True)
+            return None
 
     def ask_secret(self, text: str, current: str | None, first: bool) -> str:
         """A secret, typed hidden; on a retry Enter keeps the one typed before."""
@@ -320,14 +333,11 @@ class Wizard:
             return codes
 
         if wanted:
-            try:
-                a.warehouses = resolve(",".join(wanted))
+            codes = self._given(",".join(wanted), resolve, "--warehouse")
+            if codes is not None:
+                a.warehouses = codes
                 self.say(f"  warehouses: {', '.join(a.warehouses)}")
                 return
-            except click.BadParameter as error:
-                if not self.interactive:
-                    raise SetupError(f"--warehouse: {error.message}", EXIT_CONFIG) from None
-                self.say(f"  problem: {error.message}", err=True)
         if not self.interactive:
             if len(self.warehouses) == 1:
                 a.warehouses = [self.warehouses[0][0]]
@@ -520,15 +530,11 @@ class Wizard:
             return value
 
         given = getattr(a, name)
-        if given is not None:
-            try:
-                setattr(a, name, check(given))
-                self.say(f"  {label}: the one given")
-                return
-            except click.BadParameter as error:
-                if not self.interactive:
-                    raise SetupError(f"{flag}: {error.message}", EXIT_CONFIG) from None
-                self.say(f"  problem: {label}: {error.message}", err=True)
+        if given is not None and (
+                checked := self._given(given, check, flag, f"{label}: ")) is not None:
+            setattr(a, name, checked)
+            self.say(f"  {label}: the one given")
+            return
         if self.interactive:
             keep = "Enter keeps the one Odoo has" if odoo_has else "Enter makes a new one"
             typed = click.prompt(f"The {label}, as {where} holds it (hidden; {keep})",
